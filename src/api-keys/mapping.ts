@@ -1,0 +1,66 @@
+/** ApiKey rows ↔ ApiKey messages, and validation of a new key. */
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { type ApiKey, ApiKey_Mode, ApiKey_Status, ApiKeySchema } from "../../gen/es/leadrouter/v1/api_keys_pb.js";
+import { Access_Role } from "../../gen/es/leadrouter/v1/options_pb.js";
+import type { Principal } from "../pipeline/principal.ts";
+import { Violations } from "../standard/violations.ts";
+import type { ApiKeyRow } from "./store.ts";
+
+/** The API shape of an api_keys row; the secret only when just issued. */
+export function toApiKey(r: ApiKeyRow, secret = ""): ApiKey {
+  return create(ApiKeySchema, {
+    id: r.id,
+    tenantId: r.tenant_id,
+    name: r.name,
+    role: Access_Role[r.role],
+    mode: ApiKey_Mode[r.mode],
+    buyerId: r.buyer_id ?? "",
+    partnerId: r.partner_id ?? "",
+    status: ApiKey_Status[r.status],
+    prefix: r.prefix,
+    secret,
+    createdAt: timestampFromDate(r.created_at),
+    updatedAt: timestampFromDate(r.updated_at),
+    revokedAt: r.revoked_at ? timestampFromDate(r.revoked_at) : undefined,
+  });
+}
+
+/** A validated request to create a key. */
+export interface NewKey {
+  tenantId: string;
+  name: string;
+  role: ApiKeyRow["role"];
+  mode: ApiKeyRow["mode"];
+  buyerId: string | null;
+  partnerId: string | null;
+}
+
+/** Validates a create request against the caller's powers. */
+export function newKeyOf(k: ApiKey, caller: Principal): NewKey {
+  const v = new Violations().required("name", k.name);
+  const role = k.role ? (Access_Role[k.role] as ApiKeyRow["role"]) : undefined;
+  if (!role) v.add("role", "is required: superadmin, admin, buyer or partner");
+  if (role === "superadmin" && caller.role !== "superadmin") v.add("role", "only a superadmin may create superadmin keys");
+  if (role === "buyer") v.uuid("buyerId", k.buyerId);
+  else if (k.buyerId) v.add("buyerId", "only buyer keys are bound to a buyer");
+  if (role === "partner") v.uuid("partnerId", k.partnerId);
+  else if (k.partnerId) v.add("partnerId", "only partner keys are bound to a partner");
+  let tenantId = caller.tenantId ?? "";
+  if (caller.role === "superadmin") {
+    if (k.tenantId) v.uuid("tenantId", k.tenantId);
+    tenantId = k.tenantId || tenantId;
+    if (!tenantId) v.add("tenantId", "is required: name the tenant the key acts in");
+  } else if (k.tenantId && k.tenantId !== caller.tenantId) {
+    v.add("tenantId", "only a superadmin may create keys in another tenant");
+  }
+  v.check();
+  return {
+    tenantId: tenantId.toLowerCase(),
+    name: k.name.trim(),
+    role: role as ApiKeyRow["role"],
+    mode: k.mode === ApiKey_Mode.test ? "test" : "live",
+    buyerId: role === "buyer" ? k.buyerId.toLowerCase() : null,
+    partnerId: role === "partner" ? k.partnerId.toLowerCase() : null,
+  };
+}

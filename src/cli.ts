@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+/**
+ * lead-router serve | migrate. `serve` starts the API (embedded Postgres when
+ * DATABASE_URL is unset) and shuts down gracefully on SIGTERM/SIGINT.
+ */
+import { startApp } from "./app.ts";
+import { loadConfig } from "./config.ts";
+import { startEmbeddedPostgres } from "./db/embedded.ts";
+import { migrate } from "./db/migrate.ts";
+import { createLogger } from "./log.ts";
+
+const config = loadConfig();
+const log = createLogger(config.logLevel);
+const command = process.argv[2] ?? "serve";
+
+async function serve(): Promise<void> {
+  const app = await startApp(config, log);
+  log.info({ url: app.url, docs: `${app.url}/docs` }, "lead router listening");
+  const bootstrap = config.superadminKey
+    ? "superadmin key: the value of LEAD_ROUTER_SUPERADMIN_KEY"
+    : "set LEAD_ROUTER_SUPERADMIN_KEY to bootstrap the first tenant";
+  process.stdout.write(`\nLead Router on ${app.url}\n  API reference: ${app.url}/docs\n  ${bootstrap}\n\n`);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "shutting down");
+    app.close().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        log.error({ err: e }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+async function migrateOnly(): Promise<void> {
+  if (config.databaseUrl) {
+    await migrate(config.databaseUrl, config.appDbPassword, log);
+    return;
+  }
+  const embedded = await startEmbeddedPostgres(config.dataDir, config.embeddedPgPort, log);
+  try {
+    await migrate(embedded.url, config.appDbPassword, log);
+  } finally {
+    await embedded.stop();
+  }
+}
+
+const commands: Record<string, () => Promise<void>> = { serve, migrate: migrateOnly };
+const run = commands[command];
+if (!run) {
+  process.stderr.write(`usage: lead-router serve|migrate\n`);
+  process.exit(2);
+}
+run().catch((e: unknown) => {
+  log.fatal({ err: e }, `${command} failed`);
+  process.exit(1);
+});

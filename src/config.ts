@@ -1,0 +1,55 @@
+/**
+ * Configuration, read once from the environment. Every variable is listed in
+ * the README's configuration table; defaults give the embedded setup.
+ */
+export interface Config {
+  port: number;
+  host: string;
+  /** Owner connection (runs migrations). Undefined: start embedded Postgres. */
+  databaseUrl: string | undefined;
+  /** Password of the application role the server connects as. */
+  appDbPassword: string;
+  /** Explicit application-role URL; derived from databaseUrl when absent. */
+  appDatabaseUrl: string | undefined;
+  dataDir: string;
+  embeddedPgPort: number;
+  natsUrl: string | undefined;
+  redisUrl: string | undefined;
+  superadminKey: string | undefined;
+  logLevel: string;
+  poolSize: number;
+  shutdownGraceMs: number;
+}
+
+function int(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
+  return n;
+}
+
+function text(name: string): string | undefined {
+  const raw = process.env[name];
+  return raw === undefined || raw === "" ? undefined : raw;
+}
+
+/** Reads the configuration from process.env (or the given overrides, for tests). */
+export function loadConfig(overrides: Partial<Config> = {}): Config {
+  return {
+    port: int("PORT", 8080),
+    host: text("HOST") ?? "127.0.0.1",
+    databaseUrl: text("DATABASE_URL"),
+    appDbPassword: text("DATABASE_APP_PASSWORD") ?? "lead_router_app",
+    appDatabaseUrl: text("DATABASE_APP_URL"),
+    dataDir: text("LEAD_ROUTER_DATA_DIR") ?? "./.data",
+    embeddedPgPort: int("EMBEDDED_PG_PORT", 54329),
+    natsUrl: text("NATS_URL"),
+    redisUrl: text("REDIS_URL"),
+    superadminKey: text("LEAD_ROUTER_SUPERADMIN_KEY"),
+    logLevel: text("LOG_LEVEL") ?? "info",
+    poolSize: int("DATABASE_POOL_SIZE", 20),
+    shutdownGraceMs: int("SHUTDOWN_GRACE_MS", 10_000),
+    ...overrides,
+  };
+}

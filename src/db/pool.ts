@@ -1,0 +1,31 @@
+/**
+ * Connection pools. The server queries as the application role (subject to
+ * row-level security); only migrations use the owner connection.
+ */
+import { createPool, type DatabasePool } from "slonik";
+
+/** Postgres values the way the API needs them: money stays a decimal string. */
+const typeParsers = [
+  { name: "timestamptz", parse: (v: string) => new Date(v) },
+  { name: "timestamp", parse: (v: string) => new Date(`${v}Z`) },
+  { name: "int8", parse: (v: string) => Number.parseInt(v, 10) },
+];
+
+/** Opens a pool on the given URL. */
+export async function openPool(url: string, maximumPoolSize: number): Promise<DatabasePool> {
+  return createPool(url, {
+    maximumPoolSize,
+    typeParsers,
+    captureStackTrace: false,
+    statementTimeout: 30_000,
+    idleInTransactionSessionTimeout: 60_000,
+  });
+}
+
+/** The application-role URL: DATABASE_APP_URL, or the owner URL with the app role's credentials. */
+export function appUrlFrom(ownerUrl: string, password: string): string {
+  const url = new URL(ownerUrl);
+  url.username = "lead_router_app";
+  url.password = password;
+  return url.toString();
+}

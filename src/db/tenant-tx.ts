@@ -1,0 +1,80 @@
+/**
+ * Tenant transactions: every handler's SQL runs inside one transaction that
+ * first sets the caller's claims, so row-level security filters every row.
+ */
+import { ConnectError, Code, type HandlerContext } from "@connectrpc/connect";
+import { sql, type DatabasePool, type DatabaseTransactionConnection } from "slonik";
+import { principalKey, requestInfoKey, type Principal } from "../pipeline/principal.ts";
+
+/** A transaction whose claims are set. */
+export type Tx = DatabaseTransactionConnection;
+
+/** The database handle services receive (passed in, not imported). */
+export interface Db {
+  pool: DatabasePool;
+}
+
+function principalOf(ctx: HandlerContext): Principal {
+  const p = ctx.values.get(principalKey);
+  if (!p) throw new ConnectError("no principal", Code.Unauthenticated);
+  return p;
+}
+
+async function setClaims(tx: Tx, tenantId: string, p: Principal): Promise<void> {
+  await tx.query(sql.unsafe`
+    SELECT set_config('lr.tenant_id', ${tenantId}, true),
+           set_config('lr.role', ${p.role}, true),
+           set_config('lr.buyer_id', ${p.buyerId ?? ""}, true),
+           set_config('lr.partner_id', ${p.partnerId ?? ""}, true)`);
+}
+
+/** Runs fn in a transaction scoped to the caller's own tenant. */
+export async function withTenant<T>(db: Db, ctx: HandlerContext, fn: (tx: Tx, p: Principal) => Promise<T>): Promise<T> {
+  const p = principalOf(ctx);
+  if (!p.tenantId) {
+    throw new ConnectError("this key belongs to no tenant; name one with a tenant-scoped key", Code.FailedPrecondition);
+  }
+  const tenantId = p.tenantId;
+  return db.pool.transaction(async (tx) => {
+    await setClaims(tx, tenantId, p);
+    return fn(tx, p);
+  });
+}
+
+/** Records an operator action in the audit log, inside the same transaction. */
+export type Audit = (action: string, targetId: string | null) => Promise<void>;
+
+/**
+ * The explicit superadmin path: the transaction carries the superadmin claim,
+ * which only the tenants, api_keys and api_key_secrets policies honour, and
+ * the handler records each mutation with `audit`.
+ */
+export async function withSuperadmin<T>(db: Db, ctx: HandlerContext, fn: (tx: Tx, audit: Audit) => Promise<T>): Promise<T> {
+  const p = principalOf(ctx);
+  if (p.role !== "superadmin") throw new ConnectError("superadmin only", Code.PermissionDenied);
+  const requestId = ctx.values.get(requestInfoKey).requestId;
+  return db.pool.transaction(async (tx) => {
+    await setClaims(tx, p.tenantId ?? "", p);
+    const audit: Audit = async (action, targetId) => {
+      await tx.query(sql.unsafe`
+        INSERT INTO audit_log (actor_key_id, tenant_id, action, target_id, request_id)
+        VALUES (${p.keyId ?? null}, ${p.tenantId ?? null}, ${action}, ${targetId}, ${requestId})`);
+    };
+    return fn(tx, audit);
+  });
+}
+
+/**
+ * Inside the superadmin path, act as an admin of one tenant for the rest of
+ * the transaction (e.g. to check that a buyer exists there). Audit first.
+ */
+export async function actAsTenantAdmin(tx: Tx, tenantId: string): Promise<void> {
+  await tx.query(sql.unsafe`
+    SELECT set_config('lr.tenant_id', ${tenantId}, true), set_config('lr.role', 'admin', true)`);
+}
+
+/** Runs fn in the caller's tenant, or across tenants for a superadmin (audited path). */
+export async function withTenantOrSuperadmin<T>(db: Db, ctx: HandlerContext, fn: (tx: Tx, audit: Audit) => Promise<T>): Promise<T> {
+  if (principalOf(ctx).role === "superadmin") return withSuperadmin(db, ctx, fn);
+  return withTenant(db, ctx, (tx) => fn(tx, async () => {}));
+}

@@ -1,0 +1,63 @@
+/**
+ * Step 2 of the pipeline: `Authorization: Bearer <key>` → Principal.
+ * Unknown, malformed, revoked or expired keys get unauthenticated; keys of a
+ * suspended tenant get permission_denied.
+ */
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { sql, type DatabasePool } from "slonik";
+import { prefixOf, sameString, secretMatches } from "./keys.ts";
+import { principalKey, type Principal, type Role } from "./principal.ts";
+
+interface KeyRow {
+  key_id: string;
+  tenant_id: string;
+  role: Role;
+  mode: "live" | "test";
+  buyer_id: string | null;
+  partner_id: string | null;
+  hash: Uint8Array;
+  secret_expires_at: Date | null;
+  key_status: string;
+  tenant_status: string;
+}
+
+function unauthenticated(message: string): ConnectError {
+  return new ConnectError(message, Code.Unauthenticated, { "www-authenticate": 'Bearer realm="lead-router"' });
+}
+
+/** Resolves a presented key to its principal, or throws. */
+export async function authenticate(pool: DatabasePool, header: string | null, superadminKey: string | undefined): Promise<Principal> {
+  if (!header) throw unauthenticated("missing Authorization: Bearer <api key>");
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!m) throw unauthenticated("Authorization must be: Bearer <api key>");
+  const key = m[1];
+  if (superadminKey !== undefined && sameString(key, superadminKey)) {
+    return { role: "superadmin", tenantId: undefined, keyId: undefined, buyerId: undefined, partnerId: undefined, testMode: false };
+  }
+  const prefix = prefixOf(key);
+  if (!prefix) throw unauthenticated("invalid API key");
+  const row = (await pool.maybeOne(sql.unsafe`SELECT * FROM lr.authenticate(${prefix})`)) as KeyRow | null;
+  if (!row || !secretMatches(key, row.hash)) throw unauthenticated("invalid API key");
+  if (row.key_status !== "active") throw unauthenticated("this API key was revoked");
+  if (row.secret_expires_at && row.secret_expires_at.getTime() <= Date.now()) {
+    throw unauthenticated("this API key secret was rotated and its grace period has ended");
+  }
+  if (row.tenant_status !== "active") throw new ConnectError("this tenant is suspended", Code.PermissionDenied);
+  return {
+    role: row.role,
+    tenantId: row.tenant_id,
+    keyId: row.key_id,
+    buyerId: row.buyer_id ?? undefined,
+    partnerId: row.partner_id ?? undefined,
+    testMode: row.mode === "test",
+  };
+}
+
+/** The interceptor that authenticates every call and puts the principal in the context. */
+export function authInterceptor(pool: DatabasePool, superadminKey: string | undefined): Interceptor {
+  return (next) => async (req) => {
+    const principal = await authenticate(pool, req.header.get("authorization"), superadminKey);
+    req.contextValues.set(principalKey, principal);
+    return next(req);
+  };
+}

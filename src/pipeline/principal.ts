@@ -1,0 +1,33 @@
+/**
+ * Terminology:
+ * - tenant: one organisation using Lead Router; its rows are invisible to others.
+ * - principal: who is calling, resolved from the API key by the pipeline.
+ * - role: superadmin (operator), admin (tenant manager), buyer, partner.
+ * - claim: a principal's value set in the request's transaction for RLS.
+ */
+import { createContextKey } from "@connectrpc/connect";
+
+/** A role an API key carries, as stored and as written in JSON. */
+export type Role = "superadmin" | "admin" | "buyer" | "partner";
+
+/** Who is calling; handlers read it from the context, never from headers. */
+export interface Principal {
+  role: Role;
+  /** Undefined only for the bootstrap superadmin key. */
+  tenantId: string | undefined;
+  keyId: string | undefined;
+  buyerId: string | undefined;
+  partnerId: string | undefined;
+  testMode: boolean;
+}
+
+/** Set by the authentication interceptor for every authenticated call. */
+export const principalKey = createContextKey<Principal | undefined>(undefined, { description: "principal" });
+
+/** Per-request facts the pipeline knows and handlers may log or store. */
+export interface RequestInfo {
+  requestId: string;
+}
+
+/** Set by the adapter that received the call. */
+export const requestInfoKey = createContextKey<RequestInfo>({ requestId: "" }, { description: "request info" });

@@ -1,0 +1,58 @@
+/** Reads a REST request body with the 1 MiB limit and parses it as JSON. */
+import type { IncomingMessage } from "node:http";
+import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { invalidArgument } from "../pipeline/errors.ts";
+import { MAX_BODY_BYTES } from "../server/rpc.ts";
+
+/** Reads the body; undefined when empty. */
+export async function readJsonBody(req: IncomingMessage): Promise<JsonValue | undefined> {
+  const declared = Number(req.headers["content-length"] ?? 0);
+  if (declared > MAX_BODY_BYTES) throw tooLarge();
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    total += chunk.length;
+    if (total > MAX_BODY_BYTES) throw tooLarge();
+    chunks.push(chunk);
+  }
+  if (total === 0) return undefined;
+  const text = Buffer.concat(chunks, total).toString("utf8");
+  const type = String(req.headers["content-type"] ?? "application/json")
+    .split(";")[0]
+    .trim()
+    .toLowerCase();
+  const form = type === "application/x-www-form-urlencoded";
+  // curl -d labels JSON as a form; a "form" body that starts with "{" is JSON.
+  if (form && !text.trimStart().startsWith("{")) return formToJson(text);
+  if (!form && type !== "application/json" && !type.endsWith("+json")) {
+    throw new ConnectError(`unsupported content type "${type}"; send application/json`, Code.InvalidArgument);
+  }
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch (e) {
+    throw invalidArgument([{ field: "body", description: `malformed JSON: ${(e as Error).message}` }]);
+  }
+}
+
+function tooLarge(): ConnectError {
+  return invalidArgument([{ field: "body", description: `must be at most ${MAX_BODY_BYTES} bytes (1 MiB)` }]);
+}
+
+/** A form body as JSON: dotted keys nest, repeated keys become arrays, values stay strings. */
+export function formToJson(text: string): JsonObject {
+  const out: JsonObject = {};
+  for (const [key, value] of new URLSearchParams(text)) {
+    const path = key.split(".");
+    let cur = out;
+    for (const part of path.slice(0, -1)) {
+      const next = cur[part];
+      if (typeof next !== "object" || next === null || Array.isArray(next)) cur[part] = {};
+      cur = cur[part] as JsonObject;
+    }
+    const leaf = path[path.length - 1];
+    const prev = cur[leaf];
+    cur[leaf] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev as JsonValue, value];
+  }
+  return out;
+}

@@ -1,0 +1,142 @@
+/**
+ * Builds the RPC's request (as proto3 JSON) from a REST call, following
+ * google/api/http.proto: path variables by field path, the body at `*` or at
+ * the named field, and every other field from query parameters (dotted paths
+ * for nested messages, repeated parameters for repeated fields).
+ */
+import { type DescField, type DescMessage, ScalarType } from "@bufbuild/protobuf";
+import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
+import { invalidArgument } from "../pipeline/errors.ts";
+import type { Route } from "./routes.ts";
+
+/** WKTs whose JSON form is a single string, so a query parameter can carry them. */
+const STRING_WKTS = new Set([
+  "google.protobuf.FieldMask",
+  "google.protobuf.Timestamp",
+  "google.protobuf.Duration",
+  "google.protobuf.StringValue",
+  "google.protobuf.Int64Value",
+  "google.protobuf.UInt64Value",
+]);
+
+function bad(field: string, description: string) {
+  return invalidArgument([{ field, description }]);
+}
+
+function findField(desc: DescMessage, name: string): DescField | undefined {
+  return desc.fields.find((f) => f.jsonName === name || f.name === name);
+}
+
+/** Converts one textual value to the JSON value of a field (or of one item of a repeated field). */
+function scalarJson(field: DescField, param: string, text: string): JsonValue {
+  const kind = field.fieldKind === "list" ? field.listKind : field.fieldKind;
+  if (kind === "enum" || kind === "message") return text; // enum names and string-form WKTs
+  const scalar = field.fieldKind === "list" || field.fieldKind === "scalar" ? field.scalar : undefined;
+  switch (scalar) {
+    case ScalarType.BOOL:
+      if (text === "true" || text === "false") return text === "true";
+      throw bad(param, "must be true or false");
+    case ScalarType.STRING:
+    case ScalarType.BYTES:
+      return text;
+    case ScalarType.DOUBLE:
+    case ScalarType.FLOAT: {
+      const n = Number(text);
+      if (text.trim() === "" || Number.isNaN(n)) throw bad(param, "must be a number");
+      return n;
+    }
+    default:
+      if (!/^-?\d+$/.test(text)) throw bad(param, "must be an integer");
+      return text;
+  }
+}
+
+/** Sets obj[path] (json names) creating nested objects on the way. */
+function setPath(obj: JsonObject, path: string[], value: JsonValue): void {
+  let cur = obj;
+  for (const key of path.slice(0, -1)) {
+    const next = cur[key];
+    if (next === undefined) cur[key] = {};
+    else if (typeof next !== "object" || next === null || Array.isArray(next)) throw bad(path.join("."), "conflicts with another value");
+    cur = cur[key] as JsonObject;
+  }
+  cur[path[path.length - 1]] = value;
+}
+
+/** Resolves a dotted proto or JSON path to fields, or undefined if any part is unknown. */
+function resolve(desc: DescMessage, dotted: string): { fields: DescField[] } | undefined {
+  const fields: DescField[] = [];
+  let cur: DescMessage | undefined = desc;
+  for (const part of dotted.split(".")) {
+    const f: DescField | undefined = cur ? findField(cur, part) : undefined;
+    if (!f) return undefined;
+    fields.push(f);
+    cur = f.fieldKind === "message" && !STRING_WKTS.has(f.message.typeName) ? f.message : undefined;
+  }
+  return { fields };
+}
+
+/** The request JSON for a REST call. */
+export function buildRequestJson(route: Route, vars: Map<string, string>, query: URLSearchParams, body: JsonValue | undefined): JsonObject {
+  const input = route.method.input;
+  const bodyKeys = body !== null && typeof body === "object" && !Array.isArray(body) ? Object.keys(body) : [];
+  let json: JsonObject = {};
+  if (route.body === "*") {
+    if (body !== undefined) {
+      if (typeof body !== "object" || body === null || Array.isArray(body)) throw bad("body", "must be a JSON object");
+      json = { ...body };
+    }
+  } else if (route.bodyField && body !== undefined) {
+    json[route.bodyField.jsonName] = body;
+  }
+  const bound = new Set<string>();
+  for (const [path, value] of vars) {
+    const r = resolve(input, path);
+    if (!r) throw new Error(`template variable ${path} is not a field of ${input.typeName}`);
+    const leaf = r.fields[r.fields.length - 1];
+    const jsonPath = r.fields.map((f) => f.jsonName);
+    if (route.bodyField && jsonPath[0] === route.bodyField.jsonName) {
+      if (typeof json[jsonPath[0]] !== "object" || json[jsonPath[0]] === null) json[jsonPath[0]] = {};
+    }
+    setPath(json, jsonPath, scalarJson(leaf, jsonPath.join("."), value));
+    bound.add(r.fields[0].name);
+  }
+  if (route.body !== "*") {
+    for (const key of new Set(query.keys())) {
+      const r = resolve(input, key);
+      const top = r?.fields[0];
+      const leaf = r?.fields[r.fields.length - 1];
+      if (!r || !top || !leaf || top.name === route.bodyField?.name || bound.has(top.name)) {
+        throw bad(key, "is not a query parameter of this operation");
+      }
+      if (leaf.fieldKind === "message" && !STRING_WKTS.has(leaf.message.typeName))
+        throw bad(key, `name a field inside it, e.g. ${key}.${leaf.message.fields[0]?.jsonName ?? "x"}`);
+      if (leaf.fieldKind === "map") throw bad(key, "maps cannot be set from query parameters");
+      const values = query.getAll(key);
+      const jsonPath = r.fields.map((f) => f.jsonName);
+      if (leaf.fieldKind === "list") {
+        setPath(
+          json,
+          jsonPath,
+          values.map((v) => scalarJson(leaf, key, v)),
+        );
+      } else {
+        if (values.length > 1) throw bad(key, "may be given only once");
+        setPath(json, jsonPath, scalarJson(leaf, key, values[0]));
+      }
+    }
+  } else if ([...query.keys()].length > 0) {
+    throw bad([...query.keys()][0], "is not a query parameter of this operation (send it in the body)");
+  }
+  fillUpdateMask(route, json, query, bodyKeys);
+  return json;
+}
+
+/** AIP-134: with no update_mask, a PATCH changes exactly the fields present in the body. */
+function fillUpdateMask(route: Route, json: JsonObject, query: URLSearchParams, bodyKeys: string[]): void {
+  const maskField = route.method.input.fields.find(
+    (f) => f.name === "update_mask" && f.fieldKind === "message" && f.message.typeName === "google.protobuf.FieldMask",
+  );
+  if (!maskField || !route.bodyField || query.has("updateMask") || query.has("update_mask")) return;
+  json[maskField.jsonName] = bodyKeys.join(",");
+}

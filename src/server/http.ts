@@ -1,0 +1,120 @@
+/**
+ * Step 1 of the pipeline and the dispatch of every request: request id in
+ * and out, access log and metrics, then the operational endpoints, the
+ * contract and docs, the RPC protocols, and the REST surface.
+ */
+import { performance } from "node:perf_hooks";
+import type { Logger } from "pino";
+import { uuidv7 } from "uuidv7";
+import type { Rest } from "../rest/handler.ts";
+import { serveRpc } from "./connect-adapter.ts";
+import { loadAssets } from "./docs.ts";
+import type { Handler } from "./listener.ts";
+import type { Metrics } from "./metrics.ts";
+import { callContext, type Rpc } from "./rpc.ts";
+
+/** What the dispatcher needs. */
+export interface HttpDeps {
+  log: Logger;
+  rpc: Rpc;
+  rest: Rest;
+  metrics: Metrics;
+  ready: () => Promise<boolean>;
+  draining: () => boolean;
+}
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+function protocolOf(contentType: string): string {
+  if (contentType.startsWith("application/grpc-web")) return "grpc-web";
+  if (contentType.startsWith("application/grpc")) return "grpc";
+  return "connect";
+}
+
+/** The request handler for both HTTP versions. */
+export function createHttpHandler(deps: HttpDeps): Handler {
+  const assets = loadAssets();
+  return (req, res) => {
+    const started = performance.now();
+    const given = req.headers["x-request-id"];
+    const requestId = typeof given === "string" && REQUEST_ID.test(given) ? given : uuidv7();
+    res.setHeader("x-request-id", requestId);
+    req.headers["x-request-id"] = requestId;
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const path = url.pathname;
+    let operation = "unmatched";
+    let protocol = "http";
+    res.once("finish", () => {
+      const ms = performance.now() - started;
+      deps.metrics.observe(operation, protocol, res.statusCode, ms / 1000);
+      deps.log.info(
+        {
+          requestId,
+          method: req.method,
+          path,
+          operation,
+          protocol,
+          status: res.statusCode,
+          ms: Math.round(ms * 100) / 100,
+          http: req.httpVersion,
+        },
+        "request",
+      );
+    });
+    const fail = (e: unknown) => {
+      deps.log.error({ err: e, requestId }, "request failed");
+      if (!res.headersSent) {
+        res.writeHead(500, { "content-type": "application/json" });
+        res.end(JSON.stringify({ error: { code: "internal", message: "internal error", details: [] } }));
+      } else res.end();
+    };
+    try {
+      if (path === "/healthz") {
+        operation = "healthz";
+        res.writeHead(200, { "content-type": "application/json" }).end('{"status":"ok"}');
+        return;
+      }
+      if (path === "/readyz") {
+        operation = "readyz";
+        deps
+          .ready()
+          .then((ok) => {
+            const ready = ok && !deps.draining();
+            res.writeHead(ready ? 200 : 503, { "content-type": "application/json" });
+            res.end(JSON.stringify({ status: ready ? "ready" : "unavailable" }));
+          })
+          .catch(fail);
+        return;
+      }
+      if (path === "/metrics") {
+        operation = "metrics";
+        deps.metrics.registry
+          .metrics()
+          .then((text) => res.writeHead(200, { "content-type": deps.metrics.registry.contentType }).end(text))
+          .catch(fail);
+        return;
+      }
+      const asset = assets.get(path === "/docs/" ? "/docs" : path);
+      if (asset && (req.method === "GET" || req.method === "HEAD")) {
+        operation = path.startsWith("/docs") ? "docs" : "openapi";
+        res.writeHead(200, { "content-type": asset.type, "content-length": asset.body.length, "cache-control": "no-cache" });
+        if (req.method === "HEAD") res.end();
+        else res.end(asset.body);
+        return;
+      }
+      const rpcHandler = deps.rpc.byPath.get(path);
+      if (rpcHandler) {
+        operation = `${rpcHandler.service.typeName}/${rpcHandler.method.name}`;
+        protocol = protocolOf(String(req.headers["content-type"] ?? ""));
+        serveRpc(req, res, rpcHandler, callContext(requestId)).catch(fail);
+        return;
+      }
+      protocol = "rest";
+      const match = deps.rest.match(req.method ?? "GET", path);
+      if ("route" in match) operation = `${match.route.method.parent.typeName}/${match.route.method.name}`;
+      deps.rest.serve(req, res, url, callContext(requestId), match).catch(fail);
+    } catch (e) {
+      fail(e);
+    }
+  };
+}

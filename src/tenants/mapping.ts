@@ -1,0 +1,37 @@
+/** Tenant rows ↔ Tenant messages. */
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { type Tenant, Tenant_Plan, Tenant_Status, TenantSchema } from "../../gen/es/leadrouter/v1/tenants_pb.js";
+import type { Values } from "../standard/table.ts";
+import { touches } from "../standard/update-mask.ts";
+import { Violations } from "../standard/violations.ts";
+import type { TenantRow } from "./store.ts";
+
+/** Paths a client may name in an update mask. */
+export const updatableTenantPaths = ["name", "plan"];
+
+/** The API shape of a tenants row. */
+export function toTenant(r: TenantRow): Tenant {
+  return create(TenantSchema, {
+    id: r.id,
+    name: r.name,
+    status: Tenant_Status[r.status],
+    plan: Tenant_Plan[r.plan],
+    createdAt: timestampFromDate(r.created_at),
+    updatedAt: timestampFromDate(r.updated_at),
+  });
+}
+
+/** Column values for the masked paths, validated. */
+export function tenantValues(t: Tenant, paths: readonly string[] | "all"): Values {
+  const has = (p: string) => paths === "all" || touches(paths, p);
+  const v = new Violations();
+  const out: Values = {};
+  if (has("name")) {
+    v.required("name", t.name);
+    out.name = t.name.trim();
+  }
+  if (has("plan")) out.plan = Tenant_Plan[t.plan || Tenant_Plan.starter];
+  v.check();
+  return out;
+}
