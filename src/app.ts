@@ -52,7 +52,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     ready: async () => (await pool.oneFirst(sql.unsafe`SELECT 1`)) === 1,
     draining: () => draining,
   });
-  const { server, closeAll } = createListener(handler);
+  const { server, drain, closeAll } = createListener(handler);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.port, config.host, () => resolve());
@@ -65,6 +65,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     close: async () => {
       draining = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      drain();
       const timer = setTimeout(closeAll, config.shutdownGraceMs);
       await closed;
       clearTimeout(timer);

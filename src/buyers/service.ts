@@ -5,7 +5,7 @@ import { Buyer_Status, BuyerSchema } from "../../gen/es/leadrouter/v1/buyers_pb.
 import { type Db, withTenant } from "../db/tenant-tx.ts";
 import { invalidArgument, notFound } from "../pipeline/errors.ts";
 import { batchGet } from "../standard/batch.ts";
-import { hasTags, statusIs } from "../standard/filters.ts";
+import { createdWithin, hasTags, rangeKey, statusIs } from "../standard/filters.ts";
 import { newId } from "../standard/ids.ts";
 import { pageOf, paginate } from "../standard/pagination.ts";
 import { resolveMask } from "../standard/update-mask.ts";
@@ -27,8 +27,8 @@ export function buyerService(db: Db): ServiceImpl<typeof BuyerService> {
     async listBuyers(req, ctx) {
       return withTenant(db, ctx, async (tx, p) => {
         const status = req.status ? Buyer_Status[req.status] : undefined;
-        const page = pageOf(req, p.tenantId ?? "", buyers.spec.orderable, { status, tags: req.tags });
-        const rows = await buyers.list(tx, [...statusIs(status), ...hasTags(req.tags)], page);
+        const page = pageOf(req, p.tenantId ?? "", buyers.spec.orderable, { status, tags: req.tags, created: rangeKey(req.created) });
+        const rows = await buyers.list(tx, [...statusIs(status), ...hasTags(req.tags), ...createdWithin(req.created)], page);
         const { rows: pageRows, pagination } = paginate(rows, page);
         return { data: pageRows.map(toBuyer), pagination };
       });

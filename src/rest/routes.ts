@@ -18,8 +18,6 @@ export interface Route {
   bodyField: DescField | undefined;
   /** "" or the response field that is the REST body. */
   responseBody: string;
-  /** The operation id: the RPC name, or RPC name + "_" + n for additional bindings. */
-  operationId: string;
 }
 
 function verbAndPath(rule: HttpRule): [string, string] | undefined {
@@ -38,7 +36,7 @@ function verbAndPath(rule: HttpRule): [string, string] | undefined {
   }
 }
 
-function routeOf(method: DescMethod, rule: HttpRule, operationId: string): Route {
+function routeOf(method: DescMethod, rule: HttpRule): Route {
   const vp = verbAndPath(rule);
   if (!vp) throw new Error(`${method.name}: http rule without a pattern`);
   const bodyField = rule.body && rule.body !== "*" ? method.input.fields.find((f) => f.name === rule.body) : undefined;
@@ -50,7 +48,6 @@ function routeOf(method: DescMethod, rule: HttpRule, operationId: string): Route
     body: rule.body,
     bodyField,
     responseBody: rule.responseBody,
-    operationId,
   };
 }
 
@@ -61,10 +58,8 @@ export function buildRoutes(services: readonly DescService[]): Route[] {
     for (const method of service.methods) {
       if (!hasOption(method, http)) continue;
       const rule = getOption(method, http);
-      routes.push(routeOf(method, rule, method.name));
-      rule.additionalBindings.forEach((extra, i) => {
-        routes.push(routeOf(method, extra, `${method.name}_${i + 2}`));
-      });
+      routes.push(routeOf(method, rule));
+      for (const extra of rule.additionalBindings) routes.push(routeOf(method, extra));
     }
   }
   return routes.sort((a, b) => b.template.literals - a.template.literals);

@@ -5,7 +5,7 @@
  * else to the HTTP/1.1 server.
  */
 import { createServer as createHttp1Server, type IncomingMessage, type ServerResponse } from "node:http";
-import { createServer as createHttp2Server } from "node:http2";
+import { createServer as createHttp2Server, type Http2Session } from "node:http2";
 import { createServer as createNetServer, type Server, type Socket } from "node:net";
 import { Duplex } from "node:stream";
 
@@ -47,10 +47,39 @@ function replayingDuplex(socket: Socket, head: Buffer): Duplex {
   return duplex;
 }
 
-/** A net.Server speaking HTTP/1.1 and h2c on one port, plus a way to close everything. */
-export function createListener(handler: Handler): { server: Server; closeAll: () => void } {
-  const h1 = createHttp1Server({ keepAliveTimeout: 65_000 }, handler);
+/** The listener and its two ways of closing: politely (drain) and at once. */
+export interface Listener {
+  server: Server;
+  /** Stops idle keep-alive connections and sends HTTP/2 GOAWAY; in-flight requests finish. */
+  drain: () => void;
+  /** Destroys every connection. */
+  closeAll: () => void;
+}
+
+/** A net.Server speaking HTTP/1.1 and h2c on one port. */
+export function createListener(handler: Handler): Listener {
+  // HTTP/1.1 connections reach the server by emit("connection"), so Node's
+  // own idle tracking (set up by listen()) does not see them: track in-flight
+  // requests per socket to close idle keep-alive connections on drain.
+  let draining = false;
+  const inFlight = new Map<Socket, number>();
+  const h1 = createHttp1Server({ keepAliveTimeout: 65_000 }, (req, res) => {
+    const socket = req.socket;
+    inFlight.set(socket, (inFlight.get(socket) ?? 0) + 1);
+    if (draining) res.shouldKeepAlive = false;
+    res.once("close", () => {
+      const left = (inFlight.get(socket) ?? 1) - 1;
+      inFlight.set(socket, left);
+      if (draining && left === 0) socket.end();
+    });
+    handler(req, res);
+  });
   const h2 = createHttp2Server({}, handler as never);
+  const sessions = new Set<Http2Session>();
+  h2.on("session", (session: Http2Session) => {
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
+  });
   const sockets = new Set<Socket>();
   const server = createNetServer((socket) => {
     sockets.add(socket);
@@ -68,6 +97,8 @@ export function createListener(handler: Handler): { server: Server; closeAll: ()
         h2.emit("connection", replayingDuplex(socket, head));
       } else {
         socket.unshift(head);
+        inFlight.set(socket, 0);
+        socket.once("close", () => inFlight.delete(socket));
         h1.emit("connection", socket);
         socket.resume();
       }
@@ -77,8 +108,12 @@ export function createListener(handler: Handler): { server: Server; closeAll: ()
   });
   return {
     server,
+    drain: () => {
+      draining = true;
+      for (const [socket, n] of inFlight) if (n === 0) socket.end();
+      for (const session of sessions) session.close();
+    },
     closeAll: () => {
-      h1.closeIdleConnections();
       for (const s of sockets) s.destroy();
     },
   };

@@ -5,7 +5,7 @@ import { LeadFieldSchema, Vertical_Status, VerticalSchema } from "../../gen/es/l
 import { type Db, withTenant } from "../db/tenant-tx.ts";
 import { invalidArgument, notFound } from "../pipeline/errors.ts";
 import { batchGet } from "../standard/batch.ts";
-import { hasTags, statusIs } from "../standard/filters.ts";
+import { createdWithin, hasTags, rangeKey, statusIs } from "../standard/filters.ts";
 import { newId } from "../standard/ids.ts";
 import { pageOf, paginate } from "../standard/pagination.ts";
 import { resolveMask } from "../standard/update-mask.ts";
@@ -64,8 +64,8 @@ export function verticalService(db: Db): ServiceImpl<typeof VerticalService> {
     async listVerticals(req, ctx) {
       return withTenant(db, ctx, async (tx, p) => {
         const status = req.status ? Vertical_Status[req.status] : undefined;
-        const page = pageOf(req, p.tenantId ?? "", verticals.spec.orderable, { status, tags: req.tags });
-        const rows = await verticals.list(tx, [...statusIs(status), ...hasTags(req.tags)], page);
+        const page = pageOf(req, p.tenantId ?? "", verticals.spec.orderable, { status, tags: req.tags, created: rangeKey(req.created) });
+        const rows = await verticals.list(tx, [...statusIs(status), ...hasTags(req.tags), ...createdWithin(req.created)], page);
         const { rows: pageRows, pagination } = paginate(rows, page);
         return { data: pageRows.map(toVertical), pagination };
       });

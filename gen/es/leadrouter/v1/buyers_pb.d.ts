@@ -4,7 +4,7 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
-import type { Contact, Pagination } from "./common_pb.js";
+import type { Contact, Pagination, TimeRange } from "./common_pb.js";
 import type { FieldMask, Timestamp } from "@bufbuild/protobuf/wkt";
 
 /**
@@ -162,6 +162,13 @@ export declare type ListBuyersRequest = Message<"leadrouter.v1.ListBuyersRequest
    * @generated from field: string order_by = 5;
    */
   orderBy: string;
+
+  /**
+   * Only items created within this range.
+   *
+   * @generated from field: leadrouter.v1.TimeRange created = 6;
+   */
+  created?: TimeRange | undefined;
 };
 
 /**

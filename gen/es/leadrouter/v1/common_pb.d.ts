@@ -4,6 +4,7 @@
 
 import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
 
 /**
  * Describes the file leadrouter/v1/common.proto.
@@ -78,4 +79,32 @@ export declare type Contact = Message<"leadrouter.v1.Contact"> & {
  * Use `create(ContactSchema)` to create a new message.
  */
 export declare const ContactSchema: GenMessage<Contact>;
+
+/**
+ * TimeRange selects times from `start` (inclusive) to `end` (exclusive);
+ * either bound may be omitted. In query strings: `created.start=2026-01-01T00:00:00Z`.
+ *
+ * @generated from message leadrouter.v1.TimeRange
+ */
+export declare type TimeRange = Message<"leadrouter.v1.TimeRange"> & {
+  /**
+   * Inclusive lower bound.
+   *
+   * @generated from field: google.protobuf.Timestamp start = 1;
+   */
+  start?: Timestamp | undefined;
+
+  /**
+   * Exclusive upper bound.
+   *
+   * @generated from field: google.protobuf.Timestamp end = 2;
+   */
+  end?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message leadrouter.v1.TimeRange.
+ * Use `create(TimeRangeSchema)` to create a new message.
+ */
+export declare const TimeRangeSchema: GenMessage<TimeRange>;
 

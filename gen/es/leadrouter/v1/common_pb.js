@@ -3,12 +3,13 @@
 /* eslint-disable */
 
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
+import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 
 /**
  * Describes the file leadrouter/v1/common.proto.
  */
 export const file_leadrouter_v1_common = /*@__PURE__*/
-  fileDesc("ChpsZWFkcm91dGVyL3YxL2NvbW1vbi5wcm90bxINbGVhZHJvdXRlci52MSJgCgpQYWdpbmF0aW9uEhcKD25leHRfcGFnZV90b2tlbhgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSFwoKdG90YWxfc2l6ZRgDIAEoBUgAiAEBQg0KC190b3RhbF9zaXplIjUKB0NvbnRhY3QSDAoEbmFtZRgBIAEoCRINCgVlbWFpbBgCIAEoCRINCgVwaG9uZRgDIAEoCWIGcHJvdG8z");
+  fileDesc("ChpsZWFkcm91dGVyL3YxL2NvbW1vbi5wcm90bxINbGVhZHJvdXRlci52MSJgCgpQYWdpbmF0aW9uEhcKD25leHRfcGFnZV90b2tlbhgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSFwoKdG90YWxfc2l6ZRgDIAEoBUgAiAEBQg0KC190b3RhbF9zaXplIjUKB0NvbnRhY3QSDAoEbmFtZRgBIAEoCRINCgVlbWFpbBgCIAEoCRINCgVwaG9uZRgDIAEoCSJfCglUaW1lUmFuZ2USKQoFc3RhcnQYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEicKA2VuZBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBiBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * Describes the message leadrouter.v1.Pagination.
@@ -23,4 +24,11 @@ export const PaginationSchema = /*@__PURE__*/
  */
 export const ContactSchema = /*@__PURE__*/
   messageDesc(file_leadrouter_v1_common, 1);
+
+/**
+ * Describes the message leadrouter.v1.TimeRange.
+ * Use `create(TimeRangeSchema)` to create a new message.
+ */
+export const TimeRangeSchema = /*@__PURE__*/
+  messageDesc(file_leadrouter_v1_common, 2);
 

@@ -5,7 +5,7 @@
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import type { JsonObject, Message } from "@bufbuild/protobuf";
 import type { FieldMask, Timestamp } from "@bufbuild/protobuf/wkt";
-import type { Pagination } from "./common_pb.js";
+import type { Pagination, TimeRange } from "./common_pb.js";
 
 /**
  * Describes the file leadrouter/v1/verticals.proto.
@@ -322,6 +322,13 @@ export declare type ListVerticalsRequest = Message<"leadrouter.v1.ListVerticalsR
    * @generated from field: string order_by = 5;
    */
   orderBy: string;
+
+  /**
+   * Only items created within this range.
+   *
+   * @generated from field: leadrouter.v1.TimeRange created = 6;
+   */
+  created?: TimeRange | undefined;
 };
 
 /**
