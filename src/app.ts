@@ -5,12 +5,17 @@
  */
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
-import { sql } from "slonik";
+import { type DatabasePool, sql } from "slonik";
 import type { Config } from "./config.ts";
 import { startEmbeddedPostgres } from "./db/embedded.ts";
 import { migrate } from "./db/migrate.ts";
 import { appUrlFrom, openPool } from "./db/pool.ts";
-import { authInterceptor } from "./pipeline/auth.ts";
+import { Redis } from "ioredis";
+import { authenticate } from "./pipeline/auth.ts";
+import { idempotencyInterceptor } from "./pipeline/idempotency.ts";
+import { purgeKeys } from "./pipeline/idempotency-store.ts";
+import { authAndRateLimitInterceptor } from "./pipeline/rate-limit.ts";
+import { RateLimiter } from "./pipeline/rate-limiter.ts";
 import { rolesInterceptor } from "./pipeline/roles.ts";
 import { createRest } from "./rest/handler.ts";
 import { createHttpHandler } from "./server/http.ts";
@@ -41,14 +46,26 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   const pool = await openPool(config.appDatabaseUrl ?? appUrlFrom(db.ownerUrl, config.appDbPassword), config.poolSize);
   setPageTokenSecret(String(await pool.oneFirst(sql.unsafe`SELECT value FROM settings WHERE key = 'page_token_secret'`)));
 
-  const rpc = createRpc(log, [authInterceptor(pool, config.superadminKey), rolesInterceptor()], registerServices({ pool }));
+  const metrics = createMetrics();
+  const redis = config.redisUrl ? connectRedis(config.redisUrl, log) : undefined;
+  const limiter = new RateLimiter(redis, log, {
+    storeFailure: (bucket, outcome) => metrics.rateLimitStoreFailures.inc({ bucket, outcome }),
+  });
+  // The pipeline, outermost first (DESIGN.md section 2).
+  const interceptors = [
+    authAndRateLimitInterceptor(limiter, (authorization) => authenticate(pool, authorization, config.superadminKey)),
+    rolesInterceptor(),
+    idempotencyInterceptor(pool),
+  ];
+  const rpc = createRpc(log, interceptors, registerServices({ pool }, limiter));
   const rest = createRest(rpc);
+  const purge = startPurge(pool, log, (n) => metrics.idempotencyPurged.inc(n));
   let draining = false;
   const handler = createHttpHandler({
     log,
     rpc,
     rest,
-    metrics: createMetrics(),
+    metrics,
     ready: async () => (await pool.oneFirst(sql.unsafe`SELECT 1`)) === 1,
     draining: () => draining,
   });
@@ -69,8 +86,40 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
       const timer = setTimeout(closeAll, config.shutdownGraceMs);
       await closed;
       clearTimeout(timer);
+      clearInterval(purge);
+      redis?.disconnect();
       await pool.end();
       await db.stop();
     },
   };
+}
+
+/** Redis for shared rate limits; commands fail fast while disconnected, and it reconnects by itself. */
+function connectRedis(url: string, log: Logger): Redis {
+  const redis = new Redis(url, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+  });
+  let warned = 0;
+  redis.on("error", (e) => {
+    if (Date.now() - warned > 5_000) {
+      warned = Date.now();
+      log.warn({ err: e }, "redis connection error");
+    }
+  });
+  return redis;
+}
+
+/** Purges idempotency records older than 24 hours, now and every 10 minutes. */
+function startPurge(pool: DatabasePool, log: Logger, purged: (n: number) => void): NodeJS.Timeout {
+  const run = () =>
+    purgeKeys(pool, 24).then(
+      (n) => purged(n),
+      (e: unknown) => log.warn({ err: e }, "idempotency purge failed"),
+    );
+  void run();
+  const timer = setInterval(run, 10 * 60_000);
+  timer.unref();
+  return timer;
 }

@@ -23,6 +23,10 @@ export function toApiKey(r: ApiKeyRow, secret = ""): ApiKey {
     createdAt: timestampFromDate(r.created_at),
     updatedAt: timestampFromDate(r.updated_at),
     revokedAt: r.revoked_at ? timestampFromDate(r.revoked_at) : undefined,
+    rateLimitOverride: {
+      managementPerMinute: r.management_per_minute ?? undefined,
+      ingestionPerMinute: r.ingestion_per_minute ?? undefined,
+    },
   });
 }
 
@@ -34,6 +38,25 @@ export interface NewKey {
   mode: ApiKeyRow["mode"];
   buyerId: string | null;
   partnerId: string | null;
+  overrides: OverrideColumns;
+}
+
+/** The per-key rate-limit override as columns. */
+export interface OverrideColumns {
+  management_per_minute: number | null;
+  ingestion_per_minute: number | null;
+}
+
+/** Validates a rate-limit override (each limit 1 to 1,000,000 per minute). */
+export function overrideColumns(o: ApiKey["rateLimitOverride"], v: Violations): OverrideColumns {
+  const check = (field: string, n: number | undefined) => {
+    if (n !== undefined && (n < 1 || n > 1_000_000)) v.add(`rateLimitOverride.${field}`, "must be between 1 and 1000000");
+    return n ?? null;
+  };
+  return {
+    management_per_minute: check("managementPerMinute", o?.managementPerMinute),
+    ingestion_per_minute: check("ingestionPerMinute", o?.ingestionPerMinute),
+  };
 }
 
 /** Validates a create request against the caller's powers. */
@@ -54,8 +77,10 @@ export function newKeyOf(k: ApiKey, caller: Principal): NewKey {
   } else if (k.tenantId && k.tenantId !== caller.tenantId) {
     v.add("tenantId", "only a superadmin may create keys in another tenant");
   }
+  const overrides = overrideColumns(k.rateLimitOverride, v);
   v.check();
   return {
+    overrides,
     tenantId: tenantId.toLowerCase(),
     name: k.name.trim(),
     role: role as ApiKeyRow["role"],

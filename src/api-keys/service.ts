@@ -16,7 +16,7 @@ import { newId } from "../standard/ids.ts";
 import { pageOf, paginate } from "../standard/pagination.ts";
 import { resolveMask } from "../standard/update-mask.ts";
 import { requireUuid, Violations } from "../standard/violations.ts";
-import { newKeyOf, toApiKey } from "./mapping.ts";
+import { newKeyOf, overrideColumns, toApiKey } from "./mapping.ts";
 import { apiKeys, buyerExists, expireOtherSecrets, insertSecret, tenantExists } from "./store.ts";
 
 const DEFAULT_GRACE_SECONDS = 86_400;
@@ -67,6 +67,7 @@ export function apiKeyService(db: Db): ServiceImpl<typeof ApiKeyService> {
           buyer_id: k.buyerId,
           partner_id: k.partnerId,
           prefix: s.prefix,
+          ...k.overrides,
         });
         await insertSecret(tx, row, s.prefix, s.hash);
         return { data: toApiKey(row, s.secret) };
@@ -74,11 +75,19 @@ export function apiKeyService(db: Db): ServiceImpl<typeof ApiKeyService> {
     },
     async updateApiKey(req, ctx) {
       if (!req.apiKey) throw invalidArgument([{ field: "apiKey", description: "is required" }]);
-      const id = requireUuid("id", req.apiKey.id);
-      const paths = resolveMask(req.updateMask, ApiKeySchema, req.apiKey, ["name"]);
-      if (paths.includes("name")) new Violations().required("name", req.apiKey.name).check();
+      const key = req.apiKey;
+      const id = requireUuid("id", key.id);
+      const paths = resolveMask(req.updateMask, ApiKeySchema, key, ["name", "rate_limit_override"]);
+      const v = new Violations();
+      const values: Record<string, unknown> = {};
+      if (paths.includes("name")) {
+        v.required("name", key.name);
+        values.name = key.name.trim();
+      }
+      if (paths.some((p) => p.startsWith("rate_limit_override"))) Object.assign(values, overrideColumns(key.rateLimitOverride, v));
+      v.check();
       return withTenantOrSuperadmin(db, ctx, async (tx, audit) => {
-        const row = paths.includes("name") ? await apiKeys.update(tx, id, { name: req.apiKey?.name.trim() }) : await apiKeys.get(tx, id);
+        const row = Object.keys(values).length > 0 ? await apiKeys.update(tx, id, values) : await apiKeys.get(tx, id);
         if (!row) throw notFound("API key", id);
         await audit("api_key.update", id);
         return { data: toApiKey(row) };

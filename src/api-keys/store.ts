@@ -17,6 +17,8 @@ export interface ApiKeyRow {
   created_at: Date;
   updated_at: Date;
   revoked_at: Date | null;
+  management_per_minute: number | null;
+  ingestion_per_minute: number | null;
 }
 
 /** The standard queries on api_keys. */
@@ -33,6 +35,8 @@ export const apiKeys = table<ApiKeyRow>({
     prefix: "text",
     status: "text",
     revoked_at: "timestamptz",
+    management_per_minute: "int",
+    ingestion_per_minute: "int",
   },
   orderable: {
     created_at: { column: "created_at", type: "timestamptz" },

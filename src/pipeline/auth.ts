@@ -3,10 +3,10 @@
  * Unknown, malformed, revoked or expired keys get unauthenticated; keys of a
  * suspended tenant get permission_denied.
  */
-import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { sql, type DatabasePool } from "slonik";
 import { prefixOf, sameString, secretMatches } from "./keys.ts";
-import { principalKey, type Principal, type Role } from "./principal.ts";
+import type { Plan, Principal, Role } from "./principal.ts";
 
 interface KeyRow {
   key_id: string;
@@ -19,6 +19,9 @@ interface KeyRow {
   secret_expires_at: Date | null;
   key_status: string;
   tenant_status: string;
+  plan: Plan;
+  management_per_minute: number | null;
+  ingestion_per_minute: number | null;
 }
 
 function unauthenticated(message: string): ConnectError {
@@ -32,7 +35,15 @@ export async function authenticate(pool: DatabasePool, header: string | null, su
   if (!m) throw unauthenticated("Authorization must be: Bearer <api key>");
   const key = m[1];
   if (superadminKey !== undefined && sameString(key, superadminKey)) {
-    return { role: "superadmin", tenantId: undefined, keyId: undefined, buyerId: undefined, partnerId: undefined, testMode: false };
+    return {
+      role: "superadmin",
+      tenantId: undefined,
+      keyId: undefined,
+      buyerId: undefined,
+      partnerId: undefined,
+      testMode: false,
+      limits: { plan: "scale" },
+    };
   }
   const prefix = prefixOf(key);
   if (!prefix) throw unauthenticated("invalid API key");
@@ -50,14 +61,10 @@ export async function authenticate(pool: DatabasePool, header: string | null, su
     buyerId: row.buyer_id ?? undefined,
     partnerId: row.partner_id ?? undefined,
     testMode: row.mode === "test",
-  };
-}
-
-/** The interceptor that authenticates every call and puts the principal in the context. */
-export function authInterceptor(pool: DatabasePool, superadminKey: string | undefined): Interceptor {
-  return (next) => async (req) => {
-    const principal = await authenticate(pool, req.header.get("authorization"), superadminKey);
-    req.contextValues.set(principalKey, principal);
-    return next(req);
+    limits: {
+      plan: row.plan,
+      managementPerMinute: row.management_per_minute ?? undefined,
+      ingestionPerMinute: row.ingestion_per_minute ?? undefined,
+    },
   };
 }

@@ -19,7 +19,12 @@ export interface Principal {
   buyerId: string | undefined;
   partnerId: string | undefined;
   testMode: boolean;
+  /** What sets this key's rate limits: the tenant's plan and the key's overrides. */
+  limits: { plan: Plan; managementPerMinute?: number; ingestionPerMinute?: number };
 }
+
+/** A tenant's commercial plan. */
+export type Plan = "starter" | "growth" | "scale";
 
 /** Set by the authentication interceptor for every authenticated call. */
 export const principalKey = createContextKey<Principal | undefined>(undefined, { description: "principal" });
@@ -27,7 +32,9 @@ export const principalKey = createContextKey<Principal | undefined>(undefined, {
 /** Per-request facts the pipeline knows and handlers may log or store. */
 export interface RequestInfo {
   requestId: string;
+  /** The peer's address, for limits on unauthenticated calls. */
+  clientIp: string;
 }
 
 /** Set by the adapter that received the call. */
-export const requestInfoKey = createContextKey<RequestInfo>({ requestId: "" }, { description: "request info" });
+export const requestInfoKey = createContextKey<RequestInfo>({ requestId: "", clientIp: "" }, { description: "request info" });

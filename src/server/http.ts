@@ -106,13 +106,13 @@ export function createHttpHandler(deps: HttpDeps): Handler {
       if (rpcHandler) {
         operation = `${rpcHandler.service.typeName}/${rpcHandler.method.name}`;
         protocol = protocolOf(String(req.headers["content-type"] ?? ""));
-        serveRpc(req, res, rpcHandler, callContext(requestId)).catch(fail);
+        serveRpc(req, res, rpcHandler, callContext(requestId, req.socket.remoteAddress ?? "")).catch(fail);
         return;
       }
       protocol = "rest";
       const match = deps.rest.match(req.method ?? "GET", path);
       if ("route" in match) operation = `${match.route.method.parent.typeName}/${match.route.method.name}`;
-      deps.rest.serve(req, res, url, callContext(requestId), match).catch(fail);
+      deps.rest.serve(req, res, url, callContext(requestId, req.socket.remoteAddress ?? ""), match).catch(fail);
     } catch (e) {
       fail(e);
     }

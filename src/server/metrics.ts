@@ -19,8 +19,21 @@ export function createMetrics() {
     buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
+  const rateLimitStoreFailures = new Counter({
+    name: "lead_router_rate_limit_store_failures_total",
+    help: "Rate-limit decisions taken without Redis: fail_open (ingestion, counted in process) or fail_closed (management).",
+    labelNames: ["bucket", "outcome"] as const,
+    registers: [registry],
+  });
+  const idempotencyPurged = new Counter({
+    name: "lead_router_idempotency_keys_purged_total",
+    help: "Idempotency records deleted after their retention period.",
+    registers: [registry],
+  });
   return {
     registry,
+    rateLimitStoreFailures,
+    idempotencyPurged,
     requests,
     latency,
     observe(operation: string, protocol: string, status: number, seconds: number) {

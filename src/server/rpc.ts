@@ -33,9 +33,9 @@ export interface Rpc {
 }
 
 /** Context values for one call: request id and an empty error slot. */
-export function callContext(requestId: string): ContextValues {
+export function callContext(requestId: string, clientIp: string): ContextValues {
   const values = createContextValues();
-  values.set(requestInfoKey, { requestId });
+  values.set(requestInfoKey, { requestId, clientIp });
   values.set(errorSlotKey, {});
   return values;
 }

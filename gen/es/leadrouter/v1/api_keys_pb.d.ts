@@ -109,6 +109,13 @@ export declare type ApiKey = Message<"leadrouter.v1.ApiKey"> & {
    * @generated from field: google.protobuf.Timestamp revoked_at = 13;
    */
   revokedAt?: Timestamp | undefined;
+
+  /**
+   * Per-key limits that replace the tenant plan's defaults.
+   *
+   * @generated from field: leadrouter.v1.RateLimitOverride rate_limit_override = 14;
+   */
+  rateLimitOverride?: RateLimitOverride | undefined;
 };
 
 /**
@@ -182,6 +189,34 @@ export enum ApiKey_Mode {
  * Describes the enum leadrouter.v1.ApiKey.Mode.
  */
 export declare const ApiKey_ModeSchema: GenEnum<ApiKey_Mode>;
+
+/**
+ * RateLimitOverride replaces a plan's per-minute limits for one key; an
+ * unset value keeps the plan's.
+ *
+ * @generated from message leadrouter.v1.RateLimitOverride
+ */
+export declare type RateLimitOverride = Message<"leadrouter.v1.RateLimitOverride"> & {
+  /**
+   * Management calls per minute (1 to 1000000).
+   *
+   * @generated from field: optional int32 management_per_minute = 1;
+   */
+  managementPerMinute?: number | undefined;
+
+  /**
+   * Lead ingestion calls (submit, ping, post) per minute (1 to 1000000).
+   *
+   * @generated from field: optional int32 ingestion_per_minute = 2;
+   */
+  ingestionPerMinute?: number | undefined;
+};
+
+/**
+ * Describes the message leadrouter.v1.RateLimitOverride.
+ * Use `create(RateLimitOverrideSchema)` to create a new message.
+ */
+export declare const RateLimitOverrideSchema: GenMessage<RateLimitOverride>;
 
 /**
  * Request for ListApiKeys.
@@ -352,7 +387,8 @@ export declare type UpdateApiKeyRequest = Message<"leadrouter.v1.UpdateApiKeyReq
   apiKey?: ApiKey | undefined;
 
   /**
-   * Fields to change (`name`). Omitted: every field present in the body.
+   * Fields to change (`name`, `rate_limit_override`). Omitted: every field
+   * present in the body.
    *
    * @generated from field: google.protobuf.FieldMask update_mask = 2;
    */
@@ -513,7 +549,7 @@ export declare const ApiKeyService: GenService<{
     output: typeof CreateApiKeyResponseSchema;
   },
   /**
-   * Renames an API key.
+   * Renames an API key or changes its rate-limit override.
    *
    * @generated from rpc leadrouter.v1.ApiKeyService.UpdateApiKey
    */

@@ -74,9 +74,64 @@ export enum Access_Role {
 export declare const Access_RoleSchema: GenEnum<Access_Role>;
 
 /**
+ * RateLimit groups the settings of per-key rate limits.
+ *
+ * @generated from message leadrouter.v1.RateLimit
+ */
+export declare type RateLimit = Message<"leadrouter.v1.RateLimit"> & {
+};
+
+/**
+ * Describes the message leadrouter.v1.RateLimit.
+ * Use `create(RateLimitSchema)` to create a new message.
+ */
+export declare const RateLimitSchema: GenMessage<RateLimit>;
+
+/**
+ * Class names the bucket an RPC draws from. Lead ingestion has its own
+ * bucket so that heavy management scripting never blocks lead flow.
+ *
+ * @generated from enum leadrouter.v1.RateLimit.Class
+ */
+export enum RateLimit_Class {
+  /**
+   * Treated as management.
+   *
+   * @generated from enum value: class_unspecified = 0;
+   */
+  class_unspecified = 0,
+
+  /**
+   * Configuration and reporting calls.
+   *
+   * @generated from enum value: management = 1;
+   */
+  management = 1,
+
+  /**
+   * Lead submit, ping and post.
+   *
+   * @generated from enum value: ingestion = 2;
+   */
+  ingestion = 2,
+}
+
+/**
+ * Describes the enum leadrouter.v1.RateLimit.Class.
+ */
+export declare const RateLimit_ClassSchema: GenEnum<RateLimit_Class>;
+
+/**
  * The roles allowed to call this RPC. An RPC with no roles is refused to all.
  *
  * @generated from extension: repeated leadrouter.v1.Access.Role roles = 50001;
  */
 export declare const roles: GenExtension<MethodOptions, Access_Role[]>;
+
+/**
+ * The rate-limit bucket the RPC draws from (default management).
+ *
+ * @generated from extension: leadrouter.v1.RateLimit.Class rate_class = 50002;
+ */
+export declare const rate_class: GenExtension<MethodOptions, RateLimit_Class>;
 

@@ -9,7 +9,7 @@ import { file_google_protobuf_descriptor } from "@bufbuild/protobuf/wkt";
  * Describes the file leadrouter/v1/options.proto.
  */
 export const file_leadrouter_v1_options = /*@__PURE__*/
-  fileDesc("ChtsZWFkcm91dGVyL3YxL29wdGlvbnMucHJvdG8SDWxlYWRyb3V0ZXIudjEiWQoGQWNjZXNzIk8KBFJvbGUSFAoQcm9sZV91bnNwZWNpZmllZBAAEg4KCnN1cGVyYWRtaW4QARIJCgVhZG1pbhACEgkKBWJ1eWVyEAMSCwoHcGFydG5lchAEOlIKBXJvbGVzEh4uZ29vZ2xlLnByb3RvYnVmLk1ldGhvZE9wdGlvbnMY0YYDIAMoDjIaLmxlYWRyb3V0ZXIudjEuQWNjZXNzLlJvbGVSBXJvbGVzYgZwcm90bzM", [file_google_protobuf_descriptor]);
+  fileDesc("ChtsZWFkcm91dGVyL3YxL29wdGlvbnMucHJvdG8SDWxlYWRyb3V0ZXIudjEiWQoGQWNjZXNzIk8KBFJvbGUSFAoQcm9sZV91bnNwZWNpZmllZBAAEg4KCnN1cGVyYWRtaW4QARIJCgVhZG1pbhACEgkKBWJ1eWVyEAMSCwoHcGFydG5lchAEIkoKCVJhdGVMaW1pdCI9CgVDbGFzcxIVChFjbGFzc191bnNwZWNpZmllZBAAEg4KCm1hbmFnZW1lbnQQARINCglpbmdlc3Rpb24QAjpSCgVyb2xlcxIeLmdvb2dsZS5wcm90b2J1Zi5NZXRob2RPcHRpb25zGNGGAyADKA4yGi5sZWFkcm91dGVyLnYxLkFjY2Vzcy5Sb2xlUgVyb2xlczpfCgpyYXRlX2NsYXNzEh4uZ29vZ2xlLnByb3RvYnVmLk1ldGhvZE9wdGlvbnMY0oYDIAEoDjIeLmxlYWRyb3V0ZXIudjEuUmF0ZUxpbWl0LkNsYXNzUglyYXRlQ2xhc3NiBnByb3RvMw", [file_google_protobuf_descriptor]);
 
 /**
  * Describes the message leadrouter.v1.Access.
@@ -34,10 +34,40 @@ export const Access_Role = /*@__PURE__*/
   tsEnum(Access_RoleSchema);
 
 /**
+ * Describes the message leadrouter.v1.RateLimit.
+ * Use `create(RateLimitSchema)` to create a new message.
+ */
+export const RateLimitSchema = /*@__PURE__*/
+  messageDesc(file_leadrouter_v1_options, 1);
+
+/**
+ * Describes the enum leadrouter.v1.RateLimit.Class.
+ */
+export const RateLimit_ClassSchema = /*@__PURE__*/
+  enumDesc(file_leadrouter_v1_options, 1, 0);
+
+/**
+ * Class names the bucket an RPC draws from. Lead ingestion has its own
+ * bucket so that heavy management scripting never blocks lead flow.
+ *
+ * @generated from enum leadrouter.v1.RateLimit.Class
+ */
+export const RateLimit_Class = /*@__PURE__*/
+  tsEnum(RateLimit_ClassSchema);
+
+/**
  * The roles allowed to call this RPC. An RPC with no roles is refused to all.
  *
  * @generated from extension: repeated leadrouter.v1.Access.Role roles = 50001;
  */
 export const roles = /*@__PURE__*/
   extDesc(file_leadrouter_v1_options, 0);
+
+/**
+ * The rate-limit bucket the RPC draws from (default management).
+ *
+ * @generated from extension: leadrouter.v1.RateLimit.Class rate_class = 50002;
+ */
+export const rate_class = /*@__PURE__*/
+  extDesc(file_leadrouter_v1_options, 1);
 

@@ -1,0 +1,86 @@
+/**
+ * Step 4 of the pipeline: every call draws from its key's bucket (the RPC's
+ * `(leadrouter.v1.rate_class)`, default management) and every response —
+ * errors included — reports the bucket in X-RateLimit-* and the IETF draft's
+ * RateLimit-Policy / RateLimit headers (gRPC: the same as metadata). Failed
+ * authentications draw from a per-address bucket, to slow key guessing.
+ */
+import { getOption, type DescMethod } from "@bufbuild/protobuf";
+import { ConnectError, type Interceptor } from "@connectrpc/connect";
+import { RateLimit_Class, rate_class } from "../../gen/es/leadrouter/v1/options_pb.js";
+import { appError } from "./errors.ts";
+import { ANONYMOUS_PER_MINUTE, limitFor, WINDOW_SECONDS } from "./plans.ts";
+import { principalKey, requestInfoKey, type Principal } from "./principal.ts";
+import type { Quota, RateLimiter } from "./rate-limiter.ts";
+
+/** The bucket an RPC draws from. */
+export function bucketOf(method: DescMethod): "management" | "ingestion" {
+  return getOption(method, rate_class) === RateLimit_Class.ingestion ? "ingestion" : "management";
+}
+
+/** The rate-limit headers for a quota. */
+export function rateHeaders(q: Quota): Record<string, string> {
+  const resetSeconds = Math.max(0, Math.ceil(q.resetMs / 1000));
+  return {
+    "x-ratelimit-limit": String(q.limit),
+    "x-ratelimit-remaining": String(q.remaining),
+    "x-ratelimit-reset": String(Math.ceil((Date.now() + q.resetMs) / 1000)),
+    "ratelimit-policy": `"${q.bucket}";q=${q.limit};w=${WINDOW_SECONDS}`,
+    ratelimit: `"${q.bucket}";r=${q.remaining};t=${resetSeconds}`,
+  };
+}
+
+function withHeaders(err: unknown, headers: Record<string, string>): unknown {
+  if (err instanceof ConnectError) for (const [k, v] of Object.entries(headers)) err.metadata.set(k, v);
+  return err;
+}
+
+/** The subject a key's buckets are counted for. */
+export function subjectOf(p: Principal): string {
+  return p.keyId ?? "superadmin";
+}
+
+/**
+ * Authentication and rate limiting together, so that an unauthenticated
+ * failure can still be counted (per client address) and carry headers.
+ */
+export function authAndRateLimitInterceptor(
+  limiter: RateLimiter,
+  authenticateCall: (authorization: string | null) => Promise<Principal>,
+): Interceptor {
+  return (next) => async (req) => {
+    let principal: Principal;
+    try {
+      principal = await authenticateCall(req.header.get("authorization"));
+    } catch (e) {
+      const ip = req.contextValues.get(requestInfoKey).clientIp || "unknown";
+      const q = await limiter.consume("anonymous", ip, ANONYMOUS_PER_MINUTE);
+      const headers = rateHeaders(q);
+      if (!q.allowed) throw tooMany(q, headers);
+      throw withHeaders(e, headers);
+    }
+    req.contextValues.set(principalKey, principal);
+    const bucket = bucketOf(req.method);
+    const { limit } = limitFor(principal, bucket);
+    const q = await limiter.consume(bucket, subjectOf(principal), limit);
+    const headers = rateHeaders(q);
+    if (!q.allowed) throw tooMany(q, headers);
+    try {
+      const res = await next(req);
+      for (const [k, v] of Object.entries(headers)) res.header.set(k, v);
+      return res;
+    } catch (e) {
+      throw withHeaders(e, headers);
+    }
+  };
+}
+
+function tooMany(q: Quota, headers: Record<string, string>): ConnectError {
+  const retryAfter = Math.max(1, Math.ceil(q.resetMs / 1000));
+  return appError(
+    "rate_limited",
+    `rate limit of ${q.limit} ${q.bucket} requests per ${WINDOW_SECONDS} s exceeded; retry in ${retryAfter} s`,
+    { ...headers, "retry-after": String(retryAfter) },
+    q.resetMs,
+  );
+}
