@@ -11,7 +11,7 @@ import { startEmbeddedPostgres } from "./db/embedded.ts";
 import { migrate } from "./db/migrate.ts";
 import { appUrlFrom, openPool } from "./db/pool.ts";
 import { Redis } from "ioredis";
-import { authenticate } from "./pipeline/auth.ts";
+import { createAuthenticator } from "./pipeline/auth.ts";
 import { idempotencyInterceptor } from "./pipeline/idempotency.ts";
 import { purgeKeys } from "./pipeline/idempotency-store.ts";
 import { authAndRateLimitInterceptor } from "./pipeline/rate-limit.ts";
@@ -53,7 +53,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   });
   // The pipeline, outermost first (DESIGN.md section 2).
   const interceptors = [
-    authAndRateLimitInterceptor(limiter, (authorization) => authenticate(pool, authorization, config.superadminKey)),
+    authAndRateLimitInterceptor(limiter, createAuthenticator(pool, config.superadminKey, config.authCacheTtlMs)),
     rolesInterceptor(),
     idempotencyInterceptor(pool),
   ];

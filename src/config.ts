@@ -19,6 +19,8 @@ export interface Config {
   logLevel: string;
   poolSize: number;
   shutdownGraceMs: number;
+  /** How long an authenticated key is trusted without a lookup (0 disables the cache). */
+  authCacheTtlMs: number;
 }
 
 function int(name: string, fallback: number): number {
@@ -50,6 +52,7 @@ export function loadConfig(overrides: Partial<Config> = {}): Config {
     logLevel: text("LOG_LEVEL") ?? "info",
     poolSize: int("DATABASE_POOL_SIZE", 20),
     shutdownGraceMs: int("SHUTDOWN_GRACE_MS", 10_000),
+    authCacheTtlMs: int("AUTH_CACHE_TTL_MS", 2_000),
     ...overrides,
   };
 }

@@ -163,6 +163,16 @@ describe("CreateBuyer", () => {
     expectError(r, 400, "invalid_argument", ["name", "contact.email", "contact.phone", "timezone", "tags[1]"]);
   });
 
+  it("timezone must be an IANA zone name: an unknown name or a UTC offset is invalid_argument naming timezone", async () => {
+    const { adminKey } = await server.newTenant();
+    for (const timezone of ["Mars/Olympus", "+05:00", "-0800"]) {
+      expectError(await server.call("POST", BUYERS, { key: adminKey, body: { name: "TZ", timezone } }), 400, "invalid_argument", [
+        "timezone",
+      ]);
+    }
+    expect((await list(adminKey, "")).data).toEqual([]);
+  });
+
   it("externalRef is unique per tenant: a second buyer with it is already_exists naming externalRef", async () => {
     const { adminKey } = await server.newTenant();
     await createBuyer(adminKey, { name: "First", externalRef: "crm-1" });
@@ -242,7 +252,10 @@ describe("ListBuyers", () => {
 
   it("orderBy=name sorts by name ascending and `name desc` descending, across pages", async () => {
     const { adminKey } = await server.newTenant();
-    await createInOrder(adminKey, ["Delta", "Alpha", "Echo", "Charlie", "Bravo"].map((name) => ({ name })));
+    await createInOrder(
+      adminKey,
+      ["Delta", "Alpha", "Echo", "Charlie", "Bravo"].map((name) => ({ name })),
+    );
     expect(names((await list(adminKey, "orderBy=name")).data)).toEqual(["Alpha", "Bravo", "Charlie", "Delta", "Echo"]);
     expect(names((await list(adminKey, "orderBy=name%20desc")).data)).toEqual(["Echo", "Delta", "Charlie", "Bravo", "Alpha"]);
     const first = await list(adminKey, "orderBy=name&pageSize=2");
@@ -439,6 +452,16 @@ describe("UpdateBuyer", () => {
     expect(r.body.data).toEqual({ ...b, timezone: "Europe/Paris", updatedAt: r.body.data.updatedAt });
     const tags = await patch(adminKey, b.id, { tags: [] });
     expect(tags.body.data).toEqual({ ...b, timezone: "Europe/Paris", tags: [], updatedAt: tags.body.data.updatedAt });
+  });
+
+  it("without a mask, a body key spelled with its proto name (external_ref) updates that field as its JSON name does", async () => {
+    // Proto3 JSON parsers accept both spellings, and CreateBuyer does; the implied mask must too.
+    const { adminKey } = await server.newTenant();
+    const b = await createBuyer(adminKey, { name: "Snake", external_ref: "crm-9" });
+    expect(b.externalRef).toBe("crm-9");
+    const r = await patch(adminKey, b.id, { external_ref: "crm-10" });
+    expect(r.status, r.text).toBe(200);
+    expect(r.body.data.externalRef).toBe("crm-10");
   });
 
   it("mask contact.email changes the email and leaves the rest of the contact alone", async () => {

@@ -102,7 +102,10 @@ async function getVertical(key: string, id: string): Promise<VerticalJson> {
   return r.body.data;
 }
 
-async function list(key: string, query: string): Promise<{ data: VerticalJson[]; pagination: { nextPageToken: string; pageSize: number } }> {
+async function list(
+  key: string,
+  query: string,
+): Promise<{ data: VerticalJson[]; pagination: { nextPageToken: string; pageSize: number } }> {
   const r = await server.call("GET", `${VERTICALS}?${query}`, { key });
   expect(r.status, r.text).toBe(200);
   return r.body;
@@ -227,10 +230,16 @@ describe("CreateVertical", () => {
     const { adminKey } = await server.newTenant();
     const r = await server.call("POST", VERTICALS, {
       key: adminKey,
-      body: { name: "Bad type", fields: [{ key: "ok", type: "string" }, { key: "a", type: "bogus" }] },
+      body: {
+        name: "Bad type",
+        fields: [
+          { key: "ok", type: "string" },
+          { key: "a", type: "bogus" },
+        ],
+      },
     });
-    // Rejected by the JSON decoder, before validation: the path is the RPC request's and carries no index.
-    expectError(r, 400, "invalid_argument", ["vertical.fields.type"]);
+    // Rejected by the JSON decoder, before validation: the path is from the body's root but carries no index.
+    expectError(r, 400, "invalid_argument", ["fields.type"]);
     expect(r.body.error.message).toBe('cannot decode enum leadrouter.v1.LeadField.Type from JSON: "bogus"');
   });
 
@@ -265,9 +274,13 @@ describe("ListVerticals", () => {
     const second = await list(adminKey, `pageSize=2&pageToken=${encodeURIComponent(first.pagination.nextPageToken)}`);
     expect(ids(second.data)).toEqual([solar.id]);
     expect(second.pagination.nextPageToken).toBe("");
-    const rebound = await server.call("GET", `${VERTICALS}?pageSize=2&status=active&pageToken=${encodeURIComponent(first.pagination.nextPageToken)}`, {
-      key: adminKey,
-    });
+    const rebound = await server.call(
+      "GET",
+      `${VERTICALS}?pageSize=2&status=active&pageToken=${encodeURIComponent(first.pagination.nextPageToken)}`,
+      {
+        key: adminKey,
+      },
+    );
     expectError(rebound, 400, "invalid_argument", ["pageToken"]);
     expectError(await server.call("GET", `${VERTICALS}?pageSize=501`, { key: adminKey }), 400, "invalid_argument", ["pageSize"]);
     expectError(await server.call("GET", `${VERTICALS}?orderBy=slug`, { key: adminKey }), 400, "invalid_argument", ["orderBy"]);
@@ -309,7 +322,9 @@ describe("GetVertical and BatchGetVerticals", () => {
     const bad = await server.call("GET", `${VERTICALS}:batchGet?ids=${x.id}&ids=${missing}`, { key: adminKey });
     expect(bad.status).toBe(404);
     expect(bad.body).toEqual({ error: { code: "not_found", message: `vertical ${missing} not found`, details: [] } });
-    expectError(await server.call("GET", `${VERTICALS}:batchGet?ids=${x.id}&ids=x`, { key: adminKey }), 400, "invalid_argument", ["ids[1]"]);
+    expectError(await server.call("GET", `${VERTICALS}:batchGet?ids=${x.id}&ids=x`, { key: adminKey }), 400, "invalid_argument", [
+      "ids[1]",
+    ]);
   });
 });
 
@@ -341,7 +356,10 @@ describe("UpdateVertical", () => {
       { key: "loanAmount", type: "decimal", required: true },
       { key: "zip", type: "zip" },
     ];
-    const r = await server.call("PATCH", `${VERTICALS}/${v.id}?updateMask=fields`, { key: adminKey, body: { name: "ignored", fields: replacement } });
+    const r = await server.call("PATCH", `${VERTICALS}/${v.id}?updateMask=fields`, {
+      key: adminKey,
+      body: { name: "ignored", fields: replacement },
+    });
     expect(r.status, r.text).toBe(200);
     expect(r.body.data.name).toBe("Mortgage");
     expect(r.body.data.fields).toEqual(replacement.map(full));
@@ -349,7 +367,12 @@ describe("UpdateVertical", () => {
 
     const bad = await server.call("PATCH", `${VERTICALS}/${v.id}?updateMask=fields`, {
       key: adminKey,
-      body: { fields: [{ key: "a", type: "enum" }, { key: "a", type: "string" }] },
+      body: {
+        fields: [
+          { key: "a", type: "enum" },
+          { key: "a", type: "string" },
+        ],
+      },
     });
     expectError(bad, 400, "invalid_argument", ["fields[0].allowedValues", "fields[1].key"]);
     expect((await getVertical(adminKey, v.id)).fields).toEqual(replacement.map(full));
@@ -416,13 +439,25 @@ describe("vertical fields sub-resource", () => {
 
   it("create appends the field at the end; a taken key is already_exists naming key", async () => {
     const { adminKey } = await server.newTenant();
-    const v = await createVertical(adminKey, { name: "Auto", fields: [{ key: "firstName", type: "string" }, { key: "zip", type: "zip" }] });
+    const v = await createVertical(adminKey, {
+      name: "Auto",
+      fields: [
+        { key: "firstName", type: "string" },
+        { key: "zip", type: "zip" },
+      ],
+    });
     const added = await server.call("POST", fieldsPath(v.id), {
       key: adminKey,
       body: { key: "creditScore", label: "Credit score", type: "enum", allowedValues: ["good", "fair", "poor"], required: true },
     });
     expect(added.status, added.text).toBe(200);
-    const expected = full({ key: "creditScore", label: "Credit score", type: "enum", allowedValues: ["good", "fair", "poor"], required: true });
+    const expected = full({
+      key: "creditScore",
+      label: "Credit score",
+      type: "enum",
+      allowedValues: ["good", "fair", "poor"],
+      required: true,
+    });
     expect(added.body).toEqual({ data: expected });
     const after = await getVertical(adminKey, v.id);
     expect(keys(after.fields)).toEqual(["firstName", "zip", "creditScore"]);
@@ -479,6 +514,16 @@ describe("vertical fields sub-resource", () => {
     expect(r.body.data).toEqual(full({ ...everyType[5], allowedValues: ["basic", "full", "premium"], pii: true }));
   });
 
+  it("without a mask, a body key spelled with its proto name (allowed_values) updates that attribute", async () => {
+    // Proto3 JSON parsers accept both spellings; the implied mask must too.
+    const { adminKey } = await server.newTenant();
+    const v = await createVertical(adminKey, { name: "Auto", fields: [{ key: "size", type: "enum", allowed_values: ["s"] }] });
+    expect(v.fields[0].allowedValues).toEqual(["s"]);
+    const r = await server.call("PATCH", fieldsPath(v.id, "size"), { key: adminKey, body: { allowed_values: ["s", "m"] } });
+    expect(r.status, r.text).toBe(200);
+    expect(r.body.data).toEqual(full({ key: "size", type: "enum", allowedValues: ["s", "m"] }));
+  });
+
   it("changing a field's type to enum without allowedValues is invalid_argument naming allowedValues", async () => {
     const { adminKey } = await server.newTenant();
     const v = await createVertical(adminKey, { name: "Auto", fields: everyType });
@@ -487,7 +532,10 @@ describe("vertical fields sub-resource", () => {
     const noMask = await server.call("PATCH", fieldsPath(v.id, "homeowner"), { key: adminKey, body: { type: "enum" } });
     expectError(noMask, 400, "invalid_argument", ["allowedValues"]);
     expect((await getVertical(adminKey, v.id)).fields).toEqual(everyType.map(full));
-    const ok = await server.call("PATCH", fieldsPath(v.id, "homeowner"), { key: adminKey, body: { type: "enum", allowedValues: ["yes", "no"] } });
+    const ok = await server.call("PATCH", fieldsPath(v.id, "homeowner"), {
+      key: adminKey,
+      body: { type: "enum", allowedValues: ["yes", "no"] },
+    });
     expect(ok.status, ok.text).toBe(200);
     expect(ok.body.data).toEqual(full({ key: "homeowner", type: "enum", allowedValues: ["yes", "no"] }));
   });
@@ -634,6 +682,8 @@ describe("GetVerticalSchema", () => {
     const required = validate.errors?.find((e) => e.keyword === "required");
     expect(required?.params).toEqual({ missingProperty: "firstName" });
     expect(validate({ ...good, zip: "12345" })).toBe(false);
-    expect(validate.errors?.map((e) => `${e.instancePath} ${e.keyword} ${e.schemaPath}`)).toEqual(["/zip pattern #/properties/zip/allOf/0/pattern"]);
+    expect(validate.errors?.map((e) => `${e.instancePath} ${e.keyword} ${e.schemaPath}`)).toEqual([
+      "/zip pattern #/properties/zip/allOf/0/pattern",
+    ]);
   });
 });

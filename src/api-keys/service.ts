@@ -9,6 +9,7 @@ import { ApiKey_Status, ApiKeySchema, type ApiKeyService } from "../../gen/es/le
 import { Access_Role } from "../../gen/es/leadrouter/v1/options_pb.js";
 import { actAsTenantAdmin, type Db, withTenantOrSuperadmin } from "../db/tenant-tx.ts";
 import { failedPrecondition, invalidArgument, notFound } from "../pipeline/errors.ts";
+import { invalidatesAuth } from "../pipeline/auth-cache.ts";
 import { newSecret } from "../pipeline/keys.ts";
 import { principalKey } from "../pipeline/principal.ts";
 import { statusIs } from "../standard/filters.ts";
@@ -86,12 +87,14 @@ export function apiKeyService(db: Db): ServiceImpl<typeof ApiKeyService> {
       }
       if (paths.some((p) => p.startsWith("rate_limit_override"))) Object.assign(values, overrideColumns(key.rateLimitOverride, v));
       v.check();
-      return withTenantOrSuperadmin(db, ctx, async (tx, audit) => {
-        const row = Object.keys(values).length > 0 ? await apiKeys.update(tx, id, values) : await apiKeys.get(tx, id);
-        if (!row) throw notFound("API key", id);
-        await audit("api_key.update", id);
-        return { data: toApiKey(row) };
-      });
+      return invalidatesAuth(
+        withTenantOrSuperadmin(db, ctx, async (tx, audit) => {
+          const row = Object.keys(values).length > 0 ? await apiKeys.update(tx, id, values) : await apiKeys.get(tx, id);
+          if (!row) throw notFound("API key", id);
+          await audit("api_key.update", id);
+          return { data: toApiKey(row) };
+        }),
+      );
     },
     async rotateApiKey(req, ctx) {
       const id = requireUuid("id", req.id);
@@ -99,28 +102,32 @@ export function apiKeyService(db: Db): ServiceImpl<typeof ApiKeyService> {
       if (grace < 0 || grace > MAX_GRACE_SECONDS) {
         throw invalidArgument([{ field: "gracePeriodSeconds", description: `must be between 0 and ${MAX_GRACE_SECONDS}` }]);
       }
-      return withTenantOrSuperadmin(db, ctx, async (tx, audit) => {
-        const key = await apiKeys.get(tx, id, true);
-        if (!key) throw notFound("API key", id);
-        if (key.status === "revoked") throw failedPrecondition("a revoked key cannot be rotated");
-        const s = newSecret(key.mode);
-        await insertSecret(tx, key, s.prefix, s.hash);
-        await expireOtherSecrets(tx, id, s.prefix, grace);
-        const row = await apiKeys.update(tx, id, { prefix: s.prefix });
-        await audit("api_key.rotate", id);
-        return { data: toApiKey(row ?? key, s.secret) };
-      });
+      return invalidatesAuth(
+        withTenantOrSuperadmin(db, ctx, async (tx, audit) => {
+          const key = await apiKeys.get(tx, id, true);
+          if (!key) throw notFound("API key", id);
+          if (key.status === "revoked") throw failedPrecondition("a revoked key cannot be rotated");
+          const s = newSecret(key.mode);
+          await insertSecret(tx, key, s.prefix, s.hash);
+          await expireOtherSecrets(tx, id, s.prefix, grace);
+          const row = await apiKeys.update(tx, id, { prefix: s.prefix });
+          await audit("api_key.rotate", id);
+          return { data: toApiKey(row ?? key, s.secret) };
+        }),
+      );
     },
     async revokeApiKey(req, ctx) {
       const id = requireUuid("id", req.id);
-      return withTenantOrSuperadmin(db, ctx, async (tx, audit) => {
-        const key = await apiKeys.get(tx, id, true);
-        if (!key) throw notFound("API key", id);
-        const row =
-          key.status === "revoked" ? key : await apiKeys.update(tx, id, { status: "revoked", revoked_at: new Date().toISOString() });
-        await audit("api_key.revoke", id);
-        return { data: toApiKey(row ?? key) };
-      });
+      return invalidatesAuth(
+        withTenantOrSuperadmin(db, ctx, async (tx, audit) => {
+          const key = await apiKeys.get(tx, id, true);
+          if (!key) throw notFound("API key", id);
+          const row =
+            key.status === "revoked" ? key : await apiKeys.update(tx, id, { status: "revoked", revoked_at: new Date().toISOString() });
+          await audit("api_key.revoke", id);
+          return { data: toApiKey(row ?? key) };
+        }),
+      );
     },
   };
 }

@@ -50,9 +50,8 @@ export function secretMatches(secret: string, hash: Uint8Array): boolean {
   return presented.length === hash.length && timingSafeEqual(presented, hash);
 }
 
-/** Constant-time string equality (for the bootstrap superadmin key). */
-export function sameString(a: string, b: string): boolean {
-  const x = createHash("sha256").update(a).digest();
-  const y = createHash("sha256").update(b).digest();
-  return timingSafeEqual(x, y);
+/** A constant-time comparison against a fixed secret (the bootstrap superadmin key), hashed once. */
+export function sameStringAs(expected: string): (presented: string) => boolean {
+  const want = createHash("sha256").update(expected).digest();
+  return (presented) => timingSafeEqual(createHash("sha256").update(presented).digest(), want);
 }

@@ -5,19 +5,40 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { invalidArgument } from "../pipeline/errors.ts";
 import { MAX_BODY_BYTES } from "../server/rpc.ts";
 
+/**
+ * Reads the whole body, refusing it once it passes the limit. A refused body
+ * is still read to its end and discarded (as Node does for a request nobody
+ * reads), so the keep-alive connection stays usable for the next request:
+ * stopping half-way would leave the socket paused with unread bytes.
+ */
+function readBytes(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    let refused = false;
+    req.on("data", (chunk: Buffer) => {
+      if (refused) return;
+      total += chunk.length;
+      if (total > MAX_BODY_BYTES) {
+        refused = true;
+        chunks.length = 0;
+        reject(tooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.once("end", () => resolve(Buffer.concat(chunks, total)));
+    req.once("error", reject);
+  });
+}
+
 /** Reads the body; undefined when empty. */
 export async function readJsonBody(req: IncomingMessage): Promise<JsonValue | undefined> {
   const declared = Number(req.headers["content-length"] ?? 0);
   if (declared > MAX_BODY_BYTES) throw tooLarge();
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    total += chunk.length;
-    if (total > MAX_BODY_BYTES) throw tooLarge();
-    chunks.push(chunk);
-  }
-  if (total === 0) return undefined;
-  const text = Buffer.concat(chunks, total).toString("utf8");
+  const bytes = await readBytes(req);
+  if (bytes.length === 0) return undefined;
+  const text = bytes.toString("utf8");
   const type = String(req.headers["content-type"] ?? "application/json")
     .split(";")[0]
     .trim()

@@ -46,11 +46,12 @@ export function createRest(rpc: Rpc): Rest {
   const routes = buildRoutes(rpc.services);
   const match = (method: string, rawPath: string): Match => {
     const { path, verb } = splitVerb(rawPath);
-    const allow = new Set<string>();
-    for (const candidate of [
-      { path, verb },
-      { path: rawPath, verb: undefined },
-    ]) {
+    const candidates = [{ path, verb }];
+    // A colon can also belong to a value ({external_ref=**} = "sf/lead:7"):
+    // when no route declares the verb, try the whole path without one.
+    if (verb !== undefined) candidates.push({ path: rawPath, verb: undefined });
+    for (const [i, candidate] of candidates.entries()) {
+      const allow = new Set<string>();
       for (const route of routes) {
         if (route.template.verb !== candidate.verb) continue;
         const vars = route.template.match(candidate.path);
@@ -58,7 +59,10 @@ export function createRest(rpc: Rpc): Rest {
         if (route.httpMethod === method) return { route, vars };
         allow.add(route.httpMethod);
       }
-      if (allow.size > 0) return { status: 405, allow: [...allow] };
+      // On the verb-less retry, other methods matching only means an unknown
+      // verb was read as part of a value: that is no operation (404), not a
+      // wrong method (POST /buyers/{id}:explode must not answer "Allow: GET").
+      if (allow.size > 0 && i === 0) return { status: 405, allow: [...allow] };
     }
     return { status: 404 };
   };
@@ -94,7 +98,10 @@ export function createRest(rpc: Rpc): Rest {
       if (typeof v === "string") header.set(name, v);
     }
     const abort = new AbortController();
-    res.once("close", () => abort.abort());
+    // Abort only calls whose client went away; aborting after a normal finish would cost a DOMException per request.
+    res.once("close", () => {
+      if (!res.writableFinished) abort.abort();
+    });
     const uRes = await handler({
       httpVersion: req.httpVersion,
       url: `http://rest.internal${handler.requestPath}`,
@@ -110,7 +117,9 @@ export function createRest(rpc: Rpc): Rest {
       if (!HIDDEN.test(k)) forward.set(k, v);
     });
     if (uRes.status !== 200) {
-      writeError(res, values.get(errorSlotKey).error ?? errorFromConnectBody(bytes, route.method.input), forward);
+      // Decoding errors name fields from the REST body's root: with body: "<field>" that is the field's message.
+      const root = route.bodyField?.fieldKind === "message" ? route.bodyField.message : route.method.input;
+      writeError(res, values.get(errorSlotKey).error ?? errorFromConnectBody(bytes, root), forward);
       return;
     }
     let payload: Uint8Array | string = bytes;

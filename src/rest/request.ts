@@ -4,7 +4,7 @@
  * the named field, and every other field from query parameters (dotted paths
  * for nested messages, repeated parameters for repeated fields).
  */
-import { type DescField, type DescMessage, ScalarType } from "@bufbuild/protobuf";
+import { type DescEnum, type DescField, type DescMessage, fromJson, ScalarType } from "@bufbuild/protobuf";
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 import { invalidArgument } from "../pipeline/errors.ts";
 import type { Route } from "./routes.ts";
@@ -27,10 +27,42 @@ function findField(desc: DescMessage, name: string): DescField | undefined {
   return desc.fields.find((f) => f.jsonName === name || f.name === name);
 }
 
+/** The enum of an enum field or of a list of enums. */
+function enumOf(field: DescField): DescEnum | undefined {
+  if (field.fieldKind === "enum") return field.enum;
+  if (field.fieldKind === "list" && field.listKind === "enum") return field.enum;
+  return undefined;
+}
+
+/** The message of a message field or of a list of messages. */
+function messageOf(field: DescField): DescMessage | undefined {
+  if (field.fieldKind === "message") return field.message;
+  if (field.fieldKind === "list" && field.listKind === "message") return field.message;
+  return undefined;
+}
+
 /** Converts one textual value to the JSON value of a field (or of one item of a repeated field). */
 function scalarJson(field: DescField, param: string, text: string): JsonValue {
-  const kind = field.fieldKind === "list" ? field.listKind : field.fieldKind;
-  if (kind === "enum" || kind === "message") return text; // enum names and string-form WKTs
+  // Enum names and string-form WKTs are checked here, so a bad value names
+  // the parameter rather than failing later in decoding, where it has no name.
+  const e = enumOf(field);
+  if (e) {
+    if (e.values.some((v) => v.name === text)) return text;
+    const names = e.values.filter((v) => v.number !== 0).map((v) => v.name);
+    throw bad(param, `must be one of ${names.join(", ")}`);
+  }
+  const m = messageOf(field);
+  if (m) {
+    try {
+      fromJson(m, text);
+    } catch {
+      throw bad(
+        param,
+        m.typeName === "google.protobuf.Timestamp" ? "must be an RFC 3339 timestamp, e.g. 2026-01-01T00:00:00Z" : `must be a ${m.name}`,
+      );
+    }
+    return text;
+  }
   const scalar = field.fieldKind === "list" || field.fieldKind === "scalar" ? field.scalar : undefined;
   switch (scalar) {
     case ScalarType.BOOL:
@@ -79,7 +111,10 @@ function resolve(desc: DescMessage, dotted: string): { fields: DescField[] } | u
 /** The request JSON for a REST call. */
 export function buildRequestJson(route: Route, vars: Map<string, string>, query: URLSearchParams, body: JsonValue | undefined): JsonObject {
   const input = route.method.input;
-  const bodyKeys = body !== null && typeof body === "object" && !Array.isArray(body) ? Object.keys(body) : [];
+  const bodyPaths =
+    body !== null && typeof body === "object" && !Array.isArray(body) && route.bodyField?.fieldKind === "message"
+      ? presentPaths(route.bodyField.message, body)
+      : [];
   let json: JsonObject = {};
   if (route.body === "*") {
     if (body !== undefined) {
@@ -128,15 +163,42 @@ export function buildRequestJson(route: Route, vars: Map<string, string>, query:
   } else if ([...query.keys()].length > 0) {
     throw bad([...query.keys()][0], "is not a query parameter of this operation (send it in the body)");
   }
-  fillUpdateMask(route, json, query, bodyKeys);
+  fillUpdateMask(route, json, query, bodyPaths);
   return json;
 }
 
+/**
+ * The field paths present in a JSON body, as AIP-134's implicit mask: a
+ * nested message contributes its present leaves (`{contact: {email}}` is
+ * `contact.email`, leaving contact.name alone); lists, maps, well-known
+ * types, empty objects and nulls count as a whole.
+ */
+function presentPaths(desc: DescMessage, obj: JsonObject, prefix = ""): string[] {
+  const out: string[] = [];
+  for (const [key, value] of Object.entries(obj)) {
+    const f = findField(desc, key);
+    const path = `${prefix}${f?.jsonName ?? key}`;
+    if (
+      f?.fieldKind === "message" &&
+      !f.message.typeName.startsWith("google.protobuf.") &&
+      value !== null &&
+      typeof value === "object" &&
+      !Array.isArray(value) &&
+      Object.keys(value).length > 0
+    ) {
+      out.push(...presentPaths(f.message, value, `${path}.`));
+    } else {
+      out.push(path);
+    }
+  }
+  return out;
+}
+
 /** AIP-134: with no update_mask, a PATCH changes exactly the fields present in the body. */
-function fillUpdateMask(route: Route, json: JsonObject, query: URLSearchParams, bodyKeys: string[]): void {
+function fillUpdateMask(route: Route, json: JsonObject, query: URLSearchParams, bodyPaths: string[]): void {
   const maskField = route.method.input.fields.find(
     (f) => f.name === "update_mask" && f.fieldKind === "message" && f.message.typeName === "google.protobuf.FieldMask",
   );
   if (!maskField || !route.bodyField || query.has("updateMask") || query.has("update_mask")) return;
-  json[maskField.jsonName] = bodyKeys.join(",");
+  json[maskField.jsonName] = bodyPaths.join(",");
 }

@@ -53,6 +53,8 @@ export class Violations {
 
   timezone(field: string, tz: string): this {
     if (tz === "") return this;
+    // Intl also takes UTC offsets ("+05:00", "-0800"); they are not zone names, and POSIX (so Postgres) reads their sign reversed.
+    if (/^[+-]/.test(tz)) return this.add(field, "must be an IANA time zone, e.g. America/Chicago");
     try {
       new Intl.DateTimeFormat("en-US", { timeZone: tz });
       return this;

@@ -2,6 +2,7 @@
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { type TenantService, Tenant_Status, TenantSchema } from "../../gen/es/leadrouter/v1/tenants_pb.js";
 import { type Db, withSuperadmin } from "../db/tenant-tx.ts";
+import { invalidatesAuth } from "../pipeline/auth-cache.ts";
 import { invalidArgument, notFound } from "../pipeline/errors.ts";
 import { statusIs } from "../standard/filters.ts";
 import { newId } from "../standard/ids.ts";
@@ -15,12 +16,14 @@ import { type TenantRow, tenants } from "./store.ts";
 export function tenantService(db: Db): ServiceImpl<typeof TenantService> {
   const setStatus = (status: TenantRow["status"], action: string) => async (req: { id: string }, ctx: HandlerContext) => {
     const id = requireUuid("id", req.id);
-    return withSuperadmin(db, ctx, async (tx, audit) => {
-      const row = await tenants.update(tx, id, { status });
-      if (!row) throw notFound("tenant", id);
-      await audit(action, id);
-      return { data: toTenant(row) };
-    });
+    return invalidatesAuth(
+      withSuperadmin(db, ctx, async (tx, audit) => {
+        const row = await tenants.update(tx, id, { status });
+        if (!row) throw notFound("tenant", id);
+        await audit(action, id);
+        return { data: toTenant(row) };
+      }),
+    );
   };
   return {
     async listTenants(req, ctx) {
@@ -52,12 +55,14 @@ export function tenantService(db: Db): ServiceImpl<typeof TenantService> {
       if (!req.tenant) throw invalidArgument([{ field: "tenant", description: "is required" }]);
       const id = requireUuid("id", req.tenant.id);
       const values = tenantValues(req.tenant, resolveMask(req.updateMask, TenantSchema, req.tenant, updatableTenantPaths));
-      return withSuperadmin(db, ctx, async (tx, audit) => {
-        const row = Object.keys(values).length > 0 ? await tenants.update(tx, id, values) : await tenants.get(tx, id);
-        if (!row) throw notFound("tenant", id);
-        await audit("tenant.update", id);
-        return { data: toTenant(row) };
-      });
+      return invalidatesAuth(
+        withSuperadmin(db, ctx, async (tx, audit) => {
+          const row = Object.keys(values).length > 0 ? await tenants.update(tx, id, values) : await tenants.get(tx, id);
+          if (!row) throw notFound("tenant", id);
+          await audit("tenant.update", id);
+          return { data: toTenant(row) };
+        }),
+      );
     },
     suspendTenant: setStatus("suspended", "tenant.suspend"),
     reactivateTenant: setStatus("active", "tenant.reactivate"),
