@@ -3,6 +3,8 @@
  * invalid_argument with a google.rpc.BadRequest naming what to fix, and
  * never a 500.
  */
+import { once } from "node:events";
+import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RestResponse, startServer, type TestServer, type TestTenant } from "./support/server.ts";
 
@@ -12,6 +14,8 @@ beforeAll(async () => {
   server = await startServer();
 });
 afterAll(() => server.close());
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The fields named by the BadRequest detail of an error body. */
 function violatedFields(body: any): string[] {
@@ -120,33 +124,39 @@ describe("size", () => {
     expectInvalid(await server.call("POST", "/api/v1/buyers", { key: tenant.adminKey, body: huge() }), "body");
   });
 
-  it("a streamed (chunked) body over 1 MiB is 400 naming body, and the connection is closed rather than left half-read", async () => {
+  it("a streamed (chunked) body over 1 MiB is 400 naming body, and the keep-alive connection still serves the next request", async () => {
     const tenant = await server.newTenant();
-    const piece = new TextEncoder().encode("x".repeat(64 * 1024));
-    let sent = 0;
-    const stream = new ReadableStream<Uint8Array>({
-      pull(controller) {
-        if (sent === 0) controller.enqueue(new TextEncoder().encode('{"name":"'));
-        if (sent > 1_200_000) {
-          controller.enqueue(new TextEncoder().encode('"}'));
-          controller.close();
-          return;
-        }
-        sent += piece.length;
-        controller.enqueue(piece);
-      },
+    const socket = connect(Number(new URL(server.url).port), "127.0.0.1");
+    await once(socket, "connect");
+    let received = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (d: string) => {
+      received += d;
     });
-    const res = await fetch(`${server.url}/api/v1/buyers`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${tenant.adminKey}`, "content-type": "application/json" },
-      body: stream,
-      duplex: "half",
-    } as RequestInit);
-    const body = await res.json();
-    expect(res.status).toBe(400);
-    expect(body.error.code).toBe("invalid_argument");
-    expect(violatedFields(body)).toEqual(["body"]);
-    expect(res.headers.get("connection")).toBe("close");
+    const ended = once(socket, "end");
+
+    socket.write(
+      `POST /api/v1/buyers HTTP/1.1\r\nHost: test\r\nAuthorization: Bearer ${tenant.adminKey}\r\n` +
+        "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
+    );
+    const chunk = (text: string) => `${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n`;
+    socket.write(chunk('{"name":"'));
+    for (let i = 0; i < 20; i++) socket.write(chunk("x".repeat(64 * 1024))); // 1.25 MiB
+    socket.write(chunk('"}'));
+    socket.write("0\r\n\r\n");
+    // The same connection, next request.
+    socket.write("GET /healthz HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n");
+
+    const outcome = await Promise.race([ended.then(() => "ended"), sleep(5_000).then(() => "timeout")]);
+    socket.destroy();
+    expect(outcome, received).toBe("ended");
+    // The second status line follows the first body directly.
+    const statuses = [...received.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
+    expect(statuses).toEqual([400, 200]);
+    const first = received.slice(received.indexOf("\r\n\r\n") + 4, received.indexOf("HTTP/1.1 200"));
+    const error = JSON.parse(first);
+    expect(error.error.code).toBe("invalid_argument");
+    expect(violatedFields(error)).toEqual(["body"]);
   });
 });
 

@@ -23,6 +23,8 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
+const sleep = (ms: number) => new Promise((ok) => setTimeout(ok, ms));
+
 /** A TCP port nobody listens on right now. */
 async function freePort(): Promise<number> {
   const probe = createServer();
@@ -80,7 +82,7 @@ async function waitFor200(child: Child, path: string, timeoutMs: number): Promis
     } catch {
       // not listening yet
     }
-    await new Promise((ok) => setTimeout(ok, 100));
+    await sleep(100);
   }
   throw new Error(`${path} did not answer 200 within ${timeoutMs} ms:\n${child.output()}`);
 }
@@ -249,6 +251,46 @@ describe("process life cycle", () => {
     }
   });
 
+  it("SIGTERM lets a request already in flight finish before the process exits 0", async () => {
+    const port = await freePort();
+    const superadminKey = `sa_${randomUUID()}`;
+    const child = serve(childEnv({ PORT: String(port), DATABASE_URL: inject("databaseUrl"), LEAD_ROUTER_SUPERADMIN_KEY: superadminKey }), port);
+    try {
+      await waitFor200(child, "/readyz", 20_000);
+      // A request whose body arrives in two parts, SIGTERM in between.
+      let finishBody: () => void = () => {};
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(new TextEncoder().encode('{"name": '));
+          finishBody = () => {
+            controller.enqueue(new TextEncoder().encode('"in flight"}'));
+            controller.close();
+          };
+        },
+      });
+      const response = fetch(`${child.url}/api/v1/tenants`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${superadminKey}`, "content-type": "application/json" },
+        body,
+        duplex: "half",
+      } as RequestInit).then(
+        (r) => r,
+        (e: unknown) => new Error(`the in-flight request failed: ${(e as Error).cause ?? e}\n${child.output()}`),
+      );
+      await sleep(300);
+      child.proc.kill("SIGTERM");
+      await sleep(300);
+      finishBody();
+      const res = await response;
+      if (res instanceof Error) throw res;
+      expect(res.status, child.output()).toBe(200);
+      expect((await res.json()).data.name).toBe("in flight");
+      expect(await exitWithin(child, 5_000), child.output()).toEqual({ code: 0, signal: null });
+    } finally {
+      await stopChild(child);
+    }
+  });
+
   it(
     "without DATABASE_URL the server runs an embedded PostgreSQL in LEAD_ROUTER_DATA_DIR, is ready, and stops it on SIGTERM",
     async () => {
@@ -298,5 +340,5 @@ async function stopOrphanPostgres(dataDir: string): Promise<void> {
   } catch {
     return; // already gone
   }
-  for (let i = 0; i < 100 && existsSync(pidFile); i++) await new Promise((ok) => setTimeout(ok, 100));
+  for (let i = 0; i < 100 && existsSync(pidFile); i++) await sleep(100);
 }

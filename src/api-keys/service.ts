@@ -18,7 +18,7 @@ import { pageOf, paginate } from "../standard/pagination.ts";
 import { resolveMask } from "../standard/update-mask.ts";
 import { requireUuid, Violations } from "../standard/violations.ts";
 import { newKeyOf, overrideColumns, toApiKey } from "./mapping.ts";
-import { apiKeys, buyerExists, expireOtherSecrets, insertSecret, tenantExists } from "./store.ts";
+import { apiKeys, buyerExists, expireOtherSecrets, insertSecret, partnerExists, tenantExists } from "./store.ts";
 
 const DEFAULT_GRACE_SECONDS = 86_400;
 const MAX_GRACE_SECONDS = 7 * 86_400;
@@ -57,6 +57,9 @@ export function apiKeyService(db: Db): ServiceImpl<typeof ApiKeyService> {
         }
         if (k.buyerId && !(await buyerExists(tx, k.buyerId))) {
           throw invalidArgument([{ field: "buyerId", description: "no such buyer in this tenant" }]);
+        }
+        if (k.partnerId && !(await partnerExists(tx, k.partnerId))) {
+          throw invalidArgument([{ field: "partnerId", description: "no such partner in this tenant" }]);
         }
         const s = newSecret(k.mode);
         const row = await apiKeys.insert(tx, {

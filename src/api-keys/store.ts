@@ -61,7 +61,12 @@ export async function expireOtherSecrets(tx: Tx, keyId: string, keep: string, gr
 
 /** True when the tenant has a buyer with this id (checked under the tenant's claims). */
 export async function buyerExists(tx: Tx, buyerId: string): Promise<boolean> {
-  return tx.exists(sql.unsafe`SELECT 1 FROM buyers WHERE id = ${buyerId}`);
+  return tx.exists(sql.unsafe`SELECT 1 FROM buyers WHERE id = ${buyerId} AND deleted_at IS NULL`);
+}
+
+/** True when the tenant has a partner with this id (checked under the tenant's claims). */
+export async function partnerExists(tx: Tx, partnerId: string): Promise<boolean> {
+  return tx.exists(sql.unsafe`SELECT 1 FROM partners WHERE id = ${partnerId} AND deleted_at IS NULL`);
 }
 
 /** True when the tenant exists and the caller can see it. */

@@ -39,10 +39,11 @@ export const buyers = table<BuyerRow>({
     updated_at: { column: "updated_at", type: "timestamptz" },
     name: { column: "name", type: "text" },
   },
-  unique: { buyers_tenant_id_external_ref_key: "externalRef" },
+  unique: { buyers_external_ref_live: "externalRef" },
+  softDelete: true,
 });
 
 /** Finds a buyer by the tenant's own reference. */
 export async function buyerByExternalRef(tx: Tx, ref: string): Promise<BuyerRow | null> {
-  return (await tx.maybeOne(sql.unsafe`SELECT * FROM buyers WHERE external_ref = ${ref}`)) as BuyerRow | null;
+  return (await tx.maybeOne(sql.unsafe`SELECT * FROM buyers WHERE external_ref = ${ref} AND deleted_at IS NULL`)) as BuyerRow | null;
 }

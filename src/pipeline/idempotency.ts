@@ -8,8 +8,8 @@
  * (authentication, rate limit, validation) are not stored.
  */
 import { createHash } from "node:crypto";
-import { create, type DescMethod, fromBinary, getOption, hasOption, toBinary } from "@bufbuild/protobuf";
-import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { create, type DescMethod, type DescService, fromBinary, getOption, hasOption, type Message, toBinary } from "@bufbuild/protobuf";
+import { Code, ConnectError, type ConnectRouter, createContextKey, type HandlerContext, type Interceptor } from "@connectrpc/connect";
 import type { DatabasePool } from "slonik";
 import { http } from "../../gen/es/google/api/annotations_pb.js";
 import { appError, asConnectError, invalidArgument } from "./errors.ts";
@@ -21,6 +21,55 @@ export const MAX_KEY_LENGTH = 255;
 
 /** Errors that reflect the state of the world after executing, and so are replayed. */
 const STORED_ERRORS = new Set([Code.NotFound, Code.AlreadyExists, Code.FailedPrecondition, Code.PermissionDenied, Code.OutOfRange]);
+
+/** Headers the protocol handler owns (framing, encoding, status): never stored, never replayed. */
+const PROTOCOL_HEADER = /^(content-type|content-encoding|content-length|accept-encoding|grpc-|connect-)/;
+
+/**
+ * A replayed call still runs through the method's (wrapped) implementation,
+ * which returns the stored response instead of executing: the protocol
+ * handler replaces its own response headers and trailers (content type,
+ * compression, grpc-status) with whatever the interceptors return, so a
+ * response made up by the interceptor would break gRPC and mix protocols.
+ */
+const replayKey = createContextKey<{ message: Message } | undefined>(undefined, { description: "idempotent replay" });
+
+/** Methods whose implementation answers replays (see replayingRouter). */
+const replayable = new WeakSet<DescMethod>();
+
+type AnyUnaryImpl = (req: unknown, ctx: HandlerContext) => unknown;
+
+function wrapUnary(method: DescMethod, impl: AnyUnaryImpl): AnyUnaryImpl {
+  replayable.add(method);
+  return (req, ctx) => {
+    const replay = ctx.values.get(replayKey);
+    return replay ? replay.message : impl(req, ctx);
+  };
+}
+
+/** The router, with every unary implementation registered on it able to answer replays. */
+export function replayingRouter(router: ConnectRouter): ConnectRouter {
+  const wrapped: ConnectRouter = {
+    handlers: router.handlers,
+    service(service: DescService, implementation: Record<string, unknown>, options?: unknown) {
+      const impl: Record<string, unknown> = {};
+      for (const method of service.methods) {
+        const fn = implementation[method.localName];
+        if (typeof fn !== "function") continue;
+        const bound = fn.bind(implementation) as AnyUnaryImpl;
+        impl[method.localName] = method.methodKind === "unary" ? wrapUnary(method, bound) : bound;
+      }
+      router.service(service, impl as never, options as never);
+      return wrapped;
+    },
+    rpc(method: DescMethod, impl: unknown, options?: unknown) {
+      const fn = method.methodKind === "unary" ? wrapUnary(method, impl as AnyUnaryImpl) : impl;
+      router.rpc(method, fn as never, options as never);
+      return wrapped;
+    },
+  } as ConnectRouter;
+  return wrapped;
+}
 
 /** True for RPCs that change state (every binding but GET). */
 export function isMutation(method: DescMethod): boolean {
@@ -69,17 +118,14 @@ export function idempotencyInterceptor(pool: DatabasePool): Interceptor {
     }
     if (begin.outcome === "done") {
       if (begin.code !== 0) throw decodeError(begin.code, begin.body);
-      const header = new Headers(begin.headers);
-      header.set("idempotent-replayed", "true");
-      return {
-        stream: false,
-        service: req.service,
-        method: req.method,
-        header,
-        trailer: new Headers(),
-        message: fromBinary(req.method.output, begin.body),
-        contextValues: req.contextValues,
-      } as Awaited<ReturnType<typeof next>>;
+      if (!replayable.has(req.method)) {
+        throw new ConnectError("internal error", Code.Internal, undefined, undefined, new Error(`${operation} cannot replay: not registered through replayingRouter`));
+      }
+      req.contextValues.set(replayKey, { message: fromBinary(req.method.output, begin.body) });
+      const res = await next(req);
+      for (const [k, v] of Object.entries(begin.headers)) if (!PROTOCOL_HEADER.test(k)) res.header.set(k, v);
+      res.header.set("idempotent-replayed", "true");
+      return res;
     }
     let res: Awaited<ReturnType<typeof next>>;
     try {
@@ -91,7 +137,8 @@ export function idempotencyInterceptor(pool: DatabasePool): Interceptor {
       throw e;
     }
     if (res.stream) return res;
-    await finishKey(pool, principal, key, 0, toBinary(req.method.output, res.message), Object.fromEntries(res.header));
+    const headers = Object.fromEntries([...res.header].filter(([k]) => !PROTOCOL_HEADER.test(k)));
+    await finishKey(pool, principal, key, 0, toBinary(req.method.output, res.message), headers);
     return res;
   };
 }

@@ -33,14 +33,37 @@ function fieldOfEnum(desc: DescMessage, enumName: string): string | undefined {
   return undefined;
 }
 
+/** The JSON path (breadth-first, "" for the root itself) at which a message type occurs within desc. */
+function pathOfMessage(desc: DescMessage, typeName: string): string | undefined {
+  const queue: [DescMessage, string][] = [[desc, ""]];
+  const seen = new Set<string>();
+  while (queue.length > 0) {
+    const [m, prefix] = queue.shift() as [DescMessage, string];
+    if (m.typeName === typeName) return prefix;
+    if (seen.has(m.typeName)) continue;
+    seen.add(m.typeName);
+    for (const f of m.fields) {
+      const sub = f.fieldKind === "message" ? f.message : f.fieldKind === "list" && f.listKind === "message" ? f.message : undefined;
+      if (sub) queue.push([sub, prefix ? `${prefix}.${f.jsonName}` : f.jsonName]);
+    }
+  }
+  return undefined;
+}
+
+/** `name` inside the message type at its path within input (just `name` when the type is not found). */
+function within(input: DescMessage | undefined, typeName: string, name: string): string {
+  const prefix = input ? pathOfMessage(input, typeName) : undefined;
+  return prefix ? `${prefix}.${name}` : name;
+}
+
 /** The JSON field a protobuf-es decoding message talks about, if any. */
 export function fieldOfDecodeError(message: string, input?: DescMessage): string | undefined {
   const enumMatch = /cannot decode enum ([\w.]+) from JSON/.exec(message);
   if (enumMatch && input) return fieldOfEnum(input, enumMatch[1]);
-  const unknownKey = /key "([^"]+)" is unknown/.exec(message);
-  if (unknownKey) return unknownKey[1];
-  const field = /cannot decode field [\w.]+\.(\w+) from JSON/.exec(message);
-  if (field) return field[1].replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+  const unknownKey = /cannot decode message ([\w.]+) from JSON: key "([^"]+)" is unknown/.exec(message);
+  if (unknownKey) return within(input, unknownKey[1], unknownKey[2]);
+  const field = /cannot decode field ([\w.]+)\.(\w+) from JSON/.exec(message);
+  if (field) return within(input, field[1], field[2].replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()));
   return undefined;
 }
 

@@ -17,6 +17,7 @@ import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
 import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import type { Logger } from "pino";
 import { asConnectError } from "../pipeline/errors.ts";
+import { replayingRouter } from "../pipeline/idempotency.ts";
 import { requestInfoKey } from "../pipeline/principal.ts";
 
 /** The largest request body any protocol accepts. */
@@ -64,7 +65,8 @@ export function createRpc(log: Logger, interceptors: Interceptor[], register: (r
     readMaxBytes: MAX_BODY_BYTES,
     acceptCompression: [compressionGzip, compressionBrotli],
   });
-  register(router);
+  // Implementations answer idempotent replays (src/pipeline/idempotency.ts).
+  register(replayingRouter(router));
   const byPath = new Map<string, UniversalHandler>();
   const byMethod = new Map<DescMethod, UniversalHandler>();
   const services = new Set<DescService>();

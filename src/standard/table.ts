@@ -24,6 +24,8 @@ export interface TableSpec {
   orderable: Orderable;
   /** Unique constraint name → the JSON field a client should fix. */
   unique?: Record<string, string>;
+  /** Deleted rows keep existing (deleted_at is set) and vanish from every read. */
+  softDelete?: boolean;
 }
 
 /** Values to write, by column name. */
@@ -50,6 +52,7 @@ export interface Table<R> {
 /** Builds the standard queries for a table. */
 export function table<R extends { id: string }>(spec: TableSpec): Table<R> {
   const t = sql.identifier([spec.name]);
+  const live = spec.softDelete ? sql.fragment`deleted_at IS NULL` : sql.fragment`TRUE`;
   const typeOf = (col: string): ColumnType => {
     const type = spec.columns[col];
     if (!type) throw new Error(`${spec.name} has no column ${col}`);
@@ -69,15 +72,15 @@ export function table<R extends { id: string }>(spec: TableSpec): Table<R> {
     spec,
     async get(tx, id, lock = false) {
       const forUpdate = lock ? sql.fragment`FOR UPDATE` : sql.fragment``;
-      return (await tx.maybeOne(sql.unsafe`SELECT * FROM ${t} WHERE id = ${id} ${forUpdate}`)) as R | null;
+      return (await tx.maybeOne(sql.unsafe`SELECT * FROM ${t} WHERE id = ${id} AND ${live} ${forUpdate}`)) as R | null;
     },
     async getMany(tx, ids) {
-      const rows = (await tx.any(sql.unsafe`SELECT * FROM ${t} WHERE id = ANY(${sql.array(ids as string[], "uuid")})`)) as readonly R[];
+      const rows = (await tx.any(sql.unsafe`SELECT * FROM ${t} WHERE id = ANY(${sql.array(ids as string[], "uuid")}) AND ${live}`)) as readonly R[];
       const byId = new Map(rows.map((r) => [r.id, r]));
       return ids.map((id) => byId.get(id)).filter((r): r is R => r !== undefined);
     },
     async list(tx, where, page) {
-      const conditions = sql.join([...where, page.afterSql], sql.fragment` AND `);
+      const conditions = sql.join([...where, live, page.afterSql], sql.fragment` AND `);
       return (await tx.any(sql.unsafe`
         SELECT *, ${page.cursorSql} FROM ${t} WHERE ${conditions}
         ORDER BY ${page.orderSql} LIMIT ${page.size + 1}`)) as (R & { _cursor: string })[];
@@ -103,14 +106,17 @@ export function table<R extends { id: string }>(spec: TableSpec): Table<R> {
       sets.push(sql.fragment`updated_at = now()`);
       try {
         return (await tx.maybeOne(sql.unsafe`
-          UPDATE ${t} SET ${sql.join(sets, sql.fragment`, `)} WHERE id = ${id} RETURNING *`)) as R | null;
+          UPDATE ${t} SET ${sql.join(sets, sql.fragment`, `)} WHERE id = ${id} AND ${live} RETURNING *`)) as R | null;
       } catch (e) {
         return mapError(e);
       }
     },
     async remove(tx, id) {
       try {
-        return (await tx.maybeOne(sql.unsafe`DELETE FROM ${t} WHERE id = ${id} RETURNING *`)) as R | null;
+        const query = spec.softDelete
+          ? sql.unsafe`UPDATE ${t} SET deleted_at = now(), updated_at = now() WHERE id = ${id} AND ${live} RETURNING *`
+          : sql.unsafe`DELETE FROM ${t} WHERE id = ${id} RETURNING *`;
+        return (await tx.maybeOne(query)) as R | null;
       } catch (e) {
         return mapError(e);
       }

@@ -34,5 +34,6 @@ export const verticals = table<VerticalRow>({
     updated_at: { column: "updated_at", type: "timestamptz" },
     name: { column: "name", type: "text" },
   },
-  unique: { verticals_tenant_id_slug_key: "slug" },
+  unique: { verticals_slug_live: "slug" },
+  softDelete: true,
 });
