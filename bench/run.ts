@@ -4,6 +4,7 @@
  * of one table come from one run on this machine.
  */
 import { benchCore, type Row } from "./core.ts";
+import { benchPipeline } from "./pipeline.ts";
 import { startBenchServer } from "./server.ts";
 
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -16,10 +17,14 @@ function table(title: string, rows: Row[], notes: string[]): string {
 }
 
 const server = await startBenchServer();
+const unlimited = await startBenchServer({ RATE_LIMITS: "off" });
 try {
-  process.stdout.write(`Lead Router benchmarks: concurrency ${concurrency}, ${seconds} s per scenario\n\n`);
+  const redis = process.env.REDIS_URL ? "Redis" : "in-process";
+  process.stdout.write(`Lead Router benchmarks: concurrency ${concurrency}, ${seconds} s per scenario, rate limits in ${redis}\n\n`);
   const core = await benchCore(server, concurrency, seconds);
   process.stdout.write(table("Core: GetBuyer / ListBuyers by protocol", core.rows, core.notes));
+  const pipeline = await benchPipeline(server, unlimited, concurrency, seconds);
+  process.stdout.write(table("Pipeline: idempotency and rate limiting on a mutation", pipeline.rows, pipeline.notes));
 } finally {
-  await server.stop();
+  await Promise.all([server.stop(), unlimited.stop()]);
 }

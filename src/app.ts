@@ -53,7 +53,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   });
   // The pipeline, outermost first (DESIGN.md section 2).
   const interceptors = [
-    authAndRateLimitInterceptor(limiter, createAuthenticator(pool, config.superadminKey, config.authCacheTtlMs)),
+    authAndRateLimitInterceptor(config.rateLimitsEnabled ? limiter : undefined, createAuthenticator(pool, config.superadminKey, config.authCacheTtlMs)),
     rolesInterceptor(),
     idempotencyInterceptor(pool),
   ];

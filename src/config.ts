@@ -21,6 +21,8 @@ export interface Config {
   shutdownGraceMs: number;
   /** How long an authenticated key is trusted without a lookup (0 disables the cache). */
   authCacheTtlMs: number;
+  /** Off only behind a gateway that limits for us (and for benchmarks measuring the limiter's cost). */
+  rateLimitsEnabled: boolean;
 }
 
 function int(name: string, fallback: number): number {
@@ -53,6 +55,7 @@ export function loadConfig(overrides: Partial<Config> = {}): Config {
     poolSize: int("DATABASE_POOL_SIZE", 20),
     shutdownGraceMs: int("SHUTDOWN_GRACE_MS", 10_000),
     authCacheTtlMs: int("AUTH_CACHE_TTL_MS", 2_000),
+    rateLimitsEnabled: text("RATE_LIMITS") !== "off",
     ...overrides,
   };
 }

@@ -10,6 +10,14 @@ import { type RestResponse, startServer, type TestServer, type TestTenant } from
 
 let server: TestServer;
 
+/** A buyer as REST renders it (the fields these tests read). */
+interface BuyerJson {
+  id: string;
+  name: string;
+  createdAt: string;
+  contact: { name: string; email: string; phone: string };
+}
+
 beforeAll(async () => {
   server = await startServer();
 });
@@ -17,9 +25,16 @@ afterAll(() => server.close());
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** An error body: our envelope, plus Connect's own code and message on Connect responses. */
+interface ErrorJson {
+  code?: string;
+  message?: string;
+  error?: { code: string; message: string; details?: { "@type": string; fieldViolations?: { field: string }[] }[] };
+}
+
 /** The fields named by the BadRequest detail of an error body. */
-function violatedFields(body: any): string[] {
-  const details: { "@type": string; fieldViolations?: { field: string }[] }[] = body?.error?.details ?? [];
+function violatedFields(body: ErrorJson): string[] {
+  const details = body?.error?.details ?? [];
   const badRequest = details.find((d) => d["@type"] === "type.googleapis.com/google.rpc.BadRequest");
   return (badRequest?.fieldViolations ?? []).map((v) => v.field);
 }
@@ -32,7 +47,7 @@ function expectInvalid(res: RestResponse, ...fields: string[]): void {
   expect(violatedFields(res.body)).toEqual(fields);
 }
 
-async function createBuyer(tenant: TestTenant, buyer: Record<string, unknown>): Promise<Record<string, any>> {
+async function createBuyer(tenant: TestTenant, buyer: Record<string, unknown>): Promise<BuyerJson> {
   const res = await server.call("POST", "/api/v1/buyers", { key: tenant.adminKey, body: buyer });
   expect(res.status, res.text).toBe(200);
   return res.body.data;
@@ -63,10 +78,7 @@ describe("malformed bodies", () => {
   it("a JSON value of the wrong type names the field ({name: 5} → name; {contact: {email: 5}} → contact.email)", async () => {
     const tenant = await server.newTenant();
     expectInvalid(await server.call("POST", "/api/v1/buyers", { key: tenant.adminKey, body: { name: 5 } }), "name");
-    expectInvalid(
-      await server.call("POST", "/api/v1/buyers", { key: tenant.adminKey, body: { name: "x", tags: "not-a-list" } }),
-      "tags",
-    );
+    expectInvalid(await server.call("POST", "/api/v1/buyers", { key: tenant.adminKey, body: { name: "x", tags: "not-a-list" } }), "tags");
     expectInvalid(
       await server.call("POST", "/api/v1/buyers", { key: tenant.adminKey, body: { name: "x", contact: { email: 5 } } }),
       "contact.email",
@@ -75,10 +87,7 @@ describe("malformed bodies", () => {
 
   it("an unknown key in the body names the key, nested keys by their path", async () => {
     const tenant = await server.newTenant();
-    expectInvalid(
-      await server.call("POST", "/api/v1/buyers", { key: tenant.adminKey, body: { name: "x", colour: "red" } }),
-      "colour",
-    );
+    expectInvalid(await server.call("POST", "/api/v1/buyers", { key: tenant.adminKey, body: { name: "x", colour: "red" } }), "colour");
     expectInvalid(
       await server.call("POST", "/api/v1/buyers", { key: tenant.adminKey, body: { name: "x", contact: { fax: "1" } } }),
       "contact.fax",
@@ -100,10 +109,7 @@ describe("enums", () => {
 
   it("an unknown enum value in the body names the field (CreateApiKey {role: wizard} → role)", async () => {
     const tenant = await server.newTenant();
-    expectInvalid(
-      await server.call("POST", "/api/v1/api-keys", { key: tenant.adminKey, body: { name: "k", role: "wizard" } }),
-      "role",
-    );
+    expectInvalid(await server.call("POST", "/api/v1/api-keys", { key: tenant.adminKey, body: { name: "k", role: "wizard" } }), "role");
   });
 
   it("an unknown enum value in a PATCH body names the field (UpdateTenant {plan: platinum} → plan)", async () => {
@@ -228,21 +234,21 @@ describe("Connect JSON", () => {
   it("a malformed body is 400 with Connect's top-level code and our error envelope naming body", async () => {
     const tenant = await server.newTenant();
     const res = await createBuyerRpc(tenant, '{"buyer": {"name": "x"');
-    const body = await res.json();
+    const body = (await res.json()) as ErrorJson;
     expect(res.status).toBe(400);
     expect(body.code).toBe("invalid_argument");
     expect(body.message).toEqual(expect.any(String));
-    expect(body.error.code).toBe("invalid_argument");
+    expect(body.error?.code).toBe("invalid_argument");
     expect(violatedFields(body)).toEqual(["body"]);
   });
 
   it("a wrong JSON type is 400 with both envelopes, naming the field by its path in the request", async () => {
     const tenant = await server.newTenant();
     const res = await createBuyerRpc(tenant, JSON.stringify({ buyer: { name: 5 } }));
-    const body = await res.json();
+    const body = (await res.json()) as ErrorJson;
     expect(res.status).toBe(400);
     expect(body.code).toBe("invalid_argument");
-    expect(body.error.code).toBe("invalid_argument");
+    expect(body.error?.code).toBe("invalid_argument");
     expect(violatedFields(body)).toEqual(["buyer.name"]);
   });
 });

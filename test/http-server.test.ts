@@ -146,7 +146,14 @@ describe("X-Request-Id", () => {
       ["REST 404 route", await fetch(`${server.url}/api/v1/nothing-here`, { headers: { ...auth, ...headers } })],
       ["REST 401", await fetch(`${server.url}/api/v1/buyers`, { headers })],
       ["REST 400", await fetch(`${server.url}/api/v1/buyers?pageSize=x`, { headers: { ...auth, ...headers } })],
-      ["Connect 200", await fetch(`${server.url}/leadrouter.v1.MeService/GetMe`, { method: "POST", headers: { "content-type": "application/json", ...auth, ...headers }, body: "{}" })],
+      [
+        "Connect 200",
+        await fetch(`${server.url}/leadrouter.v1.MeService/GetMe`, {
+          method: "POST",
+          headers: { "content-type": "application/json", ...auth, ...headers },
+          body: "{}",
+        }),
+      ],
       ["Connect 404", await connectGetBuyer({ ...auth, ...headers })],
       ["Connect 401", await connectGetBuyer(headers)],
       ["healthz", await fetch(`${server.url}/healthz`, { headers })],
@@ -254,7 +261,10 @@ describe("process life cycle", () => {
   it("SIGTERM lets a request already in flight finish before the process exits 0", async () => {
     const port = await freePort();
     const superadminKey = `sa_${randomUUID()}`;
-    const child = serve(childEnv({ PORT: String(port), DATABASE_URL: inject("databaseUrl"), LEAD_ROUTER_SUPERADMIN_KEY: superadminKey }), port);
+    const child = serve(
+      childEnv({ PORT: String(port), DATABASE_URL: inject("databaseUrl"), LEAD_ROUTER_SUPERADMIN_KEY: superadminKey }),
+      port,
+    );
     try {
       await waitFor200(child, "/readyz", 20_000);
       // A request whose body arrives in two parts, SIGTERM in between.
@@ -284,49 +294,45 @@ describe("process life cycle", () => {
       const res = await response;
       if (res instanceof Error) throw res;
       expect(res.status, child.output()).toBe(200);
-      expect((await res.json()).data.name).toBe("in flight");
+      expect(((await res.json()) as { data: { name: string } }).data.name).toBe("in flight");
       expect(await exitWithin(child, 5_000), child.output()).toEqual({ code: 0, signal: null });
     } finally {
       await stopChild(child);
     }
   });
 
-  it(
-    "without DATABASE_URL the server runs an embedded PostgreSQL in LEAD_ROUTER_DATA_DIR, is ready, and stops it on SIGTERM",
-    async () => {
-      const dataDir = join(ROOT, ".data", `embedded-test-${randomUUID().slice(0, 8)}`);
-      const [port, pgPort] = [await freePort(), await freePort()];
-      let child: Child | undefined;
-      try {
-        child = serve(
-          childEnv({
-            PORT: String(port),
-            DATABASE_URL: undefined,
-            DATABASE_APP_URL: undefined,
-            LEAD_ROUTER_DATA_DIR: dataDir,
-            EMBEDDED_PG_PORT: String(pgPort),
-            LEAD_ROUTER_SUPERADMIN_KEY: `sa_${randomUUID()}`,
-          }),
-          port,
-        );
-        await waitFor200(child, "/healthz", 90_000);
-        await waitFor200(child, "/readyz", 30_000);
-        expect(existsSync(join(dataDir, "postgres", "PG_VERSION"))).toBe(true);
-        expect(existsSync(join(dataDir, "postgres", "postmaster.pid"))).toBe(true);
+  it("without DATABASE_URL the server runs an embedded PostgreSQL in LEAD_ROUTER_DATA_DIR, is ready, and stops it on SIGTERM", async () => {
+    const dataDir = join(ROOT, ".data", `embedded-test-${randomUUID().slice(0, 8)}`);
+    const [port, pgPort] = [await freePort(), await freePort()];
+    let child: Child | undefined;
+    try {
+      child = serve(
+        childEnv({
+          PORT: String(port),
+          DATABASE_URL: undefined,
+          DATABASE_APP_URL: undefined,
+          LEAD_ROUTER_DATA_DIR: dataDir,
+          EMBEDDED_PG_PORT: String(pgPort),
+          LEAD_ROUTER_SUPERADMIN_KEY: `sa_${randomUUID()}`,
+        }),
+        port,
+      );
+      await waitFor200(child, "/healthz", 90_000);
+      await waitFor200(child, "/readyz", 30_000);
+      expect(existsSync(join(dataDir, "postgres", "PG_VERSION"))).toBe(true);
+      expect(existsSync(join(dataDir, "postgres", "postmaster.pid"))).toBe(true);
 
-        child.proc.kill("SIGTERM");
-        const exit = await exitWithin(child, 20_000);
-        expect(exit, child.output()).toEqual({ code: 0, signal: null });
-        // PostgreSQL removes its pid file when it shuts down cleanly.
-        expect(existsSync(join(dataDir, "postgres", "postmaster.pid"))).toBe(false);
-      } finally {
-        await stopChild(child);
-        await stopOrphanPostgres(dataDir);
-        await rm(dataDir, { recursive: true, force: true });
-      }
-    },
-    120_000,
-  );
+      child.proc.kill("SIGTERM");
+      const exit = await exitWithin(child, 20_000);
+      expect(exit, child.output()).toEqual({ code: 0, signal: null });
+      // PostgreSQL removes its pid file when it shuts down cleanly.
+      expect(existsSync(join(dataDir, "postgres", "postmaster.pid"))).toBe(false);
+    } finally {
+      await stopChild(child);
+      await stopOrphanPostgres(dataDir);
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
 
 /** If a failed run left the embedded PostgreSQL of dataDir running, stop it (its pid is in postmaster.pid). */

@@ -152,7 +152,7 @@ describe("replaying a retried mutation", () => {
     });
     expect(retry.status).toBe(200);
     expect(retry.headers.get(REPLAYED)).toBe("true");
-    expect((await retry.json()).data.id).toBe(ids[0]);
+    expect(((await retry.json()) as { data: { id: string } }).data.id).toBe(ids[0]);
   });
 
   it("keys are scoped per tenant: another tenant using the same key string executes its own request", async () => {

@@ -9,6 +9,14 @@ import { type RestResponse, startServer, type TestServer, type TestTenant } from
 
 let server: TestServer;
 
+/** A buyer as REST renders it (the fields these tests read). */
+interface BuyerJson {
+  id: string;
+  name: string;
+  createdAt: string;
+  contact: { name: string; email: string; phone: string };
+}
+
 beforeAll(async () => {
   server = await startServer();
 });
@@ -29,7 +37,7 @@ function expectInvalid(res: RestResponse, ...fields: string[]): void {
 }
 
 /** Creates a buyer and returns it as the API rendered it. */
-async function createBuyer(tenant: TestTenant, buyer: Record<string, unknown>): Promise<Record<string, any>> {
+async function createBuyer(tenant: TestTenant, buyer: Record<string, unknown>): Promise<BuyerJson> {
   const res = await server.call("POST", "/api/v1/buyers", { key: tenant.adminKey, body: buyer });
   expect(res.status, res.text).toBe(200);
   return res.body.data;
@@ -271,10 +279,7 @@ describe("query parameters", () => {
     const late = await createBuyer(tenant, { name: "late" });
     const range = new URLSearchParams({ "created.start": middle.createdAt, "created.end": late.createdAt });
     expect(await listNames(tenant, range.toString())).toEqual(["middle"]);
-    expect(await listNames(tenant, new URLSearchParams({ "created.start": middle.createdAt }).toString())).toEqual([
-      "late",
-      "middle",
-    ]);
+    expect(await listNames(tenant, new URLSearchParams({ "created.start": middle.createdAt }).toString())).toEqual(["late", "middle"]);
     // An offset other than Z is RFC 3339 too ("+" must be percent-encoded in a query).
     const offset = new Date(Date.parse(late.createdAt)).toISOString().replace("Z", "+00:00");
     expect(await listNames(tenant, new URLSearchParams({ "created.end": offset }).toString())).toEqual(["middle", "early"]);
@@ -323,12 +328,7 @@ describe("routing", () => {
     const res = await server.call("PUT", "/api/v1/buyers", { key: tenant.adminKey, body: {} });
     expect(res.status).toBe(405);
     expect(res.body.error.code).toBe("method_not_allowed");
-    expect(
-      res.headers
-        .get("allow")
-        ?.split(/,\s*/)
-        .sort(),
-    ).toEqual(["GET", "POST"]);
+    expect(res.headers.get("allow")?.split(/,\s*/).sort()).toEqual(["GET", "POST"]);
   });
 
   it("the same route answers over HTTP/2 (h2c) with the same body as over HTTP/1.1", async () => {

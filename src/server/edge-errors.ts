@@ -63,7 +63,12 @@ export function fieldOfDecodeError(message: string, input?: DescMessage): string
   const unknownKey = /cannot decode message ([\w.]+) from JSON: key "([^"]+)" is unknown/.exec(message);
   if (unknownKey) return within(input, unknownKey[1], unknownKey[2]);
   const field = /cannot decode field ([\w.]+)\.(\w+) from JSON/.exec(message);
-  if (field) return within(input, field[1], field[2].replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()));
+  if (field)
+    return within(
+      input,
+      field[1],
+      field[2].replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()),
+    );
   return undefined;
 }
 

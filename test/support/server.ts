@@ -11,6 +11,7 @@ import { inject } from "vitest";
 import { type App, startApp } from "../../src/app.ts";
 import { type Config, loadConfig } from "../../src/config.ts";
 import { createLogger } from "../../src/log.ts";
+import { recordOperation } from "./operations.ts";
 
 /** The answer to a REST call. */
 export interface RestResponse<T = any> {
@@ -74,6 +75,7 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Test
         body = typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body);
         headers["content-type"] ??= "application/json";
       }
+      recordOperation(method, path);
       const res = await fetch(`${app.url}${path}`, { method, headers, body });
       const text = await res.text();
       let parsed: unknown;
