@@ -48,6 +48,8 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
 
   const metrics = createMetrics();
   const redis = config.redisUrl ? connectRedis(config.redisUrl, log) : undefined;
+  // Management calls fail closed without Redis: do not take requests before it is connected.
+  if (redis) await redisReady(redis, log, REDIS_STARTUP_WAIT_MS);
   const limiter = new RateLimiter(redis, log, {
     storeFailure: (bucket, outcome) => metrics.rateLimitStoreFailures.inc({ bucket, outcome }),
   });
@@ -109,6 +111,26 @@ function connectRedis(url: string, log: Logger): Redis {
     }
   });
   return redis;
+}
+
+/** How long startup waits for Redis before serving anyway (management calls fail closed until it connects). */
+const REDIS_STARTUP_WAIT_MS = 5_000;
+
+/** Resolves once Redis is connected, or after `timeoutMs` with a warning. */
+function redisReady(redis: Redis, log: Logger, timeoutMs: number): Promise<void> {
+  if (redis.status === "ready") return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      redis.off("ready", done);
+      resolve();
+    };
+    const timer = setTimeout(() => {
+      log.warn({ timeoutMs }, "redis not reachable at startup; management calls fail closed until it is");
+      done();
+    }, timeoutMs);
+    redis.once("ready", done);
+  });
 }
 
 /** Purges idempotency records older than 24 hours, now and every 10 minutes. */

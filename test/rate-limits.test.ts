@@ -280,6 +280,24 @@ describe("GET /api/v1/rate-limits and changes to limits", () => {
     });
     expect(raise.status, raise.text).toBe(200);
     console.log("PATCH", raise.text);
+    const m = await server.call("PATCH", `/api/v1/api-keys/${k.id}?updateMask=rate_limit_override`, {
+      key: k.adminKey,
+      body: { rateLimitOverride: { managementPerMinute: 10 } },
+    });
+    console.log("PATCH mask", m.text);
+    const m2 = await server.call("PATCH", `/api/v1/api-keys/${k.id}`, {
+      key: k.adminKey,
+      body: { name: "renamed", rateLimitOverride: { managementPerMinute: 10 } },
+    });
+    console.log("PATCH name", m2.text);
+    const { ApiKeyService } = await import("../gen/es/leadrouter/v1/api_keys_pb.js");
+    const c = server.client(ApiKeyService, "connect-json");
+    const u = await c.updateApiKey({ apiKey: { id: k.id, rateLimitOverride: { managementPerMinute: 10 } } }, bearer(k.adminKey));
+    console.log("CONNECT", JSON.stringify(u.data?.rateLimitOverride));
+    const u2 = await c.updateApiKey({ apiKey: { id: k.id, rateLimitOverride: { managementPerMinute: 10 } }, updateMask: { paths: ["rate_limit_override"] } }, bearer(k.adminKey));
+    console.log("CONNECT mask", JSON.stringify(u2.data?.rateLimitOverride));
+    const u3 = await c.updateApiKey({ apiKey: { id: k.id, rateLimitOverride: { managementPerMinute: 10 } }, updateMask: { paths: ["rate_limit_override.management_per_minute"] } }, bearer(k.adminKey));
+    console.log("CONNECT mask2", JSON.stringify(u3.data?.rateLimitOverride));
     const raised = await server.call("GET", BUYERS, { key: k.secret });
     expect(raised.status).toBe(200);
     // The 3 requests already counted still count: this is the 4th of 10.
