@@ -22,8 +22,7 @@ async function createBuyers(s: BenchServer, withKey: boolean, connections: numbe
         headers: { authorization: `Bearer ${s.adminKey}`, "content-type": "application/json" },
         body,
         // A fresh key per request: every call is a first execution that stores its response.
-        setupRequest: (req) =>
-          withKey ? { ...req, headers: { ...req.headers, "idempotency-key": randomUUID() } } : req,
+        setupRequest: (req) => (withKey ? { ...req, headers: { ...req.headers, "idempotency-key": randomUUID() } } : req),
       },
     ],
   });

@@ -4,6 +4,7 @@
  * shutdown. Used by `lead-router serve` and by the tests.
  */
 import type { AddressInfo } from "node:net";
+import type { DescService } from "@bufbuild/protobuf";
 import type { Logger } from "pino";
 import { type DatabasePool, sql } from "slonik";
 import type { Config } from "./config.ts";
@@ -18,6 +19,7 @@ import { authAndRateLimitInterceptor } from "./pipeline/rate-limit.ts";
 import { RateLimiter } from "./pipeline/rate-limiter.ts";
 import { rolesInterceptor } from "./pipeline/roles.ts";
 import { createRest } from "./rest/handler.ts";
+import type { Route } from "./rest/routes.ts";
 import { createHttpHandler } from "./server/http.ts";
 import { createListener } from "./server/listener.ts";
 import { createMetrics } from "./server/metrics.ts";
@@ -29,6 +31,9 @@ import { setPageTokenSecret } from "./standard/pagination.ts";
 export interface App {
   url: string;
   port: number;
+  /** The registered services and the REST routes built from them (for contract tests). */
+  services: DescService[];
+  routes: Route[];
   close: () => Promise<void>;
 }
 
@@ -55,7 +60,10 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   });
   // The pipeline, outermost first (DESIGN.md section 2).
   const interceptors = [
-    authAndRateLimitInterceptor(config.rateLimitsEnabled ? limiter : undefined, createAuthenticator(pool, config.superadminKey, config.authCacheTtlMs)),
+    authAndRateLimitInterceptor(
+      config.rateLimitsEnabled ? limiter : undefined,
+      createAuthenticator(pool, config.superadminKey, config.authCacheTtlMs),
+    ),
     rolesInterceptor(),
     idempotencyInterceptor(pool),
   ];
@@ -81,6 +89,8 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   return {
     url,
     port,
+    services: rpc.services,
+    routes: rest.routes,
     close: async () => {
       draining = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

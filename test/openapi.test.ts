@@ -14,11 +14,7 @@ import { BuyerService } from "../gen/es/leadrouter/v1/buyers_pb.js";
 import { MeService } from "../gen/es/leadrouter/v1/me_pb.js";
 import { TenantService } from "../gen/es/leadrouter/v1/tenants_pb.js";
 import { VerticalService } from "../gen/es/leadrouter/v1/verticals_pb.js";
-import { createLogger } from "../src/log.ts";
 import { rolesOf } from "../src/pipeline/roles.ts";
-import { createRest } from "../src/rest/handler.ts";
-import { createRpc } from "../src/server/rpc.ts";
-import { registerServices } from "../src/services.ts";
 import { startServer, type TestServer, type TestTenant } from "./support/server.ts";
 
 interface Parameter {
@@ -62,10 +58,9 @@ const specOperations = Object.entries(spec.paths).flatMap(([path, item]) =>
     .map(([m, op]) => ({ method: m.toUpperCase(), path, op })),
 );
 
-/** The route table the server builds, from the services the server registers (as src/app.ts does). */
+/** The route table the running server built from the services it registered. */
 function serverRoutes() {
-  const rpc = createRpc(createLogger("silent"), [], registerServices({ pool: undefined as never }));
-  return { services: rpc.services, routes: createRest(rpc).routes };
+  return { services: server.app.services, routes: server.app.routes };
 }
 
 let server: TestServer;

@@ -119,7 +119,13 @@ export function idempotencyInterceptor(pool: DatabasePool): Interceptor {
     if (begin.outcome === "done") {
       if (begin.code !== 0) throw decodeError(begin.code, begin.body);
       if (!replayable.has(req.method)) {
-        throw new ConnectError("internal error", Code.Internal, undefined, undefined, new Error(`${operation} cannot replay: not registered through replayingRouter`));
+        throw new ConnectError(
+          "internal error",
+          Code.Internal,
+          undefined,
+          undefined,
+          new Error(`${operation} cannot replay: not registered through replayingRouter`),
+        );
       }
       req.contextValues.set(replayKey, { message: fromBinary(req.method.output, begin.body) });
       const res = await next(req);

@@ -28,6 +28,9 @@ export interface LimiterEvents {
 
 type Limiter = RateLimiterRedis | RateLimiterMemory;
 
+/** The stores' own limit: never reached, they only count (limits are applied in `run`). */
+const COUNT_ONLY = 2 ** 31 - 1;
+
 /** Counts requests; `consume` draws one, `peek` only reads. */
 export class RateLimiter {
   private readonly redisLimiters = new Map<string, Limiter>();
@@ -43,18 +46,18 @@ export class RateLimiter {
     this.events = events;
   }
 
-  private limiter(bucket: Bucket, limit: number, store: "redis" | "memory"): Limiter {
+  private limiter(bucket: Bucket, store: "redis" | "memory"): Limiter {
     const cache = store === "redis" ? this.redisLimiters : this.memoryLimiters;
-    const id = `${bucket}:${limit}`;
-    let l = cache.get(id);
+    let l = cache.get(bucket);
     if (!l) {
-      // Limiters of one bucket share a key prefix, so a changed limit applies to the running window.
-      const opts = { keyPrefix: `lr:rl:${bucket}`, points: limit, duration: WINDOW_SECONDS };
+      // One counter per bucket and subject whatever the limit, in either store,
+      // so a changed limit (plan, override) applies to the running window.
+      const opts = { keyPrefix: `lr:rl:${bucket}`, points: COUNT_ONLY, duration: WINDOW_SECONDS };
       l =
         store === "redis" && this.redis
           ? new RateLimiterRedis({ ...opts, storeClient: this.redis, rejectIfRedisNotReady: true })
           : new RateLimiterMemory(opts);
-      cache.set(id, l);
+      cache.set(bucket, l);
     }
     return l;
   }
@@ -66,22 +69,23 @@ export class RateLimiter {
 
   /** Reads the bucket without drawing. */
   async peek(bucket: Bucket, subject: string, limit: number): Promise<Quota> {
-    return this.run(bucket, limit, async (l) => (await l.get(subject)) ?? new RateLimiterRes(limit, WINDOW_SECONDS * 1000, 0, false));
+    return this.run(bucket, limit, async (l) => (await l.get(subject)) ?? new RateLimiterRes(COUNT_ONLY, WINDOW_SECONDS * 1000, 0, false));
   }
 
   private async run(bucket: Bucket, limit: number, op: (l: Limiter) => Promise<RateLimiterRes>): Promise<Quota> {
-    const quota = (res: RateLimiterRes, allowed: boolean): Quota => ({
+    // The stores only count; the limit is applied here.
+    const quota = (res: RateLimiterRes): Quota => ({
       bucket,
       limit,
-      remaining: Math.max(0, Math.min(limit, res.remainingPoints)),
+      remaining: Math.max(0, limit - res.consumedPoints),
       resetMs: res.msBeforeNext,
-      allowed,
+      allowed: res.consumedPoints <= limit,
     });
     const attempt = async (store: "redis" | "memory") => {
       try {
-        return quota(await op(this.limiter(bucket, limit, store)), true);
+        return quota(await op(this.limiter(bucket, store)));
       } catch (e) {
-        if (e instanceof RateLimiterRes) return quota(e, false);
+        if (e instanceof RateLimiterRes) return quota(e);
         throw e;
       }
     };

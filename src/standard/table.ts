@@ -75,7 +75,9 @@ export function table<R extends { id: string }>(spec: TableSpec): Table<R> {
       return (await tx.maybeOne(sql.unsafe`SELECT * FROM ${t} WHERE id = ${id} AND ${live} ${forUpdate}`)) as R | null;
     },
     async getMany(tx, ids) {
-      const rows = (await tx.any(sql.unsafe`SELECT * FROM ${t} WHERE id = ANY(${sql.array(ids as string[], "uuid")}) AND ${live}`)) as readonly R[];
+      const rows = (await tx.any(
+        sql.unsafe`SELECT * FROM ${t} WHERE id = ANY(${sql.array(ids as string[], "uuid")}) AND ${live}`,
+      )) as readonly R[];
       const byId = new Map(rows.map((r) => [r.id, r]));
       return ids.map((id) => byId.get(id)).filter((r): r is R => r !== undefined);
     },
