@@ -7,11 +7,11 @@
  * database and purged after 24 hours.
  */
 import { randomUUID } from "node:crypto";
-import { ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { BuyerService } from "../gen/es/leadrouter/v1/buyers_pb.js";
-import { bearer, type RestResponse, startServer, type TestServer } from "./support/server.ts";
+import { bearer, type Protocol, protocols, type RestResponse, startServer, type TestServer } from "./support/server.ts";
 
 const BUYERS = "/api/v1/buyers";
 const REPLAYED = "idempotent-replayed";
@@ -307,9 +307,63 @@ describe("gRPC", () => {
     // A different request with the key is refused.
     const err = await client
       .createBuyer({ buyer: { name: "Changed" } }, { headers: { ...bearer(adminKey).headers, "idempotency-key": key } })
-      .then(() => undefined, (e: unknown) => e);
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     expect(err).toBeInstanceOf(ConnectError);
     expect((err as ConnectError).rawMessage).toMatch(/different request/);
+  });
+
+  it("a key first used over REST is replayed over every RPC protocol, with that protocol's framing", async () => {
+    const CONTENT_TYPE: Record<Protocol, RegExp> = {
+      "connect-json": /^application\/json/,
+      "connect-binary": /^application\/proto/,
+      grpc: /^application\/grpc(\+proto)?$/,
+      "grpc-web": /^application\/grpc-web(\+proto)?$/,
+    };
+    const { adminKey } = await server.newTenant();
+    const key = randomUUID();
+    const tag = uniqueTag();
+    const first = await createKeyed(server, adminKey, key, { name: "Cross Protocol", tags: [tag] });
+    expect(first.status, first.text).toBe(200);
+    for (const protocol of protocols) {
+      let header: Headers | undefined;
+      const res = await server
+        .client(BuyerService, protocol)
+        .createBuyer(
+          { buyer: { name: "Cross Protocol", tags: [tag] } },
+          { headers: { ...bearer(adminKey).headers, "idempotency-key": key }, onHeader: (h) => (header = h) },
+        );
+      expect(res.data?.id, protocol).toBe(first.body.data.id);
+      expect(header?.get(REPLAYED), protocol).toBe("true");
+      expect(header?.get("content-type"), protocol).toMatch(CONTENT_TYPE[protocol]);
+    }
+    expect(await buyersTagged(adminKey, tag)).toEqual([first.body.data.id]);
+  });
+
+  it("a stored error is replayed over gRPC as the same code with idempotent-replayed metadata", async () => {
+    const { adminKey } = await server.newTenant();
+    const client = server.client(BuyerService, "grpc");
+    const key = randomUUID();
+    const id = randomUUID();
+    const update = () =>
+      client
+        .updateBuyer(
+          { buyer: { id, name: "Ghost" }, updateMask: { paths: ["name"] } },
+          { headers: { ...bearer(adminKey).headers, "idempotency-key": key } },
+        )
+        .then(
+          () => undefined,
+          (e: unknown) => e as ConnectError,
+        );
+    const first = await update();
+    expect(first?.code).toBe(Code.NotFound);
+    expect(first?.metadata.get(REPLAYED)).toBeNull();
+    const retry = await update();
+    expect(retry?.code).toBe(Code.NotFound);
+    expect(retry?.rawMessage).toBe(first?.rawMessage);
+    expect(retry?.metadata.get(REPLAYED)).toBe("true");
   });
 });
 

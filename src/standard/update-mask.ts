@@ -10,7 +10,8 @@ import { invalidArgument } from "../pipeline/errors.ts";
 /** Validates the mask against the updatable paths and returns the paths to apply. */
 export function resolveMask(mask: FieldMask | undefined, desc: DescMessage, message: Message, updatable: readonly string[]): string[] {
   const explicit = mask?.paths ?? [];
-  const isUpdatable = (p: string) => updatable.includes(p) || updatable.some((u) => u.startsWith(`${p}.`));
+  // A path is updatable if it is, contains, or lies inside an updatable path.
+  const isUpdatable = (p: string) => updatable.some((u) => u === p || u.startsWith(`${p}.`) || p.startsWith(`${u}.`));
   if (explicit.length > 0) {
     // Known but not updatable (output-only, immutable) paths are ignored, as AIP-134 asks.
     const known = (p: string) => isUpdatable(p) || pathExists(desc, p);
