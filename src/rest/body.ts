@@ -32,12 +32,12 @@ function readBytes(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-/** Reads the body; undefined when empty. */
-export async function readJsonBody(req: IncomingMessage): Promise<JsonValue | undefined> {
+/** Reads the body (undefined when empty) and whether it was a form, whose values are all strings. */
+export async function readJsonBody(req: IncomingMessage): Promise<{ body: JsonValue | undefined; form: boolean }> {
   const declared = Number(req.headers["content-length"] ?? 0);
   if (declared > MAX_BODY_BYTES) throw tooLarge();
   const bytes = await readBytes(req);
-  if (bytes.length === 0) return undefined;
+  if (bytes.length === 0) return { body: undefined, form: false };
   const text = bytes.toString("utf8");
   const type = String(req.headers["content-type"] ?? "application/json")
     .split(";")[0]
@@ -45,12 +45,12 @@ export async function readJsonBody(req: IncomingMessage): Promise<JsonValue | un
     .toLowerCase();
   const form = type === "application/x-www-form-urlencoded";
   // curl -d labels JSON as a form; a "form" body that starts with "{" is JSON.
-  if (form && !text.trimStart().startsWith("{")) return formToJson(text);
+  if (form && !text.trimStart().startsWith("{")) return { body: formToJson(text), form: true };
   if (!form && type !== "application/json" && !type.endsWith("+json")) {
     throw new ConnectError(`unsupported content type "${type}"; send application/json`, Code.InvalidArgument);
   }
   try {
-    return JSON.parse(text) as JsonValue;
+    return { body: JSON.parse(text) as JsonValue, form: false };
   } catch (e) {
     throw invalidArgument([{ field: "body", description: `malformed JSON: ${(e as Error).message}` }]);
   }

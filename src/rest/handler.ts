@@ -84,8 +84,8 @@ export function createRest(rpc: Rpc): Rest {
     const { route, vars } = m;
     let json: JsonValue;
     try {
-      const body = route.body ? await readJsonBody(req) : undefined;
-      json = buildRequestJson(route, vars, url.searchParams, body);
+      const { body, form } = route.body ? await readJsonBody(req) : { body: undefined, form: false };
+      json = buildRequestJson(route, vars, url.searchParams, body, form);
     } catch (e) {
       writeError(res, asConnectError(e));
       return;

@@ -4,8 +4,9 @@
  * the named field, and every other field from query parameters (dotted paths
  * for nested messages, repeated parameters for repeated fields).
  */
-import { type DescEnum, type DescField, type DescMessage, fromJson, ScalarType } from "@bufbuild/protobuf";
+import { type DescEnum, type DescField, type DescMessage, fromJson, getOption, hasOption, ScalarType } from "@bufbuild/protobuf";
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
+import { rest_unknown_fields } from "../../gen/es/leadrouter/v1/options_pb.js";
 import { invalidArgument } from "../pipeline/errors.ts";
 import type { Route } from "./routes.ts";
 
@@ -109,7 +110,13 @@ function resolve(desc: DescMessage, dotted: string): { fields: DescField[] } | u
 }
 
 /** The request JSON for a REST call. */
-export function buildRequestJson(route: Route, vars: Map<string, string>, query: URLSearchParams, body: JsonValue | undefined): JsonObject {
+export function buildRequestJson(
+  route: Route,
+  vars: Map<string, string>,
+  query: URLSearchParams,
+  body: JsonValue | undefined,
+  form = false,
+): JsonObject {
   const input = route.method.input;
   const bodyPaths =
     body !== null && typeof body === "object" && !Array.isArray(body) && route.bodyField?.fieldKind === "message"
@@ -119,7 +126,7 @@ export function buildRequestJson(route: Route, vars: Map<string, string>, query:
   if (route.body === "*") {
     if (body !== undefined) {
       if (typeof body !== "object" || body === null || Array.isArray(body)) throw bad("body", "must be a JSON object");
-      json = { ...body };
+      json = collectUnknown(input, { ...body }, form);
     }
   } else if (route.bodyField && body !== undefined) {
     json[route.bodyField.jsonName] = body;
@@ -201,4 +208,36 @@ function fillUpdateMask(route: Route, json: JsonObject, query: URLSearchParams, 
   );
   if (!maskField || !route.bodyField || query.has("updateMask") || query.has("update_mask")) return;
   json[maskField.jsonName] = bodyPaths.join(",");
+}
+
+/**
+ * For `body: "*"`: keys that are not fields of the request go into the field
+ * marked `(leadrouter.v1.rest_unknown_fields)`, if the request has one. Form
+ * bodies carry only strings, so known scalar fields are converted by type.
+ */
+function collectUnknown(input: DescMessage, body: JsonObject, form: boolean): JsonObject {
+  const catchAll = input.fields.find(
+    (f) => f.fieldKind === "message" && hasOption(f, rest_unknown_fields) && getOption(f, rest_unknown_fields),
+  );
+  const out: JsonObject = {};
+  const extra: JsonObject = {};
+  for (const [key, value] of Object.entries(body)) {
+    const field = findField(input, key);
+    if (!field || field === catchAll) {
+      if (catchAll && !field) extra[key] = value;
+      else out[key] = value;
+      continue;
+    }
+    out[key] =
+      form && typeof value === "string" && (field.fieldKind === "scalar" || field.fieldKind === "enum")
+        ? scalarJson(field, key, value)
+        : value;
+  }
+  if (catchAll && Object.keys(extra).length > 0) {
+    const given = out[catchAll.jsonName];
+    if (given !== undefined && (typeof given !== "object" || given === null || Array.isArray(given)))
+      throw bad(catchAll.jsonName, "must be an object");
+    out[catchAll.jsonName] = { ...(given as JsonObject | undefined), ...extra };
+  }
+  return out;
 }

@@ -14,6 +14,7 @@ export function findExtensions(registry: FileRegistry, pkg: string | undefined):
     http: registry.getExtension("google.api.http"),
     roles: pkg === undefined ? undefined : registry.getExtension(`${pkg}.roles`),
     fieldBehavior: registry.getExtension("google.api.field_behavior"),
+    restUnknownFields: pkg === undefined ? undefined : registry.getExtension(`${pkg}.rest_unknown_fields`),
   };
 }
 
@@ -39,4 +40,9 @@ export function methodRoles(method: DescMethod, exts: Extensions): string[] {
 /** The google.api.field_behavior values of a field (e.g. "REQUIRED", "OUTPUT_ONLY"). */
 export function fieldBehaviors(field: DescField, exts: Extensions): Set<string> {
   return new Set(enumNames(readOption(field.proto.options, exts.fieldBehavior), exts.fieldBehavior));
+}
+
+/** Whether a field collects a REST body's unknown keys (`rest_unknown_fields`). */
+export function collectsUnknownFields(field: DescField, exts: Extensions): boolean {
+  return readOption(field.proto.options, exts.restUnknownFields) === true;
 }

@@ -2,6 +2,7 @@
 
 import type { DescEnum, DescMessage } from "@bufbuild/protobuf";
 import { commentOf, paragraphs } from "./comments.ts";
+import { collectsUnknownFields } from "./extensions.ts";
 import { fieldSchema, isRequired } from "./fields.ts";
 import type { Extensions, JsonObject, SchemaContext, SchemaSet } from "./types.ts";
 import { wellKnownSchema } from "./wkt.ts";
@@ -48,6 +49,13 @@ function messageComponent(desc: DescMessage, ctx: SchemaContext): JsonObject {
   }
   out.properties = properties;
   if (required.length > 0) out.required = required;
+  const catchAll = desc.fields.find((f) => collectsUnknownFields(f, ctx.extensions));
+  if (catchAll) {
+    // On REST these keys may also sit at the top level of the body.
+    out.additionalProperties = {
+      description: `On REST, any other key of the body is taken as an entry of \`${catchAll.jsonName}\`.`,
+    };
+  }
   return out;
 }
 

@@ -18,6 +18,8 @@ export interface Extensions {
   readonly roles: DescExtension | undefined;
   /** google.api.field_behavior on FieldOptions: REQUIRED, OUTPUT_ONLY, … */
   readonly fieldBehavior: DescExtension | undefined;
+  /** (<package>.rest_unknown_fields) on FieldOptions: REST body keys that are not fields land here. */
+  readonly restUnknownFields: DescExtension | undefined;
 }
 
 /** Hands out `$ref`s to shared components and remembers which were used, so only those are emitted. */

@@ -3,7 +3,7 @@
 /* eslint-disable */
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import type { Message } from "@bufbuild/protobuf";
+import type { JsonObject, Message } from "@bufbuild/protobuf";
 import type { Contact, Pagination, TimeRange } from "./common_pb.js";
 import type { FieldMask, Timestamp } from "@bufbuild/protobuf/wkt";
 
@@ -80,6 +80,29 @@ export declare type Buyer = Message<"leadrouter.v1.Buyer"> & {
    * @generated from field: google.protobuf.Timestamp updated_at = 9;
    */
   updatedAt?: Timestamp | undefined;
+
+  /**
+   * More people to reach at the buyer, besides `contact` (at most 20).
+   *
+   * @generated from field: repeated leadrouter.v1.Contact contacts = 10;
+   */
+  contacts: Contact[];
+
+  /**
+   * Prepaid balance as a decimal string, e.g. "250.00". Changed only by
+   * transactions (credits, charges, refunds, adjustments), never by Update.
+   *
+   * @generated from field: string balance = 11;
+   */
+  balance: string;
+
+  /**
+   * How far below zero the balance may go, as a decimal string ≥ 0, e.g.
+   * "500.00". Default "0.00": the buyer must prepay.
+   *
+   * @generated from field: string credit_limit = 12;
+   */
+  creditLimit: string;
 };
 
 /**
@@ -391,6 +414,13 @@ export declare type DeleteBuyerRequest = Message<"leadrouter.v1.DeleteBuyerReque
    * @generated from field: string id = 1;
    */
   id: string;
+
+  /**
+   * End the buyer's active and paused contracts and delete it anyway.
+   *
+   * @generated from field: bool force = 2;
+   */
+  force: boolean;
 };
 
 /**
@@ -500,6 +530,1364 @@ export declare type ResumeBuyerResponse = Message<"leadrouter.v1.ResumeBuyerResp
 export declare const ResumeBuyerResponseSchema: GenMessage<ResumeBuyerResponse>;
 
 /**
+ * Request for BatchCreateBuyers.
+ *
+ * @generated from message leadrouter.v1.BatchCreateBuyersRequest
+ */
+export declare type BatchCreateBuyersRequest = Message<"leadrouter.v1.BatchCreateBuyersRequest"> & {
+  /**
+   * The buyers to create (1 to 100), each as a CreateBuyer request.
+   *
+   * @generated from field: repeated leadrouter.v1.CreateBuyerRequest requests = 1;
+   */
+  requests: CreateBuyerRequest[];
+};
+
+/**
+ * Describes the message leadrouter.v1.BatchCreateBuyersRequest.
+ * Use `create(BatchCreateBuyersRequestSchema)` to create a new message.
+ */
+export declare const BatchCreateBuyersRequestSchema: GenMessage<BatchCreateBuyersRequest>;
+
+/**
+ * Response of BatchCreateBuyers.
+ *
+ * @generated from message leadrouter.v1.BatchCreateBuyersResponse
+ */
+export declare type BatchCreateBuyersResponse = Message<"leadrouter.v1.BatchCreateBuyersResponse"> & {
+  /**
+   * The created buyers, in the order requested.
+   *
+   * @generated from field: repeated leadrouter.v1.Buyer data = 1;
+   */
+  data: Buyer[];
+};
+
+/**
+ * Describes the message leadrouter.v1.BatchCreateBuyersResponse.
+ * Use `create(BatchCreateBuyersResponseSchema)` to create a new message.
+ */
+export declare const BatchCreateBuyersResponseSchema: GenMessage<BatchCreateBuyersResponse>;
+
+/**
+ * BuyerNote is a free-text remark an operator keeps about a buyer.
+ *
+ * @generated from message leadrouter.v1.BuyerNote
+ */
+export declare type BuyerNote = Message<"leadrouter.v1.BuyerNote"> & {
+  /**
+   * Identifier (UUIDv7).
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * The buyer the note is about.
+   *
+   * @generated from field: string buyer_id = 2;
+   */
+  buyerId: string;
+
+  /**
+   * The text (at most 10,000 characters).
+   *
+   * @generated from field: string body = 3;
+   */
+  body: string;
+
+  /**
+   * The id of the API key that wrote the note.
+   *
+   * @generated from field: string author_key_id = 4;
+   */
+  authorKeyId: string;
+
+  /**
+   * When the note was written.
+   *
+   * @generated from field: google.protobuf.Timestamp created_at = 5;
+   */
+  createdAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message leadrouter.v1.BuyerNote.
+ * Use `create(BuyerNoteSchema)` to create a new message.
+ */
+export declare const BuyerNoteSchema: GenMessage<BuyerNote>;
+
+/**
+ * Request for ListBuyerNotes.
+ *
+ * @generated from message leadrouter.v1.ListBuyerNotesRequest
+ */
+export declare type ListBuyerNotesRequest = Message<"leadrouter.v1.ListBuyerNotesRequest"> & {
+  /**
+   * The buyer's id.
+   *
+   * @generated from field: string buyer_id = 1;
+   */
+  buyerId: string;
+
+  /**
+   * Maximum items to return (default 50, maximum 500).
+   *
+   * @generated from field: int32 page_size = 2;
+   */
+  pageSize: number;
+
+  /**
+   * Token from a previous response's pagination.
+   *
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
+
+  /**
+   * Sort order: `created_at`, optionally followed by ` desc`. Default
+   * `created_at desc`.
+   *
+   * @generated from field: string order_by = 4;
+   */
+  orderBy: string;
+
+  /**
+   * Only notes written within this range.
+   *
+   * @generated from field: leadrouter.v1.TimeRange created = 5;
+   */
+  created?: TimeRange | undefined;
+};
+
+/**
+ * Describes the message leadrouter.v1.ListBuyerNotesRequest.
+ * Use `create(ListBuyerNotesRequestSchema)` to create a new message.
+ */
+export declare const ListBuyerNotesRequestSchema: GenMessage<ListBuyerNotesRequest>;
+
+/**
+ * Response of ListBuyerNotes.
+ *
+ * @generated from message leadrouter.v1.ListBuyerNotesResponse
+ */
+export declare type ListBuyerNotesResponse = Message<"leadrouter.v1.ListBuyerNotesResponse"> & {
+  /**
+   * The page of notes.
+   *
+   * @generated from field: repeated leadrouter.v1.BuyerNote data = 1;
+   */
+  data: BuyerNote[];
+
+  /**
+   * Where the next page starts.
+   *
+   * @generated from field: leadrouter.v1.Pagination pagination = 2;
+   */
+  pagination?: Pagination | undefined;
+};
+
+/**
+ * Describes the message leadrouter.v1.ListBuyerNotesResponse.
+ * Use `create(ListBuyerNotesResponseSchema)` to create a new message.
+ */
+export declare const ListBuyerNotesResponseSchema: GenMessage<ListBuyerNotesResponse>;
+
+/**
+ * Request for CreateBuyerNote.
+ *
+ * @generated from message leadrouter.v1.CreateBuyerNoteRequest
+ */
+export declare type CreateBuyerNoteRequest = Message<"leadrouter.v1.CreateBuyerNoteRequest"> & {
+  /**
+   * The buyer's id.
+   *
+   * @generated from field: string buyer_id = 1;
+   */
+  buyerId: string;
+
+  /**
+   * The note to add.
+   *
+   * @generated from field: leadrouter.v1.BuyerNote note = 2;
+   */
+  note?: BuyerNote | undefined;
+};
+
+/**
+ * Describes the message leadrouter.v1.CreateBuyerNoteRequest.
+ * Use `create(CreateBuyerNoteRequestSchema)` to create a new message.
+ */
+export declare const CreateBuyerNoteRequestSchema: GenMessage<CreateBuyerNoteRequest>;
+
+/**
+ * Response of CreateBuyerNote.
+ *
+ * @generated from message leadrouter.v1.CreateBuyerNoteResponse
+ */
+export declare type CreateBuyerNoteResponse = Message<"leadrouter.v1.CreateBuyerNoteResponse"> & {
+  /**
+   * The added note.
+   *
+   * @generated from field: leadrouter.v1.BuyerNote data = 1;
+   */
+  data?: BuyerNote | undefined;
+};
+
+/**
+ * Describes the message leadrouter.v1.CreateBuyerNoteResponse.
+ * Use `create(CreateBuyerNoteResponseSchema)` to create a new message.
+ */
+export declare const CreateBuyerNoteResponseSchema: GenMessage<CreateBuyerNoteResponse>;
+
+/**
+ * Request for DeleteBuyerNote.
+ *
+ * @generated from message leadrouter.v1.DeleteBuyerNoteRequest
+ */
+export declare type DeleteBuyerNoteRequest = Message<"leadrouter.v1.DeleteBuyerNoteRequest"> & {
+  /**
+   * The buyer's id.
+   *
+   * @generated from field: string buyer_id = 1;
+   */
+  buyerId: string;
+
+  /**
+   * The note's id.
+   *
+   * @generated from field: string id = 2;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message leadrouter.v1.DeleteBuyerNoteRequest.
+ * Use `create(DeleteBuyerNoteRequestSchema)` to create a new message.
+ */
+export declare const DeleteBuyerNoteRequestSchema: GenMessage<DeleteBuyerNoteRequest>;
+
+/**
+ * Response of DeleteBuyerNote.
+ *
+ * @generated from message leadrouter.v1.DeleteBuyerNoteResponse
+ */
+export declare type DeleteBuyerNoteResponse = Message<"leadrouter.v1.DeleteBuyerNoteResponse"> & {
+  /**
+   * The note as it was before deletion.
+   *
+   * @generated from field: leadrouter.v1.BuyerNote data = 1;
+   */
+  data?: BuyerNote | undefined;
+};
+
+/**
+ * Describes the message leadrouter.v1.DeleteBuyerNoteResponse.
+ * Use `create(DeleteBuyerNoteResponseSchema)` to create a new message.
+ */
+export declare const DeleteBuyerNoteResponseSchema: GenMessage<DeleteBuyerNoteResponse>;
+
+/**
+ * BuyerDestination is an HTTP endpoint of the buyer's that sold leads are
+ * delivered to, with how to build the request and how to read the answer.
+ *
+ * @generated from message leadrouter.v1.BuyerDestination
+ */
+export declare type BuyerDestination = Message<"leadrouter.v1.BuyerDestination"> & {
+  /**
+   * Identifier (UUIDv7).
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * The buyer the destination belongs to (from the path).
+   *
+   * @generated from field: string buyer_id = 2;
+   */
+  buyerId: string;
+
+  /**
+   * Display name, e.g. "Production CRM".
+   *
+   * @generated from field: string name = 3;
+   */
+  name: string;
+
+  /**
+   * HTTP method: `POST` (the default) or `PUT`.
+   *
+   * @generated from field: string method = 4;
+   */
+  method: string;
+
+  /**
+   * The endpoint, an absolute http or https URL.
+   *
+   * @generated from field: string url = 5;
+   */
+  url: string;
+
+  /**
+   * Body encoding; default json.
+   *
+   * @generated from field: leadrouter.v1.BuyerDestination.BodyFormat body_format = 6;
+   */
+  bodyFormat: BuyerDestination_BodyFormat;
+
+  /**
+   * Extra request headers, e.g. `{"X-Source": "leadrouter"}`.
+   *
+   * @generated from field: map<string, string> headers = 7;
+   */
+  headers: { [key: string]: string };
+
+  /**
+   * Credentials; omit for none.
+   *
+   * @generated from field: leadrouter.v1.BuyerDestination.Auth auth = 8;
+   */
+  auth?: BuyerDestination_Auth | undefined;
+
+  /**
+   * The body's fields: the buyer's field name → a template over the lead's
+   * fields, e.g. `{"first_name": "{{firstName}}", "source": "LR-{{zip}}"}`.
+   * A template that is exactly one placeholder keeps the lead value's type
+   * (numbers stay numbers in JSON). Empty: the lead's fields as they are.
+   *
+   * @generated from field: map<string, string> field_templates = 9;
+   */
+  fieldTemplates: { [key: string]: string };
+
+  /**
+   * How long to wait for the buyer's answer, 100 to 30000 ms; default 5000.
+   *
+   * @generated from field: int32 timeout_ms = 10;
+   */
+  timeoutMs: number;
+
+  /**
+   * Dotted path of the accept flag in a JSON answer, e.g. `status` or
+   * `result.code`. Empty: any 2xx answer is an acceptance.
+   *
+   * @generated from field: string accept_path = 11;
+   */
+  acceptPath: string;
+
+  /**
+   * Values at `acceptPath` that mean accepted (case-insensitive), e.g.
+   * `["accepted", "ok"]`. Empty: the value `true`.
+   *
+   * @generated from field: repeated string accept_values = 12;
+   */
+  acceptValues: string[];
+
+  /**
+   * Dotted path of the price the buyer paid in a JSON answer, e.g. `price`.
+   *
+   * @generated from field: string price_path = 13;
+   */
+  pricePath: string;
+
+  /**
+   * Dotted path of the rejection reason in a JSON answer, e.g. `reason`.
+   *
+   * @generated from field: string reason_path = 14;
+   */
+  reasonPath: string;
+
+  /**
+   * For answers that are not JSON: a regular expression that matches an
+   * accepting body. Named groups `price` and `reason` are read when present.
+   *
+   * @generated from field: string accept_regex = 15;
+   */
+  acceptRegex: string;
+
+  /**
+   * When the destination was created.
+   *
+   * @generated from field: google.protobuf.Timestamp created_at = 16;
+   */
+  createdAt?: Timestamp | undefined;
+
+  /**
+   * When the destination last changed.
+   *
+   * @generated from field: google.protobuf.Timestamp updated_at = 17;
+   */
+  updatedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message leadrouter.v1.BuyerDestination.
+ * Use `create(BuyerDestinationSchema)` to create a new message.
+ */
+export declare const BuyerDestinationSchema: GenMessage<BuyerDestination>;
+
+/**
+ * Credentials sent with each delivery. Secrets (password, token, header
+ * value) are write-only: responses leave them empty.
+ *
+ * @generated from message leadrouter.v1.BuyerDestination.Auth
+ */
+export declare type BuyerDestination_Auth = Message<"leadrouter.v1.BuyerDestination.Auth"> & {
+  /**
+   * The method; none set means no authentication.
+   *
+   * @generated from oneof leadrouter.v1.BuyerDestination.Auth.method
+   */
+  method: {
+    /**
+     * Basic authentication.
+     *
+     * @generated from field: leadrouter.v1.BuyerDestination.Auth.Basic basic = 1;
+     */
+    value: BuyerDestination_Auth_Basic;
+    case: "basic";
+  } | {
+    /**
+     * Bearer token.
+     *
+     * @generated from field: leadrouter.v1.BuyerDestination.Auth.Bearer bearer = 2;
+     */
+    value: BuyerDestination_Auth_Bearer;
+    case: "bearer";
+  } | {
+    /**
+     * Custom header.
+     *
+     * @generated from field: leadrouter.v1.BuyerDestination.Auth.Header header = 3;
+     */
+    value: BuyerDestination_Auth_Header;
+    case: "header";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message leadrouter.v1.BuyerDestination.Auth.
+ * Use `create(BuyerDestination_AuthSchema)` to create a new message.
+ */
+export declare const BuyerDestination_AuthSchema: GenMessage<BuyerDestination_Auth>;
+
+/**
+ * HTTP Basic authentication.
+ *
+ * @generated from message leadrouter.v1.BuyerDestination.Auth.Basic
+ */
+export declare type BuyerDestination_Auth_Basic = Message<"leadrouter.v1.BuyerDestination.Auth.Basic"> & {
+  /**
+   * User name.
+   *
+   * @generated from field: string username = 1;
+   */
+  username: string;
+
+  /**
+   * Password; never returned.
+   *
+   * @generated from field: string password = 2;
+   */
+  password: string;
+};
+
+/**
+ * Describes the message leadrouter.v1.BuyerDestination.Auth.Basic.
+ * Use `create(BuyerDestination_Auth_BasicSchema)` to create a new message.
+ */
+export declare const BuyerDestination_Auth_BasicSchema: GenMessage<BuyerDestination_Auth_Basic>;
+
+/**
+ * A bearer token in the Authorization header.
+ *
+ * @generated from message leadrouter.v1.BuyerDestination.Auth.Bearer
+ */
+export declare type BuyerDestination_Auth_Bearer = Message<"leadrouter.v1.BuyerDestination.Auth.Bearer"> & {
+  /**
+   * The token; never returned.
+   *
+   * @generated from field: string token = 1;
+   */
+  token: string;
+};
+
+/**
+ * Describes the message leadrouter.v1.BuyerDestination.Auth.Bearer.
+ * Use `create(BuyerDestination_Auth_BearerSchema)` to create a new message.
+ */
+export declare const BuyerDestination_Auth_BearerSchema: GenMessage<BuyerDestination_Auth_Bearer>;
+
+/**
+ * A secret in a header of the buyer's choosing, e.g. `X-Api-Key`.
+ *
+ * @generated from message leadrouter.v1.BuyerDestination.Auth.Header
+ */
+export declare type BuyerDestination_Auth_Header = Message<"leadrouter.v1.BuyerDestination.Auth.Header"> & {
+  /**
+   * Header name.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Header value; never returned.
+   *
+   * @generated from field: string value = 2;
+   */
+  value: string;
+};
+
+/**
+ * Describes the message leadrouter.v1.BuyerDestination.Auth.Header.
+ * Use `create(BuyerDestination_Auth_HeaderSchema)` to create a new message.
+ */
+export declare const BuyerDestination_Auth_HeaderSchema: GenMessage<BuyerDestination_Auth_Header>;
+
+/**
+ * How the request body is encoded.
+ *
+ * @generated from enum leadrouter.v1.BuyerDestination.BodyFormat
+ */
+export enum BuyerDestination_BodyFormat {
+  /**
+   * Treated as json.
+   *
+   * @generated from enum value: body_format_unspecified = 0;
+   */
+  body_format_unspecified = 0,
+
+  /**
+   * A JSON object (application/json).
+   *
+   * @generated from enum value: json = 1;
+   */
+  json = 1,
+
+  /**
+   * URL-encoded form fields (application/x-www-form-urlencoded).
+   *
+   * @generated from enum value: form = 2;
+   */
+  form = 2,
+
+  /**
+   * An XML document with a `<lead>` root element (application/xml).
+   *
+   * @generated from enum value: xml = 3;
+   */
+  xml = 3,
+}
+
+/**
+ * Describes the enum leadrouter.v1.BuyerDestination.BodyFormat.
+ */
+export declare const BuyerDestination_BodyFormatSchema: GenEnum<BuyerDestination_BodyFormat>;
+
+/**
+ * Request for ListBuyerDestinations.
+ *
+ * @generated from message leadrouter.v1.ListBuyerDestinationsRequest
+ */
+export declare type ListBuyerDestinationsRequest = Message<"leadrouter.v1.ListBuyerDestinationsRequest"> & {
+  /**
+   * The buyer's id.
+   *
+   * @generated from field: string buyer_id = 1;
+   */
+  buyerId: string;
+
+  /**
+   * Maximum items to return (default 50, maximum 500).
+   *
+   * @generated from field: int32 page_size = 2;
+   */
+  pageSize: number;
+
+  /**
+   * Token from a previous response's pagination.
+   *
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
+
+  /**
+   * Only destinations with this body format.
+   *
+   * @generated from field: leadrouter.v1.BuyerDestination.BodyFormat body_format = 4;
+   */
+  bodyFormat: BuyerDestination_BodyFormat;
+
+  /**
+   * Sort order: `created_at`, `updated_at` or `name`, optionally followed by
+   * ` desc`. Default `created_at desc`.
+   *
+   * @generated from field: string order_by = 5;
+   */
+  orderBy: string;
+
+  /**
+   * Only destinations created within this range.
+   *
+   * @generated from field: leadrouter.v1.TimeRange created = 6;
+   */
+  created?: TimeRange | undefined;
+};
+
+/**
+ * Describes the message leadrouter.v1.ListBuyerDestinationsRequest.
+ * Use `create(ListBuyerDestinationsRequestSchema)` to create a new message.
+ */
+export declare const ListBuyerDestinationsRequestSchema: GenMessage<ListBuyerDestinationsRequest>;
+
+/**
+ * Response of ListBuyerDestinations.
+ *
+ * @generated from message leadrouter.v1.ListBuyerDestinationsResponse
+ */
+export declare type ListBuyerDestinationsResponse = Message<"leadrouter.v1.ListBuyerDestinationsResponse"> & {
+  /**
+   * The page of destinations.
+   *
+   * @generated from field: repeated leadrouter.v1.BuyerDestination data = 1;
+   */
+  data: BuyerDestination[];
+
+  /**
+   * Where the next page starts.
+   *
+   * @generated from field: leadrouter.v1.Pagination pagination = 2;
+   */
+  pagination?: Pagination | undefined;
+};
+
+/**
+ * Describes the message leadrouter.v1.ListBuyerDestinationsResponse.
+ * Use `create(ListBuyerDestinationsResponseSchema)` to create a new message.
+ */
+export declare const ListBuyerDestinationsResponseSchema: GenMessage<ListBuyerDestinationsResponse>;
+
+/**
+ * Request for GetBuyerDestination.
+ *
+ * @generated from message leadrouter.v1.GetBuyerDestinationRequest
+ */
+export declare type GetBuyerDestinationRequest = Message<"leadrouter.v1.GetBuyerDestinationRequest"> & {
+  /**
+   * The buyer's id.
+   *
+   * @generated from field: string buyer_id = 1;
+   */
+  buyerId: string;
+
+  /**
+   * The destination's id.
+   *
+   * @generated from field: string id = 2;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message leadrouter.v1.GetBuyerDestinationRequest.
+ * Use `create(GetBuyerDestinationRequestSchema)` to create a new message.
+ */
+export declare const GetBuyerDestinationRequestSchema: GenMessage<GetBuyerDestinationRequest>;
+
+/**
+ * Response of GetBuyerDestination.
+ *
+ * @generated from message leadrouter.v1.GetBuyerDestinationResponse
+ */
+export declare type GetBuyerDestinationResponse = Message<"leadrouter.v1.GetBuyerDestinationResponse"> & {
+  /**
+   * The destination.
+   *
+   * @generated from field: leadrouter.v1.BuyerDestination data = 1;
+   */
+  data?: BuyerDestination | undefined;
+};
+
+/**
+ * Describes the message leadrouter.v1.GetBuyerDestinationResponse.
+ * Use `create(GetBuyerDestinationResponseSchema)` to create a new message.
+ */
+export declare const GetBuyerDestinationResponseSchema: GenMessage<GetBuyerDestinationResponse>;
+
+/**
+ * Request for BatchGetBuyerDestinations.
+ *
+ * @generated from message leadrouter.v1.BatchGetBuyerDestinationsRequest
+ */
+export declare type BatchGetBuyerDestinationsRequest = Message<"leadrouter.v1.BatchGetBuyerDestinationsRequest"> & {
+  /**
+   * The buyer's id.
+   *
+   * @generated from field: string buyer_id = 1;
+   */
+  buyerId: string;
+
+  /**
+   * The destinations' ids (at most 100; repeat the parameter).
+   *
+   * @generated from field: repeated string ids = 2;
+   */
+  ids: string[];
+};
+
+/**
+ * Describes the message leadrouter.v1.BatchGetBuyerDestinationsRequest.
+ * Use `create(BatchGetBuyerDestinationsRequestSchema)` to create a new message.
+ */
+export declare const BatchGetBuyerDestinationsRequestSchema: GenMessage<BatchGetBuyerDestinationsRequest>;
+
+/**
+ * Response of BatchGetBuyerDestinations.
+ *
+ * @generated from message leadrouter.v1.BatchGetBuyerDestinationsResponse
+ */
+export declare type BatchGetBuyerDestinationsResponse = Message<"leadrouter.v1.BatchGetBuyerDestinationsResponse"> & {
+  /**
+   * The destinations, in the order asked.
+   *
+   * @generated from field: repeated leadrouter.v1.BuyerDestination data = 1;
+   */
+  data: BuyerDestination[];
+};
+
+/**
+ * Describes the message leadrouter.v1.BatchGetBuyerDestinationsResponse.
+ * Use `create(BatchGetBuyerDestinationsResponseSchema)` to create a new message.
+ */
+export declare const BatchGetBuyerDestinationsResponseSchema: GenMessage<BatchGetBuyerDestinationsResponse>;
+
+/**
+ * Request for CreateBuyerDestination.
+ *
+ * @generated from message leadrouter.v1.CreateBuyerDestinationRequest
+ */
+export declare type CreateBuyerDestinationRequest = Message<"leadrouter.v1.CreateBuyerDestinationRequest"> & {
+  /**
+   * The buyer's id.
+   *
+   * @generated from field: string buyer_id = 1;
+   */
+  buyerId: string;
+
+  /**
+   * The destination to add.
+   *
+   * @generated from field: leadrouter.v1.BuyerDestination destination = 2;
+   */
+  destination?: BuyerDestination | undefined;
+};
+
+/**
+ * Describes the message leadrouter.v1.CreateBuyerDestinationRequest.
+ * Use `create(CreateBuyerDestinationRequestSchema)` to create a new message.
+ */
+export declare const CreateBuyerDestinationRequestSchema: GenMessage<CreateBuyerDestinationRequest>;
+
+/**
+ * Response of CreateBuyerDestination.
+ *
+ * @generated from message leadrouter.v1.CreateBuyerDestinationResponse
+ */
+export declare type CreateBuyerDestinationResponse = Message<"leadrouter.v1.CreateBuyerDestinationResponse"> & {
+  /**
+   * The added destination.
+   *
+   * @generated from field: leadrouter.v1.BuyerDestination data = 1;
+   */
+  data?: BuyerDestination | undefined;
+};
+
+/**
+ * Describes the message leadrouter.v1.CreateBuyerDestinationResponse.
+ * Use `create(CreateBuyerDestinationResponseSchema)` to create a new message.
+ */
+export declare const CreateBuyerDestinationResponseSchema: GenMessage<CreateBuyerDestinationResponse>;
+
+/**
+ * Request for UpdateBuyerDestination.
+ *
+ * @generated from message leadrouter.v1.UpdateBuyerDestinationRequest
+ */
+export declare type UpdateBuyerDestinationRequest = Message<"leadrouter.v1.UpdateBuyerDestinationRequest"> & {
+  /**
+   * The new values; `buyerId` and `id` name the destination.
+   *
+   * @generated from field: leadrouter.v1.BuyerDestination destination = 1;
+   */
+  destination?: BuyerDestination | undefined;
+
+  /**
+   * Fields to change, e.g. `url,timeout_ms`. Omitted: every field present in
+   * the body.
+   *
+   * @generated from field: google.protobuf.FieldMask update_mask = 2;
+   */
+  updateMask?: FieldMask | undefined;
+};
+
+/**
+ * Describes the message leadrouter.v1.UpdateBuyerDestinationRequest.
+ * Use `create(UpdateBuyerDestinationRequestSchema)` to create a new message.
+ */
+export declare const UpdateBuyerDestinationRequestSchema: GenMessage<UpdateBuyerDestinationRequest>;
+
+/**
+ * Response of UpdateBuyerDestination.
+ *
+ * @generated from message leadrouter.v1.UpdateBuyerDestinationResponse
+ */
+export declare type UpdateBuyerDestinationResponse = Message<"leadrouter.v1.UpdateBuyerDestinationResponse"> & {
+  /**
+   * The updated destination.
+   *
+   * @generated from field: leadrouter.v1.BuyerDestination data = 1;
+   */
+  data?: BuyerDestination | undefined;
+};
+
+/**
+ * Describes the message leadrouter.v1.UpdateBuyerDestinationResponse.
+ * Use `create(UpdateBuyerDestinationResponseSchema)` to create a new message.
+ */
+export declare const UpdateBuyerDestinationResponseSchema: GenMessage<UpdateBuyerDestinationResponse>;
+
+/**
+ * Request for DeleteBuyerDestination.
+ *
+ * @generated from message leadrouter.v1.DeleteBuyerDestinationRequest
+ */
+export declare type DeleteBuyerDestinationRequest = Message<"leadrouter.v1.DeleteBuyerDestinationRequest"> & {
+  /**
+   * The buyer's id.
+   *
+   * @generated from field: string buyer_id = 1;
+   */
+  buyerId: string;
+
+  /**
+   * The destination's id.
+   *
+   * @generated from field: string id = 2;
+   */
+  id: string;
+
+  /**
+   * Detach the contracts delivering through it (pausing active ones) and
+   * delete it anyway.
+   *
+   * @generated from field: bool force = 3;
+   */
+  force: boolean;
+};
+
+/**
+ * Describes the message leadrouter.v1.DeleteBuyerDestinationRequest.
+ * Use `create(DeleteBuyerDestinationRequestSchema)` to create a new message.
+ */
+export declare const DeleteBuyerDestinationRequestSchema: GenMessage<DeleteBuyerDestinationRequest>;
+
+/**
+ * Response of DeleteBuyerDestination.
+ *
+ * @generated from message leadrouter.v1.DeleteBuyerDestinationResponse
+ */
+export declare type DeleteBuyerDestinationResponse = Message<"leadrouter.v1.DeleteBuyerDestinationResponse"> & {
+  /**
+   * The destination as it was before deletion.
+   *
+   * @generated from field: leadrouter.v1.BuyerDestination data = 1;
+   */
+  data?: BuyerDestination | undefined;
+};
+
+/**
+ * Describes the message leadrouter.v1.DeleteBuyerDestinationResponse.
+ * Use `create(DeleteBuyerDestinationResponseSchema)` to create a new message.
+ */
+export declare const DeleteBuyerDestinationResponseSchema: GenMessage<DeleteBuyerDestinationResponse>;
+
+/**
+ * Request for TestBuyerDestination.
+ *
+ * @generated from message leadrouter.v1.TestBuyerDestinationRequest
+ */
+export declare type TestBuyerDestinationRequest = Message<"leadrouter.v1.TestBuyerDestinationRequest"> & {
+  /**
+   * The buyer's id.
+   *
+   * @generated from field: string buyer_id = 1;
+   */
+  buyerId: string;
+
+  /**
+   * The destination's id.
+   *
+   * @generated from field: string id = 2;
+   */
+  id: string;
+
+  /**
+   * A sample lead, as the lead's fields, e.g. `{"firstName": "Ada", "zip":
+   * "78701"}`.
+   *
+   * @generated from field: google.protobuf.Struct sample = 3;
+   */
+  sample?: JsonObject | undefined;
+};
+
+/**
+ * Describes the message leadrouter.v1.TestBuyerDestinationRequest.
+ * Use `create(TestBuyerDestinationRequestSchema)` to create a new message.
+ */
+export declare const TestBuyerDestinationRequestSchema: GenMessage<TestBuyerDestinationRequest>;
+
+/**
+ * Response of TestBuyerDestination.
+ *
+ * @generated from message leadrouter.v1.TestBuyerDestinationResponse
+ */
+export declare type TestBuyerDestinationResponse = Message<"leadrouter.v1.TestBuyerDestinationResponse"> & {
+  /**
+   * What happened.
+   *
+   * @generated from field: leadrouter.v1.BuyerDestinationTestResult data = 1;
+   */
+  data?: BuyerDestinationTestResult | undefined;
+};
+
+/**
+ * Describes the message leadrouter.v1.TestBuyerDestinationResponse.
+ * Use `create(TestBuyerDestinationResponseSchema)` to create a new message.
+ */
+export declare const TestBuyerDestinationResponseSchema: GenMessage<TestBuyerDestinationResponse>;
+
+/**
+ * BuyerDestinationTestResult reports one test delivery.
+ *
+ * @generated from message leadrouter.v1.BuyerDestinationTestResult
+ */
+export declare type BuyerDestinationTestResult = Message<"leadrouter.v1.BuyerDestinationTestResult"> & {
+  /**
+   * The outcome.
+   *
+   * @generated from field: leadrouter.v1.BuyerDestinationTestResult.Outcome outcome = 1;
+   */
+  outcome: BuyerDestinationTestResult_Outcome;
+
+  /**
+   * The answer's HTTP status; 0 when there was no answer.
+   *
+   * @generated from field: int32 http_status = 2;
+   */
+  httpStatus: number;
+
+  /**
+   * Time from sending the request to reading the whole answer.
+   *
+   * @generated from field: int32 latency_ms = 3;
+   */
+  latencyMs: number;
+
+  /**
+   * The start of the answer's body (at most 2 KiB).
+   *
+   * @generated from field: string response_excerpt = 4;
+   */
+  responseExcerpt: string;
+
+  /**
+   * The price read at `pricePath` or from the `price` group, as a decimal
+   * string; empty when none.
+   *
+   * @generated from field: string price = 5;
+   */
+  price: string;
+
+  /**
+   * Why the lead was rejected or the delivery failed, when known.
+   *
+   * @generated from field: string reason = 6;
+   */
+  reason: string;
+
+  /**
+   * The start of the request body that was sent (at most 2 KiB).
+   *
+   * @generated from field: string request_excerpt = 7;
+   */
+  requestExcerpt: string;
+
+  /**
+   * Placeholders in `fieldTemplates` that the sample lead has no value for;
+   * they were sent empty.
+   *
+   * @generated from field: repeated string unknown_placeholders = 8;
+   */
+  unknownPlaceholders: string[];
+};
+
+/**
+ * Describes the message leadrouter.v1.BuyerDestinationTestResult.
+ * Use `create(BuyerDestinationTestResultSchema)` to create a new message.
+ */
+export declare const BuyerDestinationTestResultSchema: GenMessage<BuyerDestinationTestResult>;
+
+/**
+ * What the answer meant.
+ *
+ * @generated from enum leadrouter.v1.BuyerDestinationTestResult.Outcome
+ */
+export enum BuyerDestinationTestResult_Outcome {
+  /**
+   * Never returned.
+   *
+   * @generated from enum value: outcome_unspecified = 0;
+   */
+  outcome_unspecified = 0,
+
+  /**
+   * The buyer took the lead.
+   *
+   * @generated from enum value: accepted = 1;
+   */
+  accepted = 1,
+
+  /**
+   * The buyer answered and refused the lead.
+   *
+   * @generated from enum value: rejected = 2;
+   */
+  rejected = 2,
+
+  /**
+   * No usable answer: network failure, timeout, redirect, 5xx, or a body
+   * the parsing rules cannot read.
+   *
+   * @generated from enum value: error = 3;
+   */
+  error = 3,
+}
+
+/**
+ * Describes the enum leadrouter.v1.BuyerDestinationTestResult.Outcome.
+ */
+export declare const BuyerDestinationTestResult_OutcomeSchema: GenEnum<BuyerDestinationTestResult_Outcome>;
+
+/**
+ * BuyerTransaction is one change of a buyer's balance. Transactions are
+ * append-only; their amounts add up to the balance.
+ *
+ * @generated from message leadrouter.v1.BuyerTransaction
+ */
+export declare type BuyerTransaction = Message<"leadrouter.v1.BuyerTransaction"> & {
+  /**
+   * Identifier (UUIDv7).
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * The buyer.
+   *
+   * @generated from field: string buyer_id = 2;
+   */
+  buyerId: string;
+
+  /**
+   * What changed the balance.
+   *
+   * @generated from field: leadrouter.v1.BuyerTransaction.Kind kind = 3;
+   */
+  kind: BuyerTransaction_Kind;
+
+  /**
+   * Signed decimal amount: positive adds to the balance, e.g. "-12.50".
+   *
+   * @generated from field: string amount = 4;
+   */
+  amount: string;
+
+  /**
+   * The balance right after this transaction.
+   *
+   * @generated from field: string balance_after = 5;
+   */
+  balanceAfter: string;
+
+  /**
+   * Why, in words.
+   *
+   * @generated from field: string memo = 6;
+   */
+  memo: string;
+
+  /**
+   * The lead a charge or refund is for; empty otherwise.
+   *
+   * @generated from field: string lead_id = 7;
+   */
+  leadId: string;
+
+  /**
+   * When the transaction happened.
+   *
+   * @generated from field: google.protobuf.Timestamp created_at = 8;
+   */
+  createdAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message leadrouter.v1.BuyerTransaction.
+ * Use `create(BuyerTransactionSchema)` to create a new message.
+ */
+export declare const BuyerTransactionSchema: GenMessage<BuyerTransaction>;
+
+/**
+ * What changed the balance.
+ *
+ * @generated from enum leadrouter.v1.BuyerTransaction.Kind
+ */
+export enum BuyerTransaction_Kind {
+  /**
+   * Never returned.
+   *
+   * @generated from enum value: kind_unspecified = 0;
+   */
+  kind_unspecified = 0,
+
+  /**
+   * Prepaid funds added (CreditBuyer).
+   *
+   * @generated from enum value: credit = 1;
+   */
+  credit = 1,
+
+  /**
+   * A lead sold to the buyer.
+   *
+   * @generated from enum value: charge = 2;
+   */
+  charge = 2,
+
+  /**
+   * A charge given back, e.g. for an approved return.
+   *
+   * @generated from enum value: refund = 3;
+   */
+  refund = 3,
+
+  /**
+   * A manual correction (AdjustBuyerBalance).
+   *
+   * @generated from enum value: adjustment = 4;
+   */
+  adjustment = 4,
+}
+
+/**
+ * Describes the enum leadrouter.v1.BuyerTransaction.Kind.
+ */
+export declare const BuyerTransaction_KindSchema: GenEnum<BuyerTransaction_Kind>;
+
+/**
+ * Request for ListBuyerTransactions.
+ *
+ * @generated from message leadrouter.v1.ListBuyerTransactionsRequest
+ */
+export declare type ListBuyerTransactionsRequest = Message<"leadrouter.v1.ListBuyerTransactionsRequest"> & {
+  /**
+   * The buyer's id.
+   *
+   * @generated from field: string buyer_id = 1;
+   */
+  buyerId: string;
+
+  /**
+   * Maximum items to return (default 50, maximum 500).
+   *
+   * @generated from field: int32 page_size = 2;
+   */
+  pageSize: number;
+
+  /**
+   * Token from a previous response's pagination.
+   *
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
+
+  /**
+   * Only transactions of this kind.
+   *
+   * @generated from field: leadrouter.v1.BuyerTransaction.Kind kind = 4;
+   */
+  kind: BuyerTransaction_Kind;
+
+  /**
+   * Sort order: `created_at`, optionally followed by ` desc`. Default
+   * `created_at desc` (newest first).
+   *
+   * @generated from field: string order_by = 5;
+   */
+  orderBy: string;
+
+  /**
+   * Only transactions within this range.
+   *
+   * @generated from field: leadrouter.v1.TimeRange created = 6;
+   */
+  created?: TimeRange | undefined;
+};
+
+/**
+ * Describes the message leadrouter.v1.ListBuyerTransactionsRequest.
+ * Use `create(ListBuyerTransactionsRequestSchema)` to create a new message.
+ */
+export declare const ListBuyerTransactionsRequestSchema: GenMessage<ListBuyerTransactionsRequest>;
+
+/**
+ * Response of ListBuyerTransactions.
+ *
+ * @generated from message leadrouter.v1.ListBuyerTransactionsResponse
+ */
+export declare type ListBuyerTransactionsResponse = Message<"leadrouter.v1.ListBuyerTransactionsResponse"> & {
+  /**
+   * The page of transactions.
+   *
+   * @generated from field: repeated leadrouter.v1.BuyerTransaction data = 1;
+   */
+  data: BuyerTransaction[];
+
+  /**
+   * Where the next page starts.
+   *
+   * @generated from field: leadrouter.v1.Pagination pagination = 2;
+   */
+  pagination?: Pagination | undefined;
+};
+
+/**
+ * Describes the message leadrouter.v1.ListBuyerTransactionsResponse.
+ * Use `create(ListBuyerTransactionsResponseSchema)` to create a new message.
+ */
+export declare const ListBuyerTransactionsResponseSchema: GenMessage<ListBuyerTransactionsResponse>;
+
+/**
+ * Request for CreditBuyer.
+ *
+ * @generated from message leadrouter.v1.CreditBuyerRequest
+ */
+export declare type CreditBuyerRequest = Message<"leadrouter.v1.CreditBuyerRequest"> & {
+  /**
+   * The buyer's id.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * Amount to add, a positive decimal string, e.g. "500.00".
+   *
+   * @generated from field: string amount = 2;
+   */
+  amount: string;
+
+  /**
+   * Why, e.g. "Wire 2026-03-01".
+   *
+   * @generated from field: string memo = 3;
+   */
+  memo: string;
+};
+
+/**
+ * Describes the message leadrouter.v1.CreditBuyerRequest.
+ * Use `create(CreditBuyerRequestSchema)` to create a new message.
+ */
+export declare const CreditBuyerRequestSchema: GenMessage<CreditBuyerRequest>;
+
+/**
+ * Response of CreditBuyer.
+ *
+ * @generated from message leadrouter.v1.CreditBuyerResponse
+ */
+export declare type CreditBuyerResponse = Message<"leadrouter.v1.CreditBuyerResponse"> & {
+  /**
+   * The credit transaction, with the new balance.
+   *
+   * @generated from field: leadrouter.v1.BuyerTransaction data = 1;
+   */
+  data?: BuyerTransaction | undefined;
+};
+
+/**
+ * Describes the message leadrouter.v1.CreditBuyerResponse.
+ * Use `create(CreditBuyerResponseSchema)` to create a new message.
+ */
+export declare const CreditBuyerResponseSchema: GenMessage<CreditBuyerResponse>;
+
+/**
+ * Request for AdjustBuyerBalance.
+ *
+ * @generated from message leadrouter.v1.AdjustBuyerBalanceRequest
+ */
+export declare type AdjustBuyerBalanceRequest = Message<"leadrouter.v1.AdjustBuyerBalanceRequest"> & {
+  /**
+   * The buyer's id.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * Signed, non-zero amount, e.g. "-25.00" to take funds away.
+   *
+   * @generated from field: string amount = 2;
+   */
+  amount: string;
+
+  /**
+   * Why; required for an adjustment, e.g. "Goodwill for outage".
+   *
+   * @generated from field: string memo = 3;
+   */
+  memo: string;
+};
+
+/**
+ * Describes the message leadrouter.v1.AdjustBuyerBalanceRequest.
+ * Use `create(AdjustBuyerBalanceRequestSchema)` to create a new message.
+ */
+export declare const AdjustBuyerBalanceRequestSchema: GenMessage<AdjustBuyerBalanceRequest>;
+
+/**
+ * Response of AdjustBuyerBalance.
+ *
+ * @generated from message leadrouter.v1.AdjustBuyerBalanceResponse
+ */
+export declare type AdjustBuyerBalanceResponse = Message<"leadrouter.v1.AdjustBuyerBalanceResponse"> & {
+  /**
+   * The adjustment transaction, with the new balance.
+   *
+   * @generated from field: leadrouter.v1.BuyerTransaction data = 1;
+   */
+  data?: BuyerTransaction | undefined;
+};
+
+/**
+ * Describes the message leadrouter.v1.AdjustBuyerBalanceResponse.
+ * Use `create(AdjustBuyerBalanceResponseSchema)` to create a new message.
+ */
+export declare const AdjustBuyerBalanceResponseSchema: GenMessage<AdjustBuyerBalanceResponse>;
+
+/**
  * BuyerService manages the companies that buy leads.
  *
  * @generated from service leadrouter.v1.BuyerService
@@ -560,7 +1948,10 @@ export declare const BuyerService: GenService<{
     output: typeof UpdateBuyerResponseSchema;
   },
   /**
-   * Deletes a buyer and returns it as it was.
+   * Deletes a buyer and returns it as it was. Refused with
+   * failed_precondition while the buyer has active or paused contracts,
+   * unless `force` is true: then those contracts are ended in the same
+   * transaction and the buyer is deleted.
    *
    * @generated from rpc leadrouter.v1.BuyerService.DeleteBuyer
    */
@@ -588,6 +1979,160 @@ export declare const BuyerService: GenService<{
     methodKind: "unary";
     input: typeof ResumeBuyerRequestSchema;
     output: typeof ResumeBuyerResponseSchema;
+  },
+  /**
+   * Creates up to 100 buyers at once, all or nothing: if any request is
+   * invalid or conflicts, none is created and the error names every bad field
+   * by its path, e.g. `requests[2].buyer.name`.
+   *
+   * @generated from rpc leadrouter.v1.BuyerService.BatchCreateBuyers
+   */
+  batchCreateBuyers: {
+    methodKind: "unary";
+    input: typeof BatchCreateBuyersRequestSchema;
+    output: typeof BatchCreateBuyersResponseSchema;
+  },
+  /**
+   * Lists the notes kept about a buyer, newest first.
+   *
+   * @generated from rpc leadrouter.v1.BuyerService.ListBuyerNotes
+   */
+  listBuyerNotes: {
+    methodKind: "unary";
+    input: typeof ListBuyerNotesRequestSchema;
+    output: typeof ListBuyerNotesResponseSchema;
+  },
+  /**
+   * Adds a note about a buyer. Its author is the API key that made the call.
+   *
+   * @generated from rpc leadrouter.v1.BuyerService.CreateBuyerNote
+   */
+  createBuyerNote: {
+    methodKind: "unary";
+    input: typeof CreateBuyerNoteRequestSchema;
+    output: typeof CreateBuyerNoteResponseSchema;
+  },
+  /**
+   * Deletes a note and returns it as it was.
+   *
+   * @generated from rpc leadrouter.v1.BuyerService.DeleteBuyerNote
+   */
+  deleteBuyerNote: {
+    methodKind: "unary";
+    input: typeof DeleteBuyerNoteRequestSchema;
+    output: typeof DeleteBuyerNoteResponseSchema;
+  },
+  /**
+   * Lists the buyer's delivery destinations. Secrets are never returned.
+   *
+   * @generated from rpc leadrouter.v1.BuyerService.ListBuyerDestinations
+   */
+  listBuyerDestinations: {
+    methodKind: "unary";
+    input: typeof ListBuyerDestinationsRequestSchema;
+    output: typeof ListBuyerDestinationsResponseSchema;
+  },
+  /**
+   * Returns one delivery destination, without its secrets.
+   *
+   * @generated from rpc leadrouter.v1.BuyerService.GetBuyerDestination
+   */
+  getBuyerDestination: {
+    methodKind: "unary";
+    input: typeof GetBuyerDestinationRequestSchema;
+    output: typeof GetBuyerDestinationResponseSchema;
+  },
+  /**
+   * Returns several of the buyer's destinations by id, in the order asked.
+   *
+   * @generated from rpc leadrouter.v1.BuyerService.BatchGetBuyerDestinations
+   */
+  batchGetBuyerDestinations: {
+    methodKind: "unary";
+    input: typeof BatchGetBuyerDestinationsRequestSchema;
+    output: typeof BatchGetBuyerDestinationsResponseSchema;
+  },
+  /**
+   * Adds a delivery destination: where and how the buyer's leads are sent.
+   *
+   * @generated from rpc leadrouter.v1.BuyerService.CreateBuyerDestination
+   */
+  createBuyerDestination: {
+    methodKind: "unary";
+    input: typeof CreateBuyerDestinationRequestSchema;
+    output: typeof CreateBuyerDestinationResponseSchema;
+  },
+  /**
+   * Updates a destination. Only the fields named in `updateMask` change;
+   * without a mask, every field present in the body changes. `auth` is
+   * replaced as a whole, except that an empty secret keeps the stored one
+   * when the auth method stays the same.
+   *
+   * @generated from rpc leadrouter.v1.BuyerService.UpdateBuyerDestination
+   */
+  updateBuyerDestination: {
+    methodKind: "unary";
+    input: typeof UpdateBuyerDestinationRequestSchema;
+    output: typeof UpdateBuyerDestinationResponseSchema;
+  },
+  /**
+   * Deletes a destination and returns it as it was. Refused with
+   * failed_precondition while active or paused contracts deliver through it,
+   * unless `force` is true: then those contracts are detached from it (and
+   * active ones paused, so no lead is sold without a way to deliver it).
+   *
+   * @generated from rpc leadrouter.v1.BuyerService.DeleteBuyerDestination
+   */
+  deleteBuyerDestination: {
+    methodKind: "unary";
+    input: typeof DeleteBuyerDestinationRequestSchema;
+    output: typeof DeleteBuyerDestinationResponseSchema;
+  },
+  /**
+   * Sends a sample lead to the destination exactly as a real delivery would
+   * (body format, templates, headers, auth, timeout) and reports what came
+   * back: HTTP status, latency, an excerpt of the response and the outcome,
+   * price and reason parsed from it. Nothing is stored or charged.
+   *
+   * @generated from rpc leadrouter.v1.BuyerService.TestBuyerDestination
+   */
+  testBuyerDestination: {
+    methodKind: "unary";
+    input: typeof TestBuyerDestinationRequestSchema;
+    output: typeof TestBuyerDestinationResponseSchema;
+  },
+  /**
+   * Lists the buyer's balance transactions, newest first. A buyer key may
+   * read its own.
+   *
+   * @generated from rpc leadrouter.v1.BuyerService.ListBuyerTransactions
+   */
+  listBuyerTransactions: {
+    methodKind: "unary";
+    input: typeof ListBuyerTransactionsRequestSchema;
+    output: typeof ListBuyerTransactionsResponseSchema;
+  },
+  /**
+   * Adds prepaid funds to the buyer's balance (a `credit` transaction).
+   *
+   * @generated from rpc leadrouter.v1.BuyerService.CreditBuyer
+   */
+  creditBuyer: {
+    methodKind: "unary";
+    input: typeof CreditBuyerRequestSchema;
+    output: typeof CreditBuyerResponseSchema;
+  },
+  /**
+   * Corrects the buyer's balance up or down (an `adjustment` transaction).
+   * Refused with failed_precondition if the balance would fall below minus
+   * the buyer's credit limit.
+   *
+   * @generated from rpc leadrouter.v1.BuyerService.AdjustBuyerBalance
+   */
+  adjustBuyerBalance: {
+    methodKind: "unary";
+    input: typeof AdjustBuyerBalanceRequestSchema;
+    output: typeof AdjustBuyerBalanceResponseSchema;
   },
 }>;
 

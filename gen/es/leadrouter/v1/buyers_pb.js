@@ -5,7 +5,7 @@
 import { enumDesc, fileDesc, messageDesc, serviceDesc, tsEnum } from "@bufbuild/protobuf/codegenv2";
 import { file_google_api_annotations } from "../../google/api/annotations_pb.js";
 import { file_google_api_field_behavior } from "../../google/api/field_behavior_pb.js";
-import { file_google_protobuf_field_mask, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_field_mask, file_google_protobuf_struct, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import { file_leadrouter_v1_common } from "./common_pb.js";
 import { file_leadrouter_v1_options } from "./options_pb.js";
 
@@ -13,7 +13,7 @@ import { file_leadrouter_v1_options } from "./options_pb.js";
  * Describes the file leadrouter/v1/buyers.proto.
  */
 export const file_leadrouter_v1_buyers = /*@__PURE__*/
-  fileDesc("ChpsZWFkcm91dGVyL3YxL2J1eWVycy5wcm90bxINbGVhZHJvdXRlci52MSLgAgoFQnV5ZXISDwoCaWQYASABKAlCA+BBAxIRCgRuYW1lGAIgASgJQgPgQQISMAoGc3RhdHVzGAMgASgOMhsubGVhZHJvdXRlci52MS5CdXllci5TdGF0dXNCA+BBAxInCgdjb250YWN0GAQgASgLMhYubGVhZHJvdXRlci52MS5Db250YWN0EhAKCHRpbWV6b25lGAUgASgJEhQKDGV4dGVybmFsX3JlZhgGIAEoCRIMCgR0YWdzGAcgAygJEjMKCmNyZWF0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgPgQQMSMwoKdXBkYXRlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCA+BBAyI4CgZTdGF0dXMSFgoSc3RhdHVzX3Vuc3BlY2lmaWVkEAASCgoGYWN0aXZlEAESCgoGcGF1c2VkEAIisgEKEUxpc3RCdXllcnNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEisKBnN0YXR1cxgDIAEoDjIbLmxlYWRyb3V0ZXIudjEuQnV5ZXIuU3RhdHVzEgwKBHRhZ3MYBCADKAkSEAoIb3JkZXJfYnkYBSABKAkSKQoHY3JlYXRlZBgGIAEoCzIYLmxlYWRyb3V0ZXIudjEuVGltZVJhbmdlImcKEkxpc3RCdXllcnNSZXNwb25zZRIiCgRkYXRhGAEgAygLMhQubGVhZHJvdXRlci52MS5CdXllchItCgpwYWdpbmF0aW9uGAIgASgLMhkubGVhZHJvdXRlci52MS5QYWdpbmF0aW9uIjMKD0dldEJ1eWVyUmVxdWVzdBIKCgJpZBgBIAEoCRIUCgxleHRlcm5hbF9yZWYYAiABKAkiNgoQR2V0QnV5ZXJSZXNwb25zZRIiCgRkYXRhGAEgASgLMhQubGVhZHJvdXRlci52MS5CdXllciIpChVCYXRjaEdldEJ1eWVyc1JlcXVlc3QSEAoDaWRzGAEgAygJQgPgQQIiPAoWQmF0Y2hHZXRCdXllcnNSZXNwb25zZRIiCgRkYXRhGAEgAygLMhQubGVhZHJvdXRlci52MS5CdXllciI+ChJDcmVhdGVCdXllclJlcXVlc3QSKAoFYnV5ZXIYASABKAsyFC5sZWFkcm91dGVyLnYxLkJ1eWVyQgPgQQIiOQoTQ3JlYXRlQnV5ZXJSZXNwb25zZRIiCgRkYXRhGAEgASgLMhQubGVhZHJvdXRlci52MS5CdXllciJvChJVcGRhdGVCdXllclJlcXVlc3QSKAoFYnV5ZXIYASABKAsyFC5sZWFkcm91dGVyLnYxLkJ1eWVyQgPgQQISLwoLdXBkYXRlX21hc2sYAiABKAsyGi5nb29nbGUucHJvdG9idWYuRmllbGRNYXNrIjkKE1VwZGF0ZUJ1eWVyUmVzcG9uc2USIgoEZGF0YRgBIAEoCzIULmxlYWRyb3V0ZXIudjEuQnV5ZXIiJQoSRGVsZXRlQnV5ZXJSZXF1ZXN0Eg8KAmlkGAEgASgJQgPgQQIiOQoTRGVsZXRlQnV5ZXJSZXNwb25zZRIiCgRkYXRhGAEgASgLMhQubGVhZHJvdXRlci52MS5CdXllciIkChFQYXVzZUJ1eWVyUmVxdWVzdBIPCgJpZBgBIAEoCUID4EECIjgKElBhdXNlQnV5ZXJSZXNwb25zZRIiCgRkYXRhGAEgASgLMhQubGVhZHJvdXRlci52MS5CdXllciIlChJSZXN1bWVCdXllclJlcXVlc3QSDwoCaWQYASABKAlCA+BBAiI5ChNSZXN1bWVCdXllclJlc3BvbnNlEiIKBGRhdGEYASABKAsyFC5sZWFkcm91dGVyLnYxLkJ1eWVyMpsICgxCdXllclNlcnZpY2USbgoKTGlzdEJ1eWVycxIgLmxlYWRyb3V0ZXIudjEuTGlzdEJ1eWVyc1JlcXVlc3QaIS5sZWFkcm91dGVyLnYxLkxpc3RCdXllcnNSZXNwb25zZSIbirUYAQKC0+STAhASDi9hcGkvdjEvYnV5ZXJzEpsBCghHZXRCdXllchIeLmxlYWRyb3V0ZXIudjEuR2V0QnV5ZXJSZXF1ZXN0Gh8ubGVhZHJvdXRlci52MS5HZXRCdXllclJlc3BvbnNlIk6KtRgCAgOC0+STAkJaKxIpL2FwaS92MS9idXllcnMvZXh0ZXJuYWwve2V4dGVybmFsX3JlZj0qKn0SEy9hcGkvdjEvYnV5ZXJzL3tpZH0SgwEKDkJhdGNoR2V0QnV5ZXJzEiQubGVhZHJvdXRlci52MS5CYXRjaEdldEJ1eWVyc1JlcXVlc3QaJS5sZWFkcm91dGVyLnYxLkJhdGNoR2V0QnV5ZXJzUmVzcG9uc2UiJIq1GAECgtPkkwIZEhcvYXBpL3YxL2J1eWVyczpiYXRjaEdldBJ4CgtDcmVhdGVCdXllchIhLmxlYWRyb3V0ZXIudjEuQ3JlYXRlQnV5ZXJSZXF1ZXN0GiIubGVhZHJvdXRlci52MS5DcmVhdGVCdXllclJlc3BvbnNlIiKKtRgBAoLT5JMCFzoFYnV5ZXIiDi9hcGkvdjEvYnV5ZXJzEoMBCgtVcGRhdGVCdXllchIhLmxlYWRyb3V0ZXIudjEuVXBkYXRlQnV5ZXJSZXF1ZXN0GiIubGVhZHJvdXRlci52MS5VcGRhdGVCdXllclJlc3BvbnNlIi2KtRgBAoLT5JMCIjoFYnV5ZXIyGS9hcGkvdjEvYnV5ZXJzL3tidXllci5pZH0SdgoLRGVsZXRlQnV5ZXISIS5sZWFkcm91dGVyLnYxLkRlbGV0ZUJ1eWVyUmVxdWVzdBoiLmxlYWRyb3V0ZXIudjEuRGVsZXRlQnV5ZXJSZXNwb25zZSIgirUYAQKC0+STAhUqEy9hcGkvdjEvYnV5ZXJzL3tpZH0SfAoKUGF1c2VCdXllchIgLmxlYWRyb3V0ZXIudjEuUGF1c2VCdXllclJlcXVlc3QaIS5sZWFkcm91dGVyLnYxLlBhdXNlQnV5ZXJSZXNwb25zZSIpirUYAQKC0+STAh46ASoiGS9hcGkvdjEvYnV5ZXJzL3tpZH06cGF1c2USgAEKC1Jlc3VtZUJ1eWVyEiEubGVhZHJvdXRlci52MS5SZXN1bWVCdXllclJlcXVlc3QaIi5sZWFkcm91dGVyLnYxLlJlc3VtZUJ1eWVyUmVzcG9uc2UiKoq1GAECgtPkkwIfOgEqIhovYXBpL3YxL2J1eWVycy97aWR9OnJlc3VtZWIGcHJvdG8z", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_leadrouter_v1_common, file_leadrouter_v1_options]);
+  fileDesc("ChpsZWFkcm91dGVyL3YxL2J1eWVycy5wcm90bxINbGVhZHJvdXRlci52MSK2AwoFQnV5ZXISDwoCaWQYASABKAlCA+BBAxIRCgRuYW1lGAIgASgJQgPgQQISMAoGc3RhdHVzGAMgASgOMhsubGVhZHJvdXRlci52MS5CdXllci5TdGF0dXNCA+BBAxInCgdjb250YWN0GAQgASgLMhYubGVhZHJvdXRlci52MS5Db250YWN0EhAKCHRpbWV6b25lGAUgASgJEhQKDGV4dGVybmFsX3JlZhgGIAEoCRIMCgR0YWdzGAcgAygJEjMKCmNyZWF0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgPgQQMSMwoKdXBkYXRlZF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCA+BBAxIoCghjb250YWN0cxgKIAMoCzIWLmxlYWRyb3V0ZXIudjEuQ29udGFjdBIUCgdiYWxhbmNlGAsgASgJQgPgQQMSFAoMY3JlZGl0X2xpbWl0GAwgASgJIjgKBlN0YXR1cxIWChJzdGF0dXNfdW5zcGVjaWZpZWQQABIKCgZhY3RpdmUQARIKCgZwYXVzZWQQAiKyAQoRTGlzdEJ1eWVyc1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkSKwoGc3RhdHVzGAMgASgOMhsubGVhZHJvdXRlci52MS5CdXllci5TdGF0dXMSDAoEdGFncxgEIAMoCRIQCghvcmRlcl9ieRgFIAEoCRIpCgdjcmVhdGVkGAYgASgLMhgubGVhZHJvdXRlci52MS5UaW1lUmFuZ2UiZwoSTGlzdEJ1eWVyc1Jlc3BvbnNlEiIKBGRhdGEYASADKAsyFC5sZWFkcm91dGVyLnYxLkJ1eWVyEi0KCnBhZ2luYXRpb24YAiABKAsyGS5sZWFkcm91dGVyLnYxLlBhZ2luYXRpb24iMwoPR2V0QnV5ZXJSZXF1ZXN0EgoKAmlkGAEgASgJEhQKDGV4dGVybmFsX3JlZhgCIAEoCSI2ChBHZXRCdXllclJlc3BvbnNlEiIKBGRhdGEYASABKAsyFC5sZWFkcm91dGVyLnYxLkJ1eWVyIikKFUJhdGNoR2V0QnV5ZXJzUmVxdWVzdBIQCgNpZHMYASADKAlCA+BBAiI8ChZCYXRjaEdldEJ1eWVyc1Jlc3BvbnNlEiIKBGRhdGEYASADKAsyFC5sZWFkcm91dGVyLnYxLkJ1eWVyIj4KEkNyZWF0ZUJ1eWVyUmVxdWVzdBIoCgVidXllchgBIAEoCzIULmxlYWRyb3V0ZXIudjEuQnV5ZXJCA+BBAiI5ChNDcmVhdGVCdXllclJlc3BvbnNlEiIKBGRhdGEYASABKAsyFC5sZWFkcm91dGVyLnYxLkJ1eWVyIm8KElVwZGF0ZUJ1eWVyUmVxdWVzdBIoCgVidXllchgBIAEoCzIULmxlYWRyb3V0ZXIudjEuQnV5ZXJCA+BBAhIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2siOQoTVXBkYXRlQnV5ZXJSZXNwb25zZRIiCgRkYXRhGAEgASgLMhQubGVhZHJvdXRlci52MS5CdXllciI0ChJEZWxldGVCdXllclJlcXVlc3QSDwoCaWQYASABKAlCA+BBAhINCgVmb3JjZRgCIAEoCCI5ChNEZWxldGVCdXllclJlc3BvbnNlEiIKBGRhdGEYASABKAsyFC5sZWFkcm91dGVyLnYxLkJ1eWVyIiQKEVBhdXNlQnV5ZXJSZXF1ZXN0Eg8KAmlkGAEgASgJQgPgQQIiOAoSUGF1c2VCdXllclJlc3BvbnNlEiIKBGRhdGEYASABKAsyFC5sZWFkcm91dGVyLnYxLkJ1eWVyIiUKElJlc3VtZUJ1eWVyUmVxdWVzdBIPCgJpZBgBIAEoCUID4EECIjkKE1Jlc3VtZUJ1eWVyUmVzcG9uc2USIgoEZGF0YRgBIAEoCzIULmxlYWRyb3V0ZXIudjEuQnV5ZXIiVAoYQmF0Y2hDcmVhdGVCdXllcnNSZXF1ZXN0EjgKCHJlcXVlc3RzGAEgAygLMiEubGVhZHJvdXRlci52MS5DcmVhdGVCdXllclJlcXVlc3RCA+BBAiI/ChlCYXRjaENyZWF0ZUJ1eWVyc1Jlc3BvbnNlEiIKBGRhdGEYASADKAsyFC5sZWFkcm91dGVyLnYxLkJ1eWVyIpcBCglCdXllck5vdGUSDwoCaWQYASABKAlCA+BBAxIVCghidXllcl9pZBgCIAEoCUID4EEDEhEKBGJvZHkYAyABKAlCA+BBAhIaCg1hdXRob3Jfa2V5X2lkGAQgASgJQgPgQQMSMwoKY3JlYXRlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCA+BBAyKSAQoVTGlzdEJ1eWVyTm90ZXNSZXF1ZXN0EhUKCGJ1eWVyX2lkGAEgASgJQgPgQQISEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkSEAoIb3JkZXJfYnkYBCABKAkSKQoHY3JlYXRlZBgFIAEoCzIYLmxlYWRyb3V0ZXIudjEuVGltZVJhbmdlIm8KFkxpc3RCdXllck5vdGVzUmVzcG9uc2USJgoEZGF0YRgBIAMoCzIYLmxlYWRyb3V0ZXIudjEuQnV5ZXJOb3RlEi0KCnBhZ2luYXRpb24YAiABKAsyGS5sZWFkcm91dGVyLnYxLlBhZ2luYXRpb24iXAoWQ3JlYXRlQnV5ZXJOb3RlUmVxdWVzdBIVCghidXllcl9pZBgBIAEoCUID4EECEisKBG5vdGUYAiABKAsyGC5sZWFkcm91dGVyLnYxLkJ1eWVyTm90ZUID4EECIkEKF0NyZWF0ZUJ1eWVyTm90ZVJlc3BvbnNlEiYKBGRhdGEYASABKAsyGC5sZWFkcm91dGVyLnYxLkJ1eWVyTm90ZSJAChZEZWxldGVCdXllck5vdGVSZXF1ZXN0EhUKCGJ1eWVyX2lkGAEgASgJQgPgQQISDwoCaWQYAiABKAlCA+BBAiJBChdEZWxldGVCdXllck5vdGVSZXNwb25zZRImCgRkYXRhGAEgASgLMhgubGVhZHJvdXRlci52MS5CdXllck5vdGUi0wgKEEJ1eWVyRGVzdGluYXRpb24SDwoCaWQYASABKAlCA+BBAxIVCghidXllcl9pZBgCIAEoCUID4EEDEhEKBG5hbWUYAyABKAlCA+BBAhIOCgZtZXRob2QYBCABKAkSEAoDdXJsGAUgASgJQgPgQQISPwoLYm9keV9mb3JtYXQYBiABKA4yKi5sZWFkcm91dGVyLnYxLkJ1eWVyRGVzdGluYXRpb24uQm9keUZvcm1hdBI9CgdoZWFkZXJzGAcgAygLMiwubGVhZHJvdXRlci52MS5CdXllckRlc3RpbmF0aW9uLkhlYWRlcnNFbnRyeRIyCgRhdXRoGAggASgLMiQubGVhZHJvdXRlci52MS5CdXllckRlc3RpbmF0aW9uLkF1dGgSTAoPZmllbGRfdGVtcGxhdGVzGAkgAygLMjMubGVhZHJvdXRlci52MS5CdXllckRlc3RpbmF0aW9uLkZpZWxkVGVtcGxhdGVzRW50cnkSEgoKdGltZW91dF9tcxgKIAEoBRITCgthY2NlcHRfcGF0aBgLIAEoCRIVCg1hY2NlcHRfdmFsdWVzGAwgAygJEhIKCnByaWNlX3BhdGgYDSABKAkSEwoLcmVhc29uX3BhdGgYDiABKAkSFAoMYWNjZXB0X3JlZ2V4GA8gASgJEjMKCmNyZWF0ZWRfYXQYECABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgPgQQMSMwoKdXBkYXRlZF9hdBgRIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCA+BBAxrHAgoEQXV0aBI7CgViYXNpYxgBIAEoCzIqLmxlYWRyb3V0ZXIudjEuQnV5ZXJEZXN0aW5hdGlvbi5BdXRoLkJhc2ljSAASPQoGYmVhcmVyGAIgASgLMisubGVhZHJvdXRlci52MS5CdXllckRlc3RpbmF0aW9uLkF1dGguQmVhcmVySAASPQoGaGVhZGVyGAMgASgLMisubGVhZHJvdXRlci52MS5CdXllckRlc3RpbmF0aW9uLkF1dGguSGVhZGVySAAaMAoFQmFzaWMSEAoIdXNlcm5hbWUYASABKAkSFQoIcGFzc3dvcmQYAiABKAlCA+BBBBocCgZCZWFyZXISEgoFdG9rZW4YASABKAlCA+BBBBoqCgZIZWFkZXISDAoEbmFtZRgBIAEoCRISCgV2YWx1ZRgCIAEoCUID4EEEQggKBm1ldGhvZBouCgxIZWFkZXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARo1ChNGaWVsZFRlbXBsYXRlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiRgoKQm9keUZvcm1hdBIbChdib2R5X2Zvcm1hdF91bnNwZWNpZmllZBAAEggKBGpzb24QARIICgRmb3JtEAISBwoDeG1sEAMi2gEKHExpc3RCdXllckRlc3RpbmF0aW9uc1JlcXVlc3QSFQoIYnV5ZXJfaWQYASABKAlCA+BBAhIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCRI/Cgtib2R5X2Zvcm1hdBgEIAEoDjIqLmxlYWRyb3V0ZXIudjEuQnV5ZXJEZXN0aW5hdGlvbi5Cb2R5Rm9ybWF0EhAKCG9yZGVyX2J5GAUgASgJEikKB2NyZWF0ZWQYBiABKAsyGC5sZWFkcm91dGVyLnYxLlRpbWVSYW5nZSJ9Ch1MaXN0QnV5ZXJEZXN0aW5hdGlvbnNSZXNwb25zZRItCgRkYXRhGAEgAygLMh8ubGVhZHJvdXRlci52MS5CdXllckRlc3RpbmF0aW9uEi0KCnBhZ2luYXRpb24YAiABKAsyGS5sZWFkcm91dGVyLnYxLlBhZ2luYXRpb24iRAoaR2V0QnV5ZXJEZXN0aW5hdGlvblJlcXVlc3QSFQoIYnV5ZXJfaWQYASABKAlCA+BBAhIPCgJpZBgCIAEoCUID4EECIkwKG0dldEJ1eWVyRGVzdGluYXRpb25SZXNwb25zZRItCgRkYXRhGAEgASgLMh8ubGVhZHJvdXRlci52MS5CdXllckRlc3RpbmF0aW9uIksKIEJhdGNoR2V0QnV5ZXJEZXN0aW5hdGlvbnNSZXF1ZXN0EhUKCGJ1eWVyX2lkGAEgASgJQgPgQQISEAoDaWRzGAIgAygJQgPgQQIiUgohQmF0Y2hHZXRCdXllckRlc3RpbmF0aW9uc1Jlc3BvbnNlEi0KBGRhdGEYASADKAsyHy5sZWFkcm91dGVyLnYxLkJ1eWVyRGVzdGluYXRpb24icQodQ3JlYXRlQnV5ZXJEZXN0aW5hdGlvblJlcXVlc3QSFQoIYnV5ZXJfaWQYASABKAlCA+BBAhI5CgtkZXN0aW5hdGlvbhgCIAEoCzIfLmxlYWRyb3V0ZXIudjEuQnV5ZXJEZXN0aW5hdGlvbkID4EECIk8KHkNyZWF0ZUJ1eWVyRGVzdGluYXRpb25SZXNwb25zZRItCgRkYXRhGAEgASgLMh8ubGVhZHJvdXRlci52MS5CdXllckRlc3RpbmF0aW9uIosBCh1VcGRhdGVCdXllckRlc3RpbmF0aW9uUmVxdWVzdBI5CgtkZXN0aW5hdGlvbhgBIAEoCzIfLmxlYWRyb3V0ZXIudjEuQnV5ZXJEZXN0aW5hdGlvbkID4EECEi8KC3VwZGF0ZV9tYXNrGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzayJPCh5VcGRhdGVCdXllckRlc3RpbmF0aW9uUmVzcG9uc2USLQoEZGF0YRgBIAEoCzIfLmxlYWRyb3V0ZXIudjEuQnV5ZXJEZXN0aW5hdGlvbiJWCh1EZWxldGVCdXllckRlc3RpbmF0aW9uUmVxdWVzdBIVCghidXllcl9pZBgBIAEoCUID4EECEg8KAmlkGAIgASgJQgPgQQISDQoFZm9yY2UYAyABKAgiTwoeRGVsZXRlQnV5ZXJEZXN0aW5hdGlvblJlc3BvbnNlEi0KBGRhdGEYASABKAsyHy5sZWFkcm91dGVyLnYxLkJ1eWVyRGVzdGluYXRpb24icwobVGVzdEJ1eWVyRGVzdGluYXRpb25SZXF1ZXN0EhUKCGJ1eWVyX2lkGAEgASgJQgPgQQISDwoCaWQYAiABKAlCA+BBAhIsCgZzYW1wbGUYAyABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0QgPgQQIiVwocVGVzdEJ1eWVyRGVzdGluYXRpb25SZXNwb25zZRI3CgRkYXRhGAEgASgLMikubGVhZHJvdXRlci52MS5CdXllckRlc3RpbmF0aW9uVGVzdFJlc3VsdCLEAgoaQnV5ZXJEZXN0aW5hdGlvblRlc3RSZXN1bHQSQgoHb3V0Y29tZRgBIAEoDjIxLmxlYWRyb3V0ZXIudjEuQnV5ZXJEZXN0aW5hdGlvblRlc3RSZXN1bHQuT3V0Y29tZRITCgtodHRwX3N0YXR1cxgCIAEoBRISCgpsYXRlbmN5X21zGAMgASgFEhgKEHJlc3BvbnNlX2V4Y2VycHQYBCABKAkSDQoFcHJpY2UYBSABKAkSDgoGcmVhc29uGAYgASgJEhcKD3JlcXVlc3RfZXhjZXJwdBgHIAEoCRIcChR1bmtub3duX3BsYWNlaG9sZGVycxgIIAMoCSJJCgdPdXRjb21lEhcKE291dGNvbWVfdW5zcGVjaWZpZWQQABIMCghhY2NlcHRlZBABEgwKCHJlamVjdGVkEAISCQoFZXJyb3IQAyLUAgoQQnV5ZXJUcmFuc2FjdGlvbhIPCgJpZBgBIAEoCUID4EEDEhUKCGJ1eWVyX2lkGAIgASgJQgPgQQMSNwoEa2luZBgDIAEoDjIkLmxlYWRyb3V0ZXIudjEuQnV5ZXJUcmFuc2FjdGlvbi5LaW5kQgPgQQMSEwoGYW1vdW50GAQgASgJQgPgQQMSGgoNYmFsYW5jZV9hZnRlchgFIAEoCUID4EEDEhEKBG1lbW8YBiABKAlCA+BBAxIUCgdsZWFkX2lkGAcgASgJQgPgQQMSMwoKY3JlYXRlZF9hdBgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCA+BBAyJQCgRLaW5kEhQKEGtpbmRfdW5zcGVjaWZpZWQQABIKCgZjcmVkaXQQARIKCgZjaGFyZ2UQAhIKCgZyZWZ1bmQQAxIOCgphZGp1c3RtZW50EAQizQEKHExpc3RCdXllclRyYW5zYWN0aW9uc1JlcXVlc3QSFQoIYnV5ZXJfaWQYASABKAlCA+BBAhIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCRIyCgRraW5kGAQgASgOMiQubGVhZHJvdXRlci52MS5CdXllclRyYW5zYWN0aW9uLktpbmQSEAoIb3JkZXJfYnkYBSABKAkSKQoHY3JlYXRlZBgGIAEoCzIYLmxlYWRyb3V0ZXIudjEuVGltZVJhbmdlIn0KHUxpc3RCdXllclRyYW5zYWN0aW9uc1Jlc3BvbnNlEi0KBGRhdGEYASADKAsyHy5sZWFkcm91dGVyLnYxLkJ1eWVyVHJhbnNhY3Rpb24SLQoKcGFnaW5hdGlvbhgCIAEoCzIZLmxlYWRyb3V0ZXIudjEuUGFnaW5hdGlvbiJIChJDcmVkaXRCdXllclJlcXVlc3QSDwoCaWQYASABKAlCA+BBAhITCgZhbW91bnQYAiABKAlCA+BBAhIMCgRtZW1vGAMgASgJIkQKE0NyZWRpdEJ1eWVyUmVzcG9uc2USLQoEZGF0YRgBIAEoCzIfLmxlYWRyb3V0ZXIudjEuQnV5ZXJUcmFuc2FjdGlvbiJUChlBZGp1c3RCdXllckJhbGFuY2VSZXF1ZXN0Eg8KAmlkGAEgASgJQgPgQQISEwoGYW1vdW50GAIgASgJQgPgQQISEQoEbWVtbxgDIAEoCUID4EECIksKGkFkanVzdEJ1eWVyQmFsYW5jZVJlc3BvbnNlEi0KBGRhdGEYASABKAsyHy5sZWFkcm91dGVyLnYxLkJ1eWVyVHJhbnNhY3Rpb24yuhoKDEJ1eWVyU2VydmljZRJuCgpMaXN0QnV5ZXJzEiAubGVhZHJvdXRlci52MS5MaXN0QnV5ZXJzUmVxdWVzdBohLmxlYWRyb3V0ZXIudjEuTGlzdEJ1eWVyc1Jlc3BvbnNlIhuKtRgBAoLT5JMCEBIOL2FwaS92MS9idXllcnMSmwEKCEdldEJ1eWVyEh4ubGVhZHJvdXRlci52MS5HZXRCdXllclJlcXVlc3QaHy5sZWFkcm91dGVyLnYxLkdldEJ1eWVyUmVzcG9uc2UiToq1GAICA4LT5JMCQlorEikvYXBpL3YxL2J1eWVycy9leHRlcm5hbC97ZXh0ZXJuYWxfcmVmPSoqfRITL2FwaS92MS9idXllcnMve2lkfRKDAQoOQmF0Y2hHZXRCdXllcnMSJC5sZWFkcm91dGVyLnYxLkJhdGNoR2V0QnV5ZXJzUmVxdWVzdBolLmxlYWRyb3V0ZXIudjEuQmF0Y2hHZXRCdXllcnNSZXNwb25zZSIkirUYAQKC0+STAhkSFy9hcGkvdjEvYnV5ZXJzOmJhdGNoR2V0EngKC0NyZWF0ZUJ1eWVyEiEubGVhZHJvdXRlci52MS5DcmVhdGVCdXllclJlcXVlc3QaIi5sZWFkcm91dGVyLnYxLkNyZWF0ZUJ1eWVyUmVzcG9uc2UiIoq1GAECgtPkkwIXOgVidXllciIOL2FwaS92MS9idXllcnMSgwEKC1VwZGF0ZUJ1eWVyEiEubGVhZHJvdXRlci52MS5VcGRhdGVCdXllclJlcXVlc3QaIi5sZWFkcm91dGVyLnYxLlVwZGF0ZUJ1eWVyUmVzcG9uc2UiLYq1GAECgtPkkwIiOgVidXllcjIZL2FwaS92MS9idXllcnMve2J1eWVyLmlkfRJ2CgtEZWxldGVCdXllchIhLmxlYWRyb3V0ZXIudjEuRGVsZXRlQnV5ZXJSZXF1ZXN0GiIubGVhZHJvdXRlci52MS5EZWxldGVCdXllclJlc3BvbnNlIiCKtRgBAoLT5JMCFSoTL2FwaS92MS9idXllcnMve2lkfRJ8CgpQYXVzZUJ1eWVyEiAubGVhZHJvdXRlci52MS5QYXVzZUJ1eWVyUmVxdWVzdBohLmxlYWRyb3V0ZXIudjEuUGF1c2VCdXllclJlc3BvbnNlIimKtRgBAoLT5JMCHjoBKiIZL2FwaS92MS9idXllcnMve2lkfTpwYXVzZRKAAQoLUmVzdW1lQnV5ZXISIS5sZWFkcm91dGVyLnYxLlJlc3VtZUJ1eWVyUmVxdWVzdBoiLmxlYWRyb3V0ZXIudjEuUmVzdW1lQnV5ZXJSZXNwb25zZSIqirUYAQKC0+STAh86ASoiGi9hcGkvdjEvYnV5ZXJzL3tpZH06cmVzdW1lEpIBChFCYXRjaENyZWF0ZUJ1eWVycxInLmxlYWRyb3V0ZXIudjEuQmF0Y2hDcmVhdGVCdXllcnNSZXF1ZXN0GigubGVhZHJvdXRlci52MS5CYXRjaENyZWF0ZUJ1eWVyc1Jlc3BvbnNlIiqKtRgBAoLT5JMCHzoBKiIaL2FwaS92MS9idXllcnM6YmF0Y2hDcmVhdGUSiwEKDkxpc3RCdXllck5vdGVzEiQubGVhZHJvdXRlci52MS5MaXN0QnV5ZXJOb3Rlc1JlcXVlc3QaJS5sZWFkcm91dGVyLnYxLkxpc3RCdXllck5vdGVzUmVzcG9uc2UiLIq1GAECgtPkkwIhEh8vYXBpL3YxL2J1eWVycy97YnV5ZXJfaWR9L25vdGVzEpQBCg9DcmVhdGVCdXllck5vdGUSJS5sZWFkcm91dGVyLnYxLkNyZWF0ZUJ1eWVyTm90ZVJlcXVlc3QaJi5sZWFkcm91dGVyLnYxLkNyZWF0ZUJ1eWVyTm90ZVJlc3BvbnNlIjKKtRgBAoLT5JMCJzoEbm90ZSIfL2FwaS92MS9idXllcnMve2J1eWVyX2lkfS9ub3RlcxKTAQoPRGVsZXRlQnV5ZXJOb3RlEiUubGVhZHJvdXRlci52MS5EZWxldGVCdXllck5vdGVSZXF1ZXN0GiYubGVhZHJvdXRlci52MS5EZWxldGVCdXllck5vdGVSZXNwb25zZSIxirUYAQKC0+STAiYqJC9hcGkvdjEvYnV5ZXJzL3tidXllcl9pZH0vbm90ZXMve2lkfRKnAQoVTGlzdEJ1eWVyRGVzdGluYXRpb25zEisubGVhZHJvdXRlci52MS5MaXN0QnV5ZXJEZXN0aW5hdGlvbnNSZXF1ZXN0GiwubGVhZHJvdXRlci52MS5MaXN0QnV5ZXJEZXN0aW5hdGlvbnNSZXNwb25zZSIzirUYAQKC0+STAigSJi9hcGkvdjEvYnV5ZXJzL3tidXllcl9pZH0vZGVzdGluYXRpb25zEqYBChNHZXRCdXllckRlc3RpbmF0aW9uEikubGVhZHJvdXRlci52MS5HZXRCdXllckRlc3RpbmF0aW9uUmVxdWVzdBoqLmxlYWRyb3V0ZXIudjEuR2V0QnV5ZXJEZXN0aW5hdGlvblJlc3BvbnNlIjiKtRgBAoLT5JMCLRIrL2FwaS92MS9idXllcnMve2J1eWVyX2lkfS9kZXN0aW5hdGlvbnMve2lkfRK8AQoZQmF0Y2hHZXRCdXllckRlc3RpbmF0aW9ucxIvLmxlYWRyb3V0ZXIudjEuQmF0Y2hHZXRCdXllckRlc3RpbmF0aW9uc1JlcXVlc3QaMC5sZWFkcm91dGVyLnYxLkJhdGNoR2V0QnV5ZXJEZXN0aW5hdGlvbnNSZXNwb25zZSI8irUYAQKC0+STAjESLy9hcGkvdjEvYnV5ZXJzL3tidXllcl9pZH0vZGVzdGluYXRpb25zOmJhdGNoR2V0ErcBChZDcmVhdGVCdXllckRlc3RpbmF0aW9uEiwubGVhZHJvdXRlci52MS5DcmVhdGVCdXllckRlc3RpbmF0aW9uUmVxdWVzdBotLmxlYWRyb3V0ZXIudjEuQ3JlYXRlQnV5ZXJEZXN0aW5hdGlvblJlc3BvbnNlIkCKtRgBAoLT5JMCNToLZGVzdGluYXRpb24iJi9hcGkvdjEvYnV5ZXJzL3tidXllcl9pZH0vZGVzdGluYXRpb25zEtQBChZVcGRhdGVCdXllckRlc3RpbmF0aW9uEiwubGVhZHJvdXRlci52MS5VcGRhdGVCdXllckRlc3RpbmF0aW9uUmVxdWVzdBotLmxlYWRyb3V0ZXIudjEuVXBkYXRlQnV5ZXJEZXN0aW5hdGlvblJlc3BvbnNlIl2KtRgBAoLT5JMCUjoLZGVzdGluYXRpb24yQy9hcGkvdjEvYnV5ZXJzL3tkZXN0aW5hdGlvbi5idXllcl9pZH0vZGVzdGluYXRpb25zL3tkZXN0aW5hdGlvbi5pZH0SrwEKFkRlbGV0ZUJ1eWVyRGVzdGluYXRpb24SLC5sZWFkcm91dGVyLnYxLkRlbGV0ZUJ1eWVyRGVzdGluYXRpb25SZXF1ZXN0Gi0ubGVhZHJvdXRlci52MS5EZWxldGVCdXllckRlc3RpbmF0aW9uUmVzcG9uc2UiOIq1GAECgtPkkwItKisvYXBpL3YxL2J1eWVycy97YnV5ZXJfaWR9L2Rlc3RpbmF0aW9ucy97aWR9ErEBChRUZXN0QnV5ZXJEZXN0aW5hdGlvbhIqLmxlYWRyb3V0ZXIudjEuVGVzdEJ1eWVyRGVzdGluYXRpb25SZXF1ZXN0GisubGVhZHJvdXRlci52MS5UZXN0QnV5ZXJEZXN0aW5hdGlvblJlc3BvbnNlIkCKtRgBAoLT5JMCNToBKiIwL2FwaS92MS9idXllcnMve2J1eWVyX2lkfS9kZXN0aW5hdGlvbnMve2lkfTp0ZXN0EqgBChVMaXN0QnV5ZXJUcmFuc2FjdGlvbnMSKy5sZWFkcm91dGVyLnYxLkxpc3RCdXllclRyYW5zYWN0aW9uc1JlcXVlc3QaLC5sZWFkcm91dGVyLnYxLkxpc3RCdXllclRyYW5zYWN0aW9uc1Jlc3BvbnNlIjSKtRgCAgOC0+STAigSJi9hcGkvdjEvYnV5ZXJzL3tidXllcl9pZH0vdHJhbnNhY3Rpb25zEoABCgtDcmVkaXRCdXllchIhLmxlYWRyb3V0ZXIudjEuQ3JlZGl0QnV5ZXJSZXF1ZXN0GiIubGVhZHJvdXRlci52MS5DcmVkaXRCdXllclJlc3BvbnNlIiqKtRgBAoLT5JMCHzoBKiIaL2FwaS92MS9idXllcnMve2lkfTpjcmVkaXQSlQEKEkFkanVzdEJ1eWVyQmFsYW5jZRIoLmxlYWRyb3V0ZXIudjEuQWRqdXN0QnV5ZXJCYWxhbmNlUmVxdWVzdBopLmxlYWRyb3V0ZXIudjEuQWRqdXN0QnV5ZXJCYWxhbmNlUmVzcG9uc2UiKoq1GAECgtPkkwIfOgEqIhovYXBpL3YxL2J1eWVycy97aWR9OmFkanVzdGIGcHJvdG8z", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_field_mask, file_google_protobuf_struct, file_google_protobuf_timestamp, file_leadrouter_v1_common, file_leadrouter_v1_options]);
 
 /**
  * Describes the message leadrouter.v1.Buyer.
@@ -147,6 +147,300 @@ export const ResumeBuyerRequestSchema = /*@__PURE__*/
  */
 export const ResumeBuyerResponseSchema = /*@__PURE__*/
   messageDesc(file_leadrouter_v1_buyers, 16);
+
+/**
+ * Describes the message leadrouter.v1.BatchCreateBuyersRequest.
+ * Use `create(BatchCreateBuyersRequestSchema)` to create a new message.
+ */
+export const BatchCreateBuyersRequestSchema = /*@__PURE__*/
+  messageDesc(file_leadrouter_v1_buyers, 17);
+
+/**
+ * Describes the message leadrouter.v1.BatchCreateBuyersResponse.
+ * Use `create(BatchCreateBuyersResponseSchema)` to create a new message.
+ */
+export const BatchCreateBuyersResponseSchema = /*@__PURE__*/
+  messageDesc(file_leadrouter_v1_buyers, 18);
+
+/**
+ * Describes the message leadrouter.v1.BuyerNote.
+ * Use `create(BuyerNoteSchema)` to create a new message.
+ */
+export const BuyerNoteSchema = /*@__PURE__*/
+  messageDesc(file_leadrouter_v1_buyers, 19);
+
+/**
+ * Describes the message leadrouter.v1.ListBuyerNotesRequest.
+ * Use `create(ListBuyerNotesRequestSchema)` to create a new message.
+ */
+export const ListBuyerNotesRequestSchema = /*@__PURE__*/
+  messageDesc(file_leadrouter_v1_buyers, 20);
+
+/**
+ * Describes the message leadrouter.v1.ListBuyerNotesResponse.
+ * Use `create(ListBuyerNotesResponseSchema)` to create a new message.
+ */
+export const ListBuyerNotesResponseSchema = /*@__PURE__*/
+  messageDesc(file_leadrouter_v1_buyers, 21);
+
+/**
+ * Describes the message leadrouter.v1.CreateBuyerNoteRequest.
+ * Use `create(CreateBuyerNoteRequestSchema)` to create a new message.
+ */
+export const CreateBuyerNoteRequestSchema = /*@__PURE__*/
+  messageDesc(file_leadrouter_v1_buyers, 22);
+
+/**
+ * Describes the message leadrouter.v1.CreateBuyerNoteResponse.
+ * Use `create(CreateBuyerNoteResponseSchema)` to create a new message.
+ */
+export const CreateBuyerNoteResponseSchema = /*@__PURE__*/
+  messageDesc(file_leadrouter_v1_buyers, 23);
+
+/**
+ * Describes the message leadrouter.v1.DeleteBuyerNoteRequest.
+ * Use `create(DeleteBuyerNoteRequestSchema)` to create a new message.
+ */
+export const DeleteBuyerNoteRequestSchema = /*@__PURE__*/
+  messageDesc(file_leadrouter_v1_buyers, 24);
+
+/**
+ * Describes the message leadrouter.v1.DeleteBuyerNoteResponse.
+ * Use `create(DeleteBuyerNoteResponseSchema)` to create a new message.
+ */
+export const DeleteBuyerNoteResponseSchema = /*@__PURE__*/
+  messageDesc(file_leadrouter_v1_buyers, 25);
+
+/**
+ * Describes the message leadrouter.v1.BuyerDestination.
+ * Use `create(BuyerDestinationSchema)` to create a new message.
+ */
+export const BuyerDestinationSchema = /*@__PURE__*/
+  messageDesc(file_leadrouter_v1_buyers, 26);
+
+/**
+ * Describes the message leadrouter.v1.BuyerDestination.Auth.
+ * Use `create(BuyerDestination_AuthSchema)` to create a new message.
+ */
+export const BuyerDestination_AuthSchema = /*@__PURE__*/
+  messageDesc(file_leadrouter_v1_buyers, 26, 0);
+
+/**
+ * Describes the message leadrouter.v1.BuyerDestination.Auth.Basic.
+ * Use `create(BuyerDestination_Auth_BasicSchema)` to create a new message.
+ */
+export const BuyerDestination_Auth_BasicSchema = /*@__PURE__*/
+  messageDesc(file_leadrouter_v1_buyers, 26, 0, 0);
+
+/**
+ * Describes the message leadrouter.v1.BuyerDestination.Auth.Bearer.
+ * Use `create(BuyerDestination_Auth_BearerSchema)` to create a new message.
+ */
+export const BuyerDestination_Auth_BearerSchema = /*@__PURE__*/
+  messageDesc(file_leadrouter_v1_buyers, 26, 0, 1);
+
+/**
+ * Describes the message leadrouter.v1.BuyerDestination.Auth.Header.
+ * Use `create(BuyerDestination_Auth_HeaderSchema)` to create a new message.
+ */
+export const BuyerDestination_Auth_HeaderSchema = /*@__PURE__*/
+  messageDesc(file_leadrouter_v1_buyers, 26, 0, 2);
+
+/**
+ * Describes the enum leadrouter.v1.BuyerDestination.BodyFormat.
+ */
+export const BuyerDestination_BodyFormatSchema = /*@__PURE__*/
+  enumDesc(file_leadrouter_v1_buyers, 26, 0);
+
+/**
+ * How the request body is encoded.
+ *
+ * @generated from enum leadrouter.v1.BuyerDestination.BodyFormat
+ */
+export const BuyerDestination_BodyFormat = /*@__PURE__*/
+  tsEnum(BuyerDestination_BodyFormatSchema);
+
+/**
+ * Describes the message leadrouter.v1.ListBuyerDestinationsRequest.
+ * Use `create(ListBuyerDestinationsRequestSchema)` to create a new message.
+ */
+export const ListBuyerDestinationsRequestSchema = /*@__PURE__*/
+  messageDesc(file_leadrouter_v1_buyers, 27);
+
+/**
+ * Describes the message leadrouter.v1.ListBuyerDestinationsResponse.
+ * Use `create(ListBuyerDestinationsResponseSchema)` to create a new message.
+ */
+export const ListBuyerDestinationsResponseSchema = /*@__PURE__*/
+  messageDesc(file_leadrouter_v1_buyers, 28);
+
+/**
+ * Describes the message leadrouter.v1.GetBuyerDestinationRequest.
+ * Use `create(GetBuyerDestinationRequestSchema)` to create a new message.
+ */
+export const GetBuyerDestinationRequestSchema = /*@__PURE__*/
+  messageDesc(file_leadrouter_v1_buyers, 29);
+
+/**
+ * Describes the message leadrouter.v1.GetBuyerDestinationResponse.
+ * Use `create(GetBuyerDestinationResponseSchema)` to create a new message.
+ */
+export const GetBuyerDestinationResponseSchema = /*@__PURE__*/
+  messageDesc(file_leadrouter_v1_buyers, 30);
+
+/**
+ * Describes the message leadrouter.v1.BatchGetBuyerDestinationsRequest.
+ * Use `create(BatchGetBuyerDestinationsRequestSchema)` to create a new message.
+ */
+export const BatchGetBuyerDestinationsRequestSchema = /*@__PURE__*/
+  messageDesc(file_leadrouter_v1_buyers, 31);
+
+/**
+ * Describes the message leadrouter.v1.BatchGetBuyerDestinationsResponse.
+ * Use `create(BatchGetBuyerDestinationsResponseSchema)` to create a new message.
+ */
+export const BatchGetBuyerDestinationsResponseSchema = /*@__PURE__*/
+  messageDesc(file_leadrouter_v1_buyers, 32);
+
+/**
+ * Describes the message leadrouter.v1.CreateBuyerDestinationRequest.
+ * Use `create(CreateBuyerDestinationRequestSchema)` to create a new message.
+ */
+export const CreateBuyerDestinationRequestSchema = /*@__PURE__*/
+  messageDesc(file_leadrouter_v1_buyers, 33);
+
+/**
+ * Describes the message leadrouter.v1.CreateBuyerDestinationResponse.
+ * Use `create(CreateBuyerDestinationResponseSchema)` to create a new message.
+ */
+export const CreateBuyerDestinationResponseSchema = /*@__PURE__*/
+  messageDesc(file_leadrouter_v1_buyers, 34);
+
+/**
+ * Describes the message leadrouter.v1.UpdateBuyerDestinationRequest.
+ * Use `create(UpdateBuyerDestinationRequestSchema)` to create a new message.
+ */
+export const UpdateBuyerDestinationRequestSchema = /*@__PURE__*/
+  messageDesc(file_leadrouter_v1_buyers, 35);
+
+/**
+ * Describes the message leadrouter.v1.UpdateBuyerDestinationResponse.
+ * Use `create(UpdateBuyerDestinationResponseSchema)` to create a new message.
+ */
+export const UpdateBuyerDestinationResponseSchema = /*@__PURE__*/
+  messageDesc(file_leadrouter_v1_buyers, 36);
+
+/**
+ * Describes the message leadrouter.v1.DeleteBuyerDestinationRequest.
+ * Use `create(DeleteBuyerDestinationRequestSchema)` to create a new message.
+ */
+export const DeleteBuyerDestinationRequestSchema = /*@__PURE__*/
+  messageDesc(file_leadrouter_v1_buyers, 37);
+
+/**
+ * Describes the message leadrouter.v1.DeleteBuyerDestinationResponse.
+ * Use `create(DeleteBuyerDestinationResponseSchema)` to create a new message.
+ */
+export const DeleteBuyerDestinationResponseSchema = /*@__PURE__*/
+  messageDesc(file_leadrouter_v1_buyers, 38);
+
+/**
+ * Describes the message leadrouter.v1.TestBuyerDestinationRequest.
+ * Use `create(TestBuyerDestinationRequestSchema)` to create a new message.
+ */
+export const TestBuyerDestinationRequestSchema = /*@__PURE__*/
+  messageDesc(file_leadrouter_v1_buyers, 39);
+
+/**
+ * Describes the message leadrouter.v1.TestBuyerDestinationResponse.
+ * Use `create(TestBuyerDestinationResponseSchema)` to create a new message.
+ */
+export const TestBuyerDestinationResponseSchema = /*@__PURE__*/
+  messageDesc(file_leadrouter_v1_buyers, 40);
+
+/**
+ * Describes the message leadrouter.v1.BuyerDestinationTestResult.
+ * Use `create(BuyerDestinationTestResultSchema)` to create a new message.
+ */
+export const BuyerDestinationTestResultSchema = /*@__PURE__*/
+  messageDesc(file_leadrouter_v1_buyers, 41);
+
+/**
+ * Describes the enum leadrouter.v1.BuyerDestinationTestResult.Outcome.
+ */
+export const BuyerDestinationTestResult_OutcomeSchema = /*@__PURE__*/
+  enumDesc(file_leadrouter_v1_buyers, 41, 0);
+
+/**
+ * What the answer meant.
+ *
+ * @generated from enum leadrouter.v1.BuyerDestinationTestResult.Outcome
+ */
+export const BuyerDestinationTestResult_Outcome = /*@__PURE__*/
+  tsEnum(BuyerDestinationTestResult_OutcomeSchema);
+
+/**
+ * Describes the message leadrouter.v1.BuyerTransaction.
+ * Use `create(BuyerTransactionSchema)` to create a new message.
+ */
+export const BuyerTransactionSchema = /*@__PURE__*/
+  messageDesc(file_leadrouter_v1_buyers, 42);
+
+/**
+ * Describes the enum leadrouter.v1.BuyerTransaction.Kind.
+ */
+export const BuyerTransaction_KindSchema = /*@__PURE__*/
+  enumDesc(file_leadrouter_v1_buyers, 42, 0);
+
+/**
+ * What changed the balance.
+ *
+ * @generated from enum leadrouter.v1.BuyerTransaction.Kind
+ */
+export const BuyerTransaction_Kind = /*@__PURE__*/
+  tsEnum(BuyerTransaction_KindSchema);
+
+/**
+ * Describes the message leadrouter.v1.ListBuyerTransactionsRequest.
+ * Use `create(ListBuyerTransactionsRequestSchema)` to create a new message.
+ */
+export const ListBuyerTransactionsRequestSchema = /*@__PURE__*/
+  messageDesc(file_leadrouter_v1_buyers, 43);
+
+/**
+ * Describes the message leadrouter.v1.ListBuyerTransactionsResponse.
+ * Use `create(ListBuyerTransactionsResponseSchema)` to create a new message.
+ */
+export const ListBuyerTransactionsResponseSchema = /*@__PURE__*/
+  messageDesc(file_leadrouter_v1_buyers, 44);
+
+/**
+ * Describes the message leadrouter.v1.CreditBuyerRequest.
+ * Use `create(CreditBuyerRequestSchema)` to create a new message.
+ */
+export const CreditBuyerRequestSchema = /*@__PURE__*/
+  messageDesc(file_leadrouter_v1_buyers, 45);
+
+/**
+ * Describes the message leadrouter.v1.CreditBuyerResponse.
+ * Use `create(CreditBuyerResponseSchema)` to create a new message.
+ */
+export const CreditBuyerResponseSchema = /*@__PURE__*/
+  messageDesc(file_leadrouter_v1_buyers, 46);
+
+/**
+ * Describes the message leadrouter.v1.AdjustBuyerBalanceRequest.
+ * Use `create(AdjustBuyerBalanceRequestSchema)` to create a new message.
+ */
+export const AdjustBuyerBalanceRequestSchema = /*@__PURE__*/
+  messageDesc(file_leadrouter_v1_buyers, 47);
+
+/**
+ * Describes the message leadrouter.v1.AdjustBuyerBalanceResponse.
+ * Use `create(AdjustBuyerBalanceResponseSchema)` to create a new message.
+ */
+export const AdjustBuyerBalanceResponseSchema = /*@__PURE__*/
+  messageDesc(file_leadrouter_v1_buyers, 48);
 
 /**
  * BuyerService manages the companies that buy leads.

@@ -4,7 +4,7 @@
 
 import type { GenEnum, GenExtension, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
-import type { MethodOptions } from "@bufbuild/protobuf/wkt";
+import type { FieldOptions, MethodOptions } from "@bufbuild/protobuf/wkt";
 
 /**
  * Describes the file leadrouter/v1/options.proto.
@@ -134,4 +134,13 @@ export declare const roles: GenExtension<MethodOptions, Access_Role[]>;
  * @generated from extension: leadrouter.v1.RateLimit.Class rate_class = 50002;
  */
 export declare const rate_class: GenExtension<MethodOptions, RateLimit_Class>;
+
+/**
+ * On a REST binding with `body: "*"`, body keys that are not fields of the
+ * request are collected into this google.protobuf.Struct field. Lets a
+ * partner post vertical fields at the top level, next to `campaignId`.
+ *
+ * @generated from extension: bool rest_unknown_fields = 50003;
+ */
+export declare const rest_unknown_fields: GenExtension<FieldOptions, boolean>;
 

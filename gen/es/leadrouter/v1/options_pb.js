@@ -9,7 +9,7 @@ import { file_google_protobuf_descriptor } from "@bufbuild/protobuf/wkt";
  * Describes the file leadrouter/v1/options.proto.
  */
 export const file_leadrouter_v1_options = /*@__PURE__*/
-  fileDesc("ChtsZWFkcm91dGVyL3YxL29wdGlvbnMucHJvdG8SDWxlYWRyb3V0ZXIudjEiWQoGQWNjZXNzIk8KBFJvbGUSFAoQcm9sZV91bnNwZWNpZmllZBAAEg4KCnN1cGVyYWRtaW4QARIJCgVhZG1pbhACEgkKBWJ1eWVyEAMSCwoHcGFydG5lchAEIkoKCVJhdGVMaW1pdCI9CgVDbGFzcxIVChFjbGFzc191bnNwZWNpZmllZBAAEg4KCm1hbmFnZW1lbnQQARINCglpbmdlc3Rpb24QAjpSCgVyb2xlcxIeLmdvb2dsZS5wcm90b2J1Zi5NZXRob2RPcHRpb25zGNGGAyADKA4yGi5sZWFkcm91dGVyLnYxLkFjY2Vzcy5Sb2xlUgVyb2xlczpfCgpyYXRlX2NsYXNzEh4uZ29vZ2xlLnByb3RvYnVmLk1ldGhvZE9wdGlvbnMY0oYDIAEoDjIeLmxlYWRyb3V0ZXIudjEuUmF0ZUxpbWl0LkNsYXNzUglyYXRlQ2xhc3NiBnByb3RvMw", [file_google_protobuf_descriptor]);
+  fileDesc("ChtsZWFkcm91dGVyL3YxL29wdGlvbnMucHJvdG8SDWxlYWRyb3V0ZXIudjEiWQoGQWNjZXNzIk8KBFJvbGUSFAoQcm9sZV91bnNwZWNpZmllZBAAEg4KCnN1cGVyYWRtaW4QARIJCgVhZG1pbhACEgkKBWJ1eWVyEAMSCwoHcGFydG5lchAEIkoKCVJhdGVMaW1pdCI9CgVDbGFzcxIVChFjbGFzc191bnNwZWNpZmllZBAAEg4KCm1hbmFnZW1lbnQQARINCglpbmdlc3Rpb24QAjpSCgVyb2xlcxIeLmdvb2dsZS5wcm90b2J1Zi5NZXRob2RPcHRpb25zGNGGAyADKA4yGi5sZWFkcm91dGVyLnYxLkFjY2Vzcy5Sb2xlUgVyb2xlczpfCgpyYXRlX2NsYXNzEh4uZ29vZ2xlLnByb3RvYnVmLk1ldGhvZE9wdGlvbnMY0oYDIAEoDjIeLmxlYWRyb3V0ZXIudjEuUmF0ZUxpbWl0LkNsYXNzUglyYXRlQ2xhc3M6TwoTcmVzdF91bmtub3duX2ZpZWxkcxIdLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE9wdGlvbnMY04YDIAEoCFIRcmVzdFVua25vd25GaWVsZHNiBnByb3RvMw", [file_google_protobuf_descriptor]);
 
 /**
  * Describes the message leadrouter.v1.Access.
@@ -70,4 +70,14 @@ export const roles = /*@__PURE__*/
  */
 export const rate_class = /*@__PURE__*/
   extDesc(file_leadrouter_v1_options, 1);
+
+/**
+ * On a REST binding with `body: "*"`, body keys that are not fields of the
+ * request are collected into this google.protobuf.Struct field. Lets a
+ * partner post vertical fields at the top level, next to `campaignId`.
+ *
+ * @generated from extension: bool rest_unknown_fields = 50003;
+ */
+export const rest_unknown_fields = /*@__PURE__*/
+  extDesc(file_leadrouter_v1_options, 2);
 

@@ -543,6 +543,14 @@ export declare type DeleteVerticalRequest = Message<"leadrouter.v1.DeleteVertica
    * @generated from field: string id = 1;
    */
   id: string;
+
+  /**
+   * Pause the offers and campaigns and end the contracts that refer to the
+   * vertical, and delete it anyway.
+   *
+   * @generated from field: bool force = 2;
+   */
+  force: boolean;
 };
 
 /**
@@ -934,6 +942,315 @@ export declare type DeleteVerticalFieldResponse = Message<"leadrouter.v1.DeleteV
 export declare const DeleteVerticalFieldResponseSchema: GenMessage<DeleteVerticalFieldResponse>;
 
 /**
+ * Request for ValidateVerticalLead.
+ *
+ * @generated from message leadrouter.v1.ValidateVerticalLeadRequest
+ */
+export declare type ValidateVerticalLeadRequest = Message<"leadrouter.v1.ValidateVerticalLeadRequest"> & {
+  /**
+   * The vertical's id.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * The lead's fields, keyed by field key, e.g. `{"firstName": "Ada",
+   * "phone": "(512) 555-1212"}`.
+   *
+   * @generated from field: google.protobuf.Struct lead = 2;
+   */
+  lead?: JsonObject | undefined;
+};
+
+/**
+ * Describes the message leadrouter.v1.ValidateVerticalLeadRequest.
+ * Use `create(ValidateVerticalLeadRequestSchema)` to create a new message.
+ */
+export declare const ValidateVerticalLeadRequestSchema: GenMessage<ValidateVerticalLeadRequest>;
+
+/**
+ * Response of ValidateVerticalLead.
+ *
+ * @generated from message leadrouter.v1.ValidateVerticalLeadResponse
+ */
+export declare type ValidateVerticalLeadResponse = Message<"leadrouter.v1.ValidateVerticalLeadResponse"> & {
+  /**
+   * The verdict.
+   *
+   * @generated from field: leadrouter.v1.VerticalLeadValidation data = 1;
+   */
+  data?: VerticalLeadValidation | undefined;
+};
+
+/**
+ * Describes the message leadrouter.v1.ValidateVerticalLeadResponse.
+ * Use `create(ValidateVerticalLeadResponseSchema)` to create a new message.
+ */
+export declare const ValidateVerticalLeadResponseSchema: GenMessage<ValidateVerticalLeadResponse>;
+
+/**
+ * VerticalLeadValidation is the verdict on one lead against a vertical's schema.
+ *
+ * @generated from message leadrouter.v1.VerticalLeadValidation
+ */
+export declare type VerticalLeadValidation = Message<"leadrouter.v1.VerticalLeadValidation"> & {
+  /**
+   * True when the lead has no problems.
+   *
+   * @generated from field: bool valid = 1;
+   */
+  valid: boolean;
+
+  /**
+   * Every problem found, in schema order, then unknown fields.
+   *
+   * @generated from field: repeated leadrouter.v1.VerticalLeadValidation.Violation violations = 2;
+   */
+  violations: VerticalLeadValidation_Violation[];
+
+  /**
+   * The lead's known fields, normalised as they would be stored. Fields
+   * with problems are left out.
+   *
+   * @generated from field: google.protobuf.Struct normalized = 3;
+   */
+  normalized?: JsonObject | undefined;
+};
+
+/**
+ * Describes the message leadrouter.v1.VerticalLeadValidation.
+ * Use `create(VerticalLeadValidationSchema)` to create a new message.
+ */
+export declare const VerticalLeadValidationSchema: GenMessage<VerticalLeadValidation>;
+
+/**
+ * One problem with one field of the lead.
+ *
+ * @generated from message leadrouter.v1.VerticalLeadValidation.Violation
+ */
+export declare type VerticalLeadValidation_Violation = Message<"leadrouter.v1.VerticalLeadValidation.Violation"> & {
+  /**
+   * The lead field's key.
+   *
+   * @generated from field: string field = 1;
+   */
+  field: string;
+
+  /**
+   * What is wrong with it.
+   *
+   * @generated from field: string description = 2;
+   */
+  description: string;
+};
+
+/**
+ * Describes the message leadrouter.v1.VerticalLeadValidation.Violation.
+ * Use `create(VerticalLeadValidation_ViolationSchema)` to create a new message.
+ */
+export declare const VerticalLeadValidation_ViolationSchema: GenMessage<VerticalLeadValidation_Violation>;
+
+/**
+ * VerticalTemplate is a built-in starting point for a vertical.
+ *
+ * @generated from message leadrouter.v1.VerticalTemplate
+ */
+export declare type VerticalTemplate = Message<"leadrouter.v1.VerticalTemplate"> & {
+  /**
+   * The template's name, e.g. `auto_insurance`.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Display name, e.g. "Auto insurance".
+   *
+   * @generated from field: string display_name = 2;
+   */
+  displayName: string;
+
+  /**
+   * What the template is for.
+   *
+   * @generated from field: string description = 3;
+   */
+  description: string;
+
+  /**
+   * The slug a vertical made from it gets by default, e.g. `auto-insurance`.
+   *
+   * @generated from field: string slug = 4;
+   */
+  slug: string;
+
+  /**
+   * The template's lead field schema, in order.
+   *
+   * @generated from field: repeated leadrouter.v1.LeadField fields = 5;
+   */
+  fields: LeadField[];
+};
+
+/**
+ * Describes the message leadrouter.v1.VerticalTemplate.
+ * Use `create(VerticalTemplateSchema)` to create a new message.
+ */
+export declare const VerticalTemplateSchema: GenMessage<VerticalTemplate>;
+
+/**
+ * Request for ListVerticalTemplates.
+ *
+ * @generated from message leadrouter.v1.ListVerticalTemplatesRequest
+ */
+export declare type ListVerticalTemplatesRequest = Message<"leadrouter.v1.ListVerticalTemplatesRequest"> & {
+};
+
+/**
+ * Describes the message leadrouter.v1.ListVerticalTemplatesRequest.
+ * Use `create(ListVerticalTemplatesRequestSchema)` to create a new message.
+ */
+export declare const ListVerticalTemplatesRequestSchema: GenMessage<ListVerticalTemplatesRequest>;
+
+/**
+ * Response of ListVerticalTemplates.
+ *
+ * @generated from message leadrouter.v1.ListVerticalTemplatesResponse
+ */
+export declare type ListVerticalTemplatesResponse = Message<"leadrouter.v1.ListVerticalTemplatesResponse"> & {
+  /**
+   * Every template.
+   *
+   * @generated from field: repeated leadrouter.v1.VerticalTemplate data = 1;
+   */
+  data: VerticalTemplate[];
+
+  /**
+   * Always a single page: the templates are few.
+   *
+   * @generated from field: leadrouter.v1.Pagination pagination = 2;
+   */
+  pagination?: Pagination | undefined;
+};
+
+/**
+ * Describes the message leadrouter.v1.ListVerticalTemplatesResponse.
+ * Use `create(ListVerticalTemplatesResponseSchema)` to create a new message.
+ */
+export declare const ListVerticalTemplatesResponseSchema: GenMessage<ListVerticalTemplatesResponse>;
+
+/**
+ * Request for GetVerticalTemplate.
+ *
+ * @generated from message leadrouter.v1.GetVerticalTemplateRequest
+ */
+export declare type GetVerticalTemplateRequest = Message<"leadrouter.v1.GetVerticalTemplateRequest"> & {
+  /**
+   * The template's name, e.g. `solar`.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message leadrouter.v1.GetVerticalTemplateRequest.
+ * Use `create(GetVerticalTemplateRequestSchema)` to create a new message.
+ */
+export declare const GetVerticalTemplateRequestSchema: GenMessage<GetVerticalTemplateRequest>;
+
+/**
+ * Response of GetVerticalTemplate.
+ *
+ * @generated from message leadrouter.v1.GetVerticalTemplateResponse
+ */
+export declare type GetVerticalTemplateResponse = Message<"leadrouter.v1.GetVerticalTemplateResponse"> & {
+  /**
+   * The template.
+   *
+   * @generated from field: leadrouter.v1.VerticalTemplate data = 1;
+   */
+  data?: VerticalTemplate | undefined;
+};
+
+/**
+ * Describes the message leadrouter.v1.GetVerticalTemplateResponse.
+ * Use `create(GetVerticalTemplateResponseSchema)` to create a new message.
+ */
+export declare const GetVerticalTemplateResponseSchema: GenMessage<GetVerticalTemplateResponse>;
+
+/**
+ * Request for CreateVerticalFromTemplate.
+ *
+ * @generated from message leadrouter.v1.CreateVerticalFromTemplateRequest
+ */
+export declare type CreateVerticalFromTemplateRequest = Message<"leadrouter.v1.CreateVerticalFromTemplateRequest"> & {
+  /**
+   * The template's name, e.g. `solar`.
+   *
+   * @generated from field: string template = 1;
+   */
+  template: string;
+
+  /**
+   * The vertical's name; default the template's display name.
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * The vertical's slug; default derived from `name` when given, else the
+   * template's slug.
+   *
+   * @generated from field: string slug = 3;
+   */
+  slug: string;
+
+  /**
+   * Fields to add to the template's; a field whose key the template already
+   * has replaces the template's field in place.
+   *
+   * @generated from field: repeated leadrouter.v1.LeadField fields = 4;
+   */
+  fields: LeadField[];
+
+  /**
+   * Free-form labels for the new vertical.
+   *
+   * @generated from field: repeated string tags = 5;
+   */
+  tags: string[];
+};
+
+/**
+ * Describes the message leadrouter.v1.CreateVerticalFromTemplateRequest.
+ * Use `create(CreateVerticalFromTemplateRequestSchema)` to create a new message.
+ */
+export declare const CreateVerticalFromTemplateRequestSchema: GenMessage<CreateVerticalFromTemplateRequest>;
+
+/**
+ * Response of CreateVerticalFromTemplate.
+ *
+ * @generated from message leadrouter.v1.CreateVerticalFromTemplateResponse
+ */
+export declare type CreateVerticalFromTemplateResponse = Message<"leadrouter.v1.CreateVerticalFromTemplateResponse"> & {
+  /**
+   * The created vertical.
+   *
+   * @generated from field: leadrouter.v1.Vertical data = 1;
+   */
+  data?: Vertical | undefined;
+};
+
+/**
+ * Describes the message leadrouter.v1.CreateVerticalFromTemplateResponse.
+ * Use `create(CreateVerticalFromTemplateResponseSchema)` to create a new message.
+ */
+export declare const CreateVerticalFromTemplateResponseSchema: GenMessage<CreateVerticalFromTemplateResponse>;
+
+/**
  * VerticalService manages verticals (auto insurance, solar, mortgage, …) and
  * the field schema every lead of a vertical is validated against.
  *
@@ -991,7 +1308,11 @@ export declare const VerticalService: GenService<{
     output: typeof UpdateVerticalResponseSchema;
   },
   /**
-   * Deletes a vertical and returns it as it was.
+   * Deletes a vertical and returns it as it was. Refused with
+   * failed_precondition while offers, campaigns or active or paused
+   * contracts refer to it, unless `force` is true: then, in the same
+   * transaction, those offers and campaigns are paused, those contracts are
+   * ended, and the vertical is deleted.
    *
    * @generated from rpc leadrouter.v1.VerticalService.DeleteVertical
    */
@@ -1081,6 +1402,52 @@ export declare const VerticalService: GenService<{
     methodKind: "unary";
     input: typeof DeleteVerticalFieldRequestSchema;
     output: typeof DeleteVerticalFieldResponseSchema;
+  },
+  /**
+   * Checks a lead against the vertical's schema without storing anything:
+   * every field's type and format, required fields, patterns, and fields the
+   * schema does not know. Returns each problem and the lead as it would be
+   * stored (phones in E.164, enums in their canonical spelling, states upper
+   * case, booleans and numbers as JSON values).
+   *
+   * @generated from rpc leadrouter.v1.VerticalService.ValidateVerticalLead
+   */
+  validateVerticalLead: {
+    methodKind: "unary";
+    input: typeof ValidateVerticalLeadRequestSchema;
+    output: typeof ValidateVerticalLeadResponseSchema;
+  },
+  /**
+   * Lists the built-in vertical templates (auto insurance, home insurance,
+   * solar, mortgage, debt, legal), each with a ready-made field schema.
+   *
+   * @generated from rpc leadrouter.v1.VerticalService.ListVerticalTemplates
+   */
+  listVerticalTemplates: {
+    methodKind: "unary";
+    input: typeof ListVerticalTemplatesRequestSchema;
+    output: typeof ListVerticalTemplatesResponseSchema;
+  },
+  /**
+   * Returns one built-in vertical template by name, e.g. `solar`.
+   *
+   * @generated from rpc leadrouter.v1.VerticalService.GetVerticalTemplate
+   */
+  getVerticalTemplate: {
+    methodKind: "unary";
+    input: typeof GetVerticalTemplateRequestSchema;
+    output: typeof GetVerticalTemplateResponseSchema;
+  },
+  /**
+   * Creates a vertical from a built-in template: its name, description and
+   * field schema, with your own name, slug and extra or replacement fields.
+   *
+   * @generated from rpc leadrouter.v1.VerticalService.CreateVerticalFromTemplate
+   */
+  createVerticalFromTemplate: {
+    methodKind: "unary";
+    input: typeof CreateVerticalFromTemplateRequestSchema;
+    output: typeof CreateVerticalFromTemplateResponseSchema;
   },
 }>;
 
