@@ -67,7 +67,13 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     rolesInterceptor(),
     idempotencyInterceptor(pool),
   ];
-  const rpc = createRpc(log, interceptors, registerServices({ pool }, limiter));
+  // Posting specs name the URL partners post to; by default the server's own, known once it listens.
+  let publicUrl = config.publicUrl ?? "";
+  const rpc = createRpc(
+    log,
+    interceptors,
+    registerServices({ pool }, limiter, () => publicUrl),
+  );
   const rest = createRest(rpc);
   const purge = startPurge(pool, log, (n) => metrics.idempotencyPurged.inc(n));
   let draining = false;
@@ -86,6 +92,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host}:${port}`;
+  publicUrl = config.publicUrl ?? url;
   return {
     url,
     port,

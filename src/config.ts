@@ -21,6 +21,8 @@ export interface Config {
   shutdownGraceMs: number;
   /** How long an authenticated key is trusted without a lookup (0 disables the cache). */
   authCacheTtlMs: number;
+  /** The base URL partners reach the API at (posting specs); undefined: the server's own http://host:port. */
+  publicUrl: string | undefined;
   /** Off only behind a gateway that limits for us (and for benchmarks measuring the limiter's cost). */
   rateLimitsEnabled: boolean;
 }
@@ -36,6 +38,13 @@ function int(name: string, fallback: number): number {
 function text(name: string): string | undefined {
   const raw = process.env[name];
   return raw === undefined || raw === "" ? undefined : raw;
+}
+
+function url(name: string): string | undefined {
+  const raw = text(name);
+  if (raw === undefined) return undefined;
+  if (!URL.canParse(raw) || !/^https?:$/.test(new URL(raw).protocol)) throw new Error(`${name} must be an http(s) URL, got "${raw}"`);
+  return raw.replace(/\/+$/, "");
 }
 
 /** Reads the configuration from process.env (or the given overrides, for tests). */
@@ -55,6 +64,7 @@ export function loadConfig(overrides: Partial<Config> = {}): Config {
     poolSize: int("DATABASE_POOL_SIZE", 20),
     shutdownGraceMs: int("SHUTDOWN_GRACE_MS", 10_000),
     authCacheTtlMs: int("AUTH_CACHE_TTL_MS", 2_000),
+    publicUrl: url("PUBLIC_URL"),
     rateLimitsEnabled: text("RATE_LIMITS") !== "off",
     ...overrides,
   };

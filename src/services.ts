@@ -2,21 +2,31 @@
 import type { ConnectRouter } from "@connectrpc/connect";
 import { ApiKeyService } from "../gen/es/leadrouter/v1/api_keys_pb.js";
 import { BuyerService } from "../gen/es/leadrouter/v1/buyers_pb.js";
+import { CampaignService } from "../gen/es/leadrouter/v1/campaigns_pb.js";
+import { ContractService } from "../gen/es/leadrouter/v1/contracts_pb.js";
 import { MeService } from "../gen/es/leadrouter/v1/me_pb.js";
+import { OfferService } from "../gen/es/leadrouter/v1/offers_pb.js";
+import { PartnerService } from "../gen/es/leadrouter/v1/partners_pb.js";
 import { RateLimitService } from "../gen/es/leadrouter/v1/rate_limits_pb.js";
+import { SuppressionListService } from "../gen/es/leadrouter/v1/suppression_lists_pb.js";
 import { TenantService } from "../gen/es/leadrouter/v1/tenants_pb.js";
 import { VerticalService } from "../gen/es/leadrouter/v1/verticals_pb.js";
 import { apiKeyService } from "./api-keys/service.ts";
 import { buyerService } from "./buyers/service.ts";
+import { campaignService } from "./campaigns/service.ts";
+import { contractService } from "./contracts/service.ts";
 import type { Db } from "./db/tenant-tx.ts";
 import { meService } from "./me/service.ts";
+import { offerService } from "./offers/service.ts";
+import { partnerService } from "./partners/service.ts";
 import type { RateLimiter } from "./pipeline/rate-limiter.ts";
 import { rateLimitService } from "./rate-limits/service.ts";
+import { suppressionListService } from "./suppression-lists/service.ts";
 import { tenantService } from "./tenants/service.ts";
 import { verticalService } from "./verticals/service.ts";
 
-/** Registers the implementations. */
-export function registerServices(db: Db, limiter: RateLimiter): (router: ConnectRouter) => void {
+/** Registers the implementations; publicUrl gives the base URL partners post leads to (known once the server listens). */
+export function registerServices(db: Db, limiter: RateLimiter, publicUrl: () => string = () => ""): (router: ConnectRouter) => void {
   return (router) => {
     router.service(TenantService, tenantService(db));
     router.service(ApiKeyService, apiKeyService(db));
@@ -24,5 +34,10 @@ export function registerServices(db: Db, limiter: RateLimiter): (router: Connect
     router.service(RateLimitService, rateLimitService(limiter));
     router.service(VerticalService, verticalService(db));
     router.service(BuyerService, buyerService(db));
+    router.service(OfferService, offerService(db));
+    router.service(SuppressionListService, suppressionListService(db));
+    router.service(PartnerService, partnerService(db));
+    router.service(CampaignService, campaignService(db, publicUrl));
+    router.service(ContractService, contractService(db));
   };
 }

@@ -115,7 +115,7 @@ describe("authorisation: the roles each RPC declares", () => {
 
   it("a partner key calling admin-only ListBuyers and CreateBuyer gets permission_denied on REST, Connect and gRPC", async () => {
     const t = await server.newTenant();
-    const key = await server.newKey(t.adminKey, { role: "partner", partnerId: randomUUID() });
+    const key = await server.newKey(t.adminKey, { role: "partner", partnerId: await server.newPartner(t.adminKey) });
 
     expectError(await server.call("GET", "/api/v1/buyers", { key: key.secret }), 403, "permission_denied");
     expectError(await server.call("POST", "/api/v1/buyers", { key: key.secret, body: { name: "Nope" } }), 403, "permission_denied");
@@ -433,7 +433,7 @@ describe("API keys (admin)", () => {
     const t = await server.newTenant();
     const buyer = await server.call("POST", "/api/v1/buyers", { key: t.adminKey, body: { name: "Keyed" } });
     const buyerKey = await server.newKey(t.adminKey, { name: "buyer portal", role: "buyer", buyerId: buyer.body.data.id });
-    const partnerKey = await server.newKey(t.adminKey, { role: "partner", partnerId: randomUUID() });
+    const partnerKey = await server.newKey(t.adminKey, { role: "partner", partnerId: await server.newPartner(t.adminKey) });
 
     const buyers = await server.call("GET", "/api/v1/api-keys?role=buyer", { key: t.adminKey });
     expect(buyers.status, buyers.text).toBe(200);

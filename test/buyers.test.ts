@@ -21,6 +21,9 @@ interface BuyerJson {
   tags: string[];
   createdAt: string;
   updatedAt: string;
+  contacts: { name: string; email: string; phone: string }[];
+  balance: string;
+  creditLimit: string;
 }
 
 /** One page of ListBuyers as REST returns it. */
@@ -113,6 +116,9 @@ describe("CreateBuyer", () => {
       tags: ["gold"],
       createdAt: expect.stringMatching(RFC3339_UTC),
       updatedAt: expect.stringMatching(RFC3339_UTC),
+      contacts: [],
+      balance: "0.00",
+      creditLimit: "0.00",
     });
     expect(b.id[14]).toBe("7");
     expect(b.updatedAt).toBe(b.createdAt);

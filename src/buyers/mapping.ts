@@ -2,13 +2,28 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { type Buyer, Buyer_Status, BuyerSchema } from "../../gen/es/leadrouter/v1/buyers_pb.js";
-import { touches } from "../standard/update-mask.ts";
+import type { Contact } from "../../gen/es/leadrouter/v1/common_pb.js";
 import type { Values } from "../standard/table.ts";
+import { touches } from "../standard/update-mask.ts";
 import { Violations } from "../standard/violations.ts";
-import type { BuyerRow } from "./store.ts";
+import { checkMoney } from "./money.ts";
+import type { BuyerRow, StoredContact } from "./store.ts";
 
-/** Paths a client may name in an update mask. */
-export const updatableBuyerPaths = ["name", "contact.name", "contact.email", "contact.phone", "timezone", "external_ref", "tags"];
+/** Paths a client may name in an update mask; balance changes only through transactions. */
+export const updatableBuyerPaths = [
+  "name",
+  "contact.name",
+  "contact.email",
+  "contact.phone",
+  "timezone",
+  "external_ref",
+  "tags",
+  "contacts",
+  "credit_limit",
+];
+
+/** More contacts than this is a CRM's job, not a router's. */
+const maxContacts = 20;
 
 /** The API shape of a buyers row. */
 export function toBuyer(r: BuyerRow): Buyer {
@@ -22,42 +37,70 @@ export function toBuyer(r: BuyerRow): Buyer {
     tags: r.tags,
     createdAt: timestampFromDate(r.created_at),
     updatedAt: timestampFromDate(r.updated_at),
+    contacts: r.contacts,
+    balance: r.balance,
+    creditLimit: r.credit_limit,
   });
+}
+
+function checkContact(v: Violations, c: Contact | undefined, at: string): void {
+  v.maxLength(`${at}.name`, c?.name ?? "", 200);
+  v.email(`${at}.email`, c?.email ?? "");
+  v.phone(`${at}.phone`, c?.phone ?? "");
+}
+
+/**
+ * Adds b's problems to v (paths prefixed with `at`, e.g. "requests[2].buyer.")
+ * and returns the column values for the masked paths; `all` for create.
+ */
+export function checkBuyer(v: Violations, b: Buyer, paths: readonly string[] | "all", at = ""): Values {
+  const has = (p: string) => paths === "all" || touches(paths, p);
+  const out: Values = {};
+  if (has("name")) {
+    v.required(`${at}name`, b.name);
+    out.name = b.name.trim();
+  }
+  if (has("contact.name")) {
+    v.maxLength(`${at}contact.name`, b.contact?.name ?? "", 200);
+    out.contact_name = b.contact?.name ?? "";
+  }
+  if (has("contact.email")) {
+    v.email(`${at}contact.email`, b.contact?.email ?? "");
+    out.contact_email = b.contact?.email ?? "";
+  }
+  if (has("contact.phone")) {
+    v.phone(`${at}contact.phone`, b.contact?.phone ?? "");
+    out.contact_phone = b.contact?.phone ?? "";
+  }
+  if (has("timezone")) {
+    v.timezone(`${at}timezone`, b.timezone);
+    out.timezone = b.timezone || "UTC";
+  }
+  if (has("external_ref")) {
+    v.maxLength(`${at}externalRef`, b.externalRef, 200);
+    out.external_ref = b.externalRef || null;
+  }
+  if (has("tags")) {
+    v.tags(`${at}tags`, b.tags);
+    out.tags = b.tags;
+  }
+  if (has("contacts")) {
+    if (b.contacts.length > maxContacts) v.add(`${at}contacts`, `at most ${maxContacts} contacts`);
+    for (const [i, c] of b.contacts.entries()) checkContact(v, c, `${at}contacts[${i}]`);
+    out.contacts = b.contacts.map((c): StoredContact => ({ name: c.name, email: c.email, phone: c.phone }));
+  }
+  if (has("credit_limit")) {
+    const limit = b.creditLimit || "0";
+    checkMoney(v, `${at}creditLimit`, limit, "non_negative");
+    out.credit_limit = limit;
+  }
+  return out;
 }
 
 /** Column values for the masked paths of b, validated; `all` for create. */
 export function buyerValues(b: Buyer, paths: readonly string[] | "all"): Values {
-  const has = (p: string) => paths === "all" || touches(paths, p);
   const v = new Violations();
-  const out: Values = {};
-  if (has("name")) {
-    v.required("name", b.name);
-    out.name = b.name.trim();
-  }
-  if (has("contact.name")) {
-    v.maxLength("contact.name", b.contact?.name ?? "", 200);
-    out.contact_name = b.contact?.name ?? "";
-  }
-  if (has("contact.email")) {
-    v.email("contact.email", b.contact?.email ?? "");
-    out.contact_email = b.contact?.email ?? "";
-  }
-  if (has("contact.phone")) {
-    v.phone("contact.phone", b.contact?.phone ?? "");
-    out.contact_phone = b.contact?.phone ?? "";
-  }
-  if (has("timezone")) {
-    v.timezone("timezone", b.timezone);
-    out.timezone = b.timezone || "UTC";
-  }
-  if (has("external_ref")) {
-    v.maxLength("externalRef", b.externalRef, 200);
-    out.external_ref = b.externalRef || null;
-  }
-  if (has("tags")) {
-    v.tags("tags", b.tags);
-    out.tags = b.tags;
-  }
+  const out = checkBuyer(v, b, paths);
   v.check();
   return out;
 }

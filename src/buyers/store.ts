@@ -3,6 +3,13 @@ import { sql } from "slonik";
 import type { Tx } from "../db/tenant-tx.ts";
 import { table } from "../standard/table.ts";
 
+/** One of a buyer's extra contacts, as kept in buyers.contacts. */
+export interface StoredContact {
+  name: string;
+  email: string;
+  phone: string;
+}
+
 /** A buyers row. */
 export interface BuyerRow {
   id: string;
@@ -15,6 +22,10 @@ export interface BuyerRow {
   timezone: string;
   external_ref: string | null;
   tags: string[];
+  contacts: StoredContact[];
+  /** numeric(14,2) as text, e.g. "12.50". */
+  balance: string;
+  credit_limit: string;
   created_at: Date;
   updated_at: Date;
 }
@@ -33,6 +44,8 @@ export const buyers = table<BuyerRow>({
     timezone: "text",
     external_ref: "text",
     tags: "text[]",
+    contacts: "jsonb",
+    credit_limit: "numeric",
   },
   orderable: {
     created_at: { column: "created_at", type: "timestamptz" },
@@ -46,4 +59,19 @@ export const buyers = table<BuyerRow>({
 /** Finds a buyer by the tenant's own reference. */
 export async function buyerByExternalRef(tx: Tx, ref: string): Promise<BuyerRow | null> {
   return (await tx.maybeOne(sql.unsafe`SELECT * FROM buyers WHERE external_ref = ${ref} AND deleted_at IS NULL`)) as BuyerRow | null;
+}
+
+/** How many of the buyer's contracts still sell (active or paused, not deleted). */
+export async function liveContractsOfBuyer(tx: Tx, buyerId: string): Promise<number> {
+  return (await tx.oneFirst(sql.unsafe`
+    SELECT count(*)::int FROM contracts
+    WHERE buyer_id = ${buyerId} AND status IN ('active', 'paused') AND deleted_at IS NULL`)) as number;
+}
+
+/** Ends the buyer's live contracts; returns how many. */
+export async function endContractsOfBuyer(tx: Tx, buyerId: string): Promise<number> {
+  const r = await tx.query(sql.unsafe`
+    UPDATE contracts SET status = 'ended', updated_at = now()
+    WHERE buyer_id = ${buyerId} AND status IN ('active', 'paused') AND deleted_at IS NULL`);
+  return r.rowCount;
 }

@@ -3,7 +3,7 @@ import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { VerticalService } from "../../gen/es/leadrouter/v1/verticals_pb.js";
 import { LeadFieldSchema, Vertical_Status, VerticalSchema } from "../../gen/es/leadrouter/v1/verticals_pb.js";
 import { type Db, withTenant } from "../db/tenant-tx.ts";
-import { invalidArgument, notFound } from "../pipeline/errors.ts";
+import { failedPrecondition, invalidArgument, notFound } from "../pipeline/errors.ts";
 import { batchGet } from "../standard/batch.ts";
 import { createdWithin, hasTags, rangeKey, statusIs } from "../standard/filters.ts";
 import { newId } from "../standard/ids.ts";
@@ -22,7 +22,9 @@ import {
 } from "./fields.ts";
 import { toVertical, updatableVerticalPaths, verticalValues } from "./mapping.ts";
 import { verticalJsonSchema } from "./schema.ts";
-import { type VerticalRow, verticals } from "./store.ts";
+import { dependentsOf, releaseDependents, type VerticalDependents, type VerticalRow, verticals } from "./store.ts";
+import { verticalTemplateHandlers } from "./templates-service.ts";
+import { validateLead } from "./validate-lead.ts";
 
 /** The VerticalService implementation. */
 export function verticalService(db: Db): ServiceImpl<typeof VerticalService> {
@@ -98,8 +100,15 @@ export function verticalService(db: Db): ServiceImpl<typeof VerticalService> {
     async deleteVertical(req, ctx) {
       const id = requireUuid("id", req.id);
       return withTenant(db, ctx, async (tx) => {
-        const row = await verticals.remove(tx, id);
+        // Locked first: an offer, contract or campaign created meanwhile waits for this transaction.
+        const row = await verticals.get(tx, id, true);
         if (!row) throw notFound("vertical", id);
+        const deps = await dependentsOf(tx, id);
+        if (deps.offers + deps.contracts + deps.campaigns > 0) {
+          if (!req.force) throw failedPrecondition(`${inUse(deps)}; remove them first, or delete with force=true`);
+          await releaseDependents(tx, id);
+        }
+        await verticals.remove(tx, id);
         return { data: toVertical(row) };
       });
     },
@@ -148,5 +157,20 @@ export function verticalService(db: Db): ServiceImpl<typeof VerticalService> {
         return { fields: fields.toSpliced(i, 1), result: { data: toLeadField(fields[i]) } };
       });
     },
+    async validateVerticalLead(req, ctx) {
+      const id = requireUuid("id", req.id);
+      if (!req.lead) throw invalidArgument([{ field: "lead", description: "is required: the lead's fields as a JSON object" }]);
+      const { fields } = await fetch(id, ctx);
+      return { data: validateLead(fields, req.lead) };
+    },
+    ...verticalTemplateHandlers(db),
   };
+}
+
+/** "used by 2 offers, 1 contract" for the failed_precondition message. */
+function inUse(d: VerticalDependents): string {
+  const parts = Object.entries(d)
+    .filter(([, n]) => n > 0)
+    .map(([kind, n]) => `${n} ${n === 1 ? kind.slice(0, -1) : kind}`);
+  return `the vertical is used by ${parts.join(", ")} (force pauses offers and campaigns and ends contracts)`;
 }

@@ -1,4 +1,6 @@
-/** Verticals' SQL: the standard table; the field schema lives in its jsonb column. */
+/** Verticals' SQL: the standard table (the field schema lives in its jsonb column) and what refers to a vertical. */
+import { sql } from "slonik";
+import type { Tx } from "../db/tenant-tx.ts";
 import { table } from "../standard/table.ts";
 import type { StoredField } from "./fields.ts";
 
@@ -37,3 +39,33 @@ export const verticals = table<VerticalRow>({
   unique: { verticals_slug_live: "slug" },
   softDelete: true,
 });
+
+/** What still refers to a vertical: offers, contracts and campaigns neither deleted nor ended. */
+export interface VerticalDependents {
+  offers: number;
+  contracts: number;
+  campaigns: number;
+}
+
+/** Counts the live offers, contracts and campaigns of a vertical. */
+export async function dependentsOf(tx: Tx, verticalId: string): Promise<VerticalDependents> {
+  return (await tx.one(sql.unsafe`
+    SELECT
+      (SELECT count(*)::int FROM offers WHERE vertical_id = ${verticalId} AND deleted_at IS NULL AND status <> 'ended') AS offers,
+      (SELECT count(*)::int FROM contracts
+         WHERE vertical_id = ${verticalId} AND deleted_at IS NULL AND status <> 'ended') AS contracts,
+      (SELECT count(*)::int FROM campaigns WHERE vertical_id = ${verticalId} AND deleted_at IS NULL AND status <> 'ended') AS campaigns`)) as VerticalDependents;
+}
+
+/** Stops everything selling in a vertical: offers and campaigns paused, contracts ended. */
+export async function releaseDependents(tx: Tx, verticalId: string): Promise<void> {
+  await tx.query(sql.unsafe`
+    UPDATE offers SET status = 'paused', updated_at = now()
+    WHERE vertical_id = ${verticalId} AND deleted_at IS NULL AND status NOT IN ('paused', 'ended')`);
+  await tx.query(sql.unsafe`
+    UPDATE campaigns SET status = 'paused', updated_at = now()
+    WHERE vertical_id = ${verticalId} AND deleted_at IS NULL AND status NOT IN ('paused', 'ended')`);
+  await tx.query(sql.unsafe`
+    UPDATE contracts SET status = 'ended', updated_at = now()
+    WHERE vertical_id = ${verticalId} AND deleted_at IS NULL AND status <> 'ended'`);
+}

@@ -46,6 +46,8 @@ export interface TestServer {
   call<T = any>(method: string, path: string, opts?: CallOptions): Promise<RestResponse<T>>;
   newTenant(name?: string): Promise<TestTenant>;
   newKey(admin: string, key: Record<string, unknown>): Promise<{ id: string; secret: string }>;
+  /** Creates a partner in the admin key's tenant (partner keys must name one) and returns its id. */
+  newPartner(admin: string, partner?: Record<string, unknown>): Promise<string>;
   transport(protocol: Protocol): Transport;
   client<S extends DescService>(service: S, protocol: Protocol): Client<S>;
   close(): Promise<void>;
@@ -100,6 +102,11 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Test
       const k = await server.call("POST", "/api/v1/api-keys", { key: admin, body: { name: "test key", ...key } });
       if (k.status !== 200) throw new Error(`create key: ${k.text}`);
       return { id: k.body.data.id, secret: k.body.data.secret };
+    },
+    async newPartner(admin, partner = {}) {
+      const p = await server.call("POST", "/api/v1/partners", { key: admin, body: { name: "Test partner", ...partner } });
+      if (p.status !== 200) throw new Error(`create partner: ${p.text}`);
+      return p.body.data.id;
     },
     transport(protocol) {
       let t = transports.get(protocol);

@@ -533,7 +533,8 @@ export declare type PostingSpec = Message<"leadrouter.v1.PostingSpec"> & {
   consentFields: PostingSpecConsentField[];
 
   /**
-   * A complete example request with example values.
+   * A complete example request with example values; it authenticates with
+   * the partner's API key and names the campaign and its posting key.
    *
    * @generated from field: string curl_example = 7;
    */
@@ -896,7 +897,7 @@ export declare type UpdateCampaignRequest = Message<"leadrouter.v1.UpdateCampaig
   campaign?: Campaign | undefined;
 
   /**
-   * Fields to change, e.g. `name,payout,field_mappings`. Omitted: every
+   * Fields to change, e.g. `name,payout.amount,fieldMappings`. Omitted: every
    * field present in the body.
    *
    * @generated from field: google.protobuf.FieldMask update_mask = 2;

@@ -834,7 +834,8 @@ export declare const ContractSchedule_Window_DaySchema: GenEnum<ContractSchedule
 
 /**
  * ContractPricing says what the buyer pays for a lead. Money is a decimal
- * string such as "42.50".
+ * string such as "42.50". Settings the chosen model does not use are cleared
+ * when the contract is written.
  *
  * @generated from message leadrouter.v1.ContractPricing
  */

@@ -287,7 +287,8 @@ export enum Offer_Selection {
   selection_unspecified = 0,
 
   /**
-   * Contracts in priority order; the first that accepts buys.
+   * Contracts in priority order (lowest number first); the first that
+   * accepts buys.
    *
    * @generated from enum value: waterfall = 1;
    */
@@ -348,7 +349,8 @@ export declare type OfferContract = Message<"leadrouter.v1.OfferContract"> & {
   status: OfferContract_Status;
 
   /**
-   * Its place in the offer's waterfall, when the contract has one.
+   * Its waterfall position (lower numbers are offered leads first), when the
+   * contract has one.
    *
    * @generated from field: optional int32 priority = 5;
    */

@@ -536,7 +536,7 @@ export declare type UpdatePartnerRequest = Message<"leadrouter.v1.UpdatePartnerR
   partner?: Partner | undefined;
 
   /**
-   * Fields to change, e.g. `name,contact.email,blocked_buyer_ids`. Omitted:
+   * Fields to change, e.g. `name,contact.email,blockedBuyerIds`. Omitted:
    * every field present in the body.
    *
    * @generated from field: google.protobuf.FieldMask update_mask = 2;

@@ -1,0 +1,121 @@
+/**
+ * Delivery of a lead to a buyer's HTTP endpoint: render the body, send it
+ * with the destination's headers, auth and timeout, and read the answer.
+ * The lead engine delivers sold leads with `deliver`; TestBuyerDestination
+ * sends a sample lead the same way.
+ */
+import type { JsonObject } from "@bufbuild/protobuf";
+import { renderRequest } from "./delivery-body.ts";
+import { parseAnswer } from "./delivery-response.ts";
+
+export { encodeBody, isXmlName, renderRequest } from "./delivery-body.ts";
+export { parseAnswer, priceOf } from "./delivery-response.ts";
+
+/** How a body is encoded. */
+export type BodyFormat = "json" | "form" | "xml";
+
+/** Credentials sent with a delivery (secrets included: this never leaves the server). */
+export type DeliveryAuth =
+  | { type: "none" }
+  | { type: "basic"; username: string; password: string }
+  | { type: "bearer"; token: string }
+  | { type: "header"; name: string; value: string };
+
+/** Everything needed to deliver to one destination. */
+export interface DeliveryTarget {
+  method: "POST" | "PUT";
+  url: string;
+  bodyFormat: BodyFormat;
+  headers: Record<string, string>;
+  auth: DeliveryAuth;
+  fieldTemplates: Record<string, string>;
+  timeoutMs: number;
+  acceptPath: string;
+  acceptValues: string[];
+  pricePath: string;
+  reasonPath: string;
+  acceptRegex: string;
+}
+
+/** What an answer meant. */
+export type DeliveryOutcome = "accepted" | "rejected" | "error";
+
+/** The result of one delivery. */
+export interface DeliveryResult {
+  outcome: DeliveryOutcome;
+  /** 0 when no answer came. */
+  httpStatus: number;
+  latencyMs: number;
+  price: string;
+  reason: string;
+  responseExcerpt: string;
+  requestExcerpt: string;
+  unknownPlaceholders: string[];
+}
+
+/** Excerpts keep results and logs small. */
+export const excerptBytes = 2048;
+// Answers are read up to this much; a buyer's endpoint is not a file server.
+const maxAnswerBytes = 64 * 1024;
+
+/** The start of s, at most `excerptBytes` UTF-8 bytes. */
+export function excerpt(s: string): string {
+  const bytes = Buffer.from(s);
+  if (bytes.length <= excerptBytes) return s;
+  return bytes
+    .subarray(0, excerptBytes)
+    .toString("utf8")
+    .replace(/\uFFFD+$/, "");
+}
+
+async function readAnswer(res: Response): Promise<string> {
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  while (total < maxAnswerBytes) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    total += value.length;
+  }
+  await reader.cancel().catch(() => {});
+  return Buffer.concat(chunks).subarray(0, maxAnswerBytes).toString("utf8");
+}
+
+function failure(e: unknown, timeoutMs: number): string {
+  const err = e as Error & { cause?: { code?: string; message?: string } };
+  if (err.name === "TimeoutError" || err.name === "AbortError") return `no answer within ${timeoutMs} ms`;
+  return `could not reach the destination: ${err.cause?.code ?? err.cause?.message ?? err.message}`;
+}
+
+/** Sends the lead to the target and reports what happened; never throws for the buyer's failures. */
+export async function deliver(target: DeliveryTarget, lead: JsonObject): Promise<DeliveryResult> {
+  const request = renderRequest(target, lead);
+  const base = { requestExcerpt: excerpt(request.body), unknownPlaceholders: request.unknownPlaceholders };
+  const started = performance.now();
+  const elapsed = () => Math.round(performance.now() - started);
+  try {
+    const res = await fetch(target.url, {
+      method: target.method,
+      headers: request.headers,
+      body: request.body,
+      // Redirects are answers to report, not to follow: a POST must not wander to another host.
+      redirect: "manual",
+      signal: AbortSignal.timeout(target.timeoutMs),
+    });
+    const text = await readAnswer(res);
+    const parsed = parseAnswer(target, res.status, res.headers.get("content-type") ?? "", text);
+    return { ...base, ...parsed, httpStatus: res.status, latencyMs: elapsed(), responseExcerpt: excerpt(text) };
+  } catch (e) {
+    return {
+      ...base,
+      outcome: "error",
+      httpStatus: 0,
+      latencyMs: elapsed(),
+      price: "",
+      reason: failure(e, target.timeoutMs),
+      responseExcerpt: "",
+    };
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * The checks that need the database, added to match.ts's pure ones: cap
+ * usage, the buyer's balance and credit, suppression lists and the partner's
+ * allow/deny lists. The lead engine and :testMatch both use evaluateEligibility.
+ */
+import { sql } from "slonik";
+import { type Contract, ContractMatch_Check_Kind as Kind } from "../../gen/es/leadrouter/v1/contracts_pb.js";
+import type { Tx } from "../db/tenant-tx.ts";
+import { suppressingLists } from "../suppression-lists/check.ts";
+import { capUsage } from "./caps.ts";
+import { type CheckOutcome, chargeFloor, failed, type MatchLead, matchContract, passed } from "./match.ts";
+import { formatCents, toCents } from "./money.ts";
+import { liveVerticalFields } from "./store.ts";
+
+/** What eligibility knows of the contract's buyer. */
+export interface BuyerFacts {
+  status: string;
+  timezone: string;
+  balance: string;
+  credit_limit: string;
+}
+
+/** The verdict: every check in report order, and the price (empty for ping). */
+export interface Eligibility {
+  eligible: boolean;
+  price: string;
+  checks: CheckOutcome[];
+}
+
+/** The live buyer's status, clock and money; null when it was deleted. */
+export async function buyerFacts(tx: Tx, buyerId: string): Promise<BuyerFacts | null> {
+  return (await tx.maybeOne(sql.unsafe`
+    SELECT status, timezone, balance::text AS balance, credit_limit::text AS credit_limit
+    FROM buyers WHERE id = ${buyerId} AND deleted_at IS NULL`)) as BuyerFacts | null;
+}
+
+/** One check per cap, in the contract's order, judged for a sale at price. */
+export async function capChecks(tx: Tx, contract: Contract, at: Date, timeZone: string, price: string): Promise<CheckOutcome[]> {
+  const usage = await capUsage(tx, contract.id, contract.caps, at, timeZone, price);
+  return usage.map((u) => {
+    const name = `caps[${u.index}]`;
+    const detail = `${u.used} of ${u.limit} ${u.metric === "spend" ? "spent" : "leads"} from ${u.window.start.toISOString()} to ${u.window.end.toISOString()}`;
+    const reason = u.metric === "spend" ? `${u.period}_spend_cap_reached` : `${u.period}_cap_reached`;
+    return u.reached ? failed(Kind.cap, name, reason, detail) : passed(Kind.cap, name, detail);
+  });
+}
+
+/** Whether the buyer can pay price: balance - price >= -credit_limit. */
+export function balanceCheck(buyer: BuyerFacts | null, price: string): CheckOutcome {
+  if (!buyer) return failed(Kind.balance, "balance", "insufficient_balance", "the buyer was deleted");
+  const after = toCents(buyer.balance) - toCents(price);
+  const detail = `balance ${formatCents(toCents(buyer.balance))}, credit limit ${formatCents(toCents(buyer.credit_limit))}, price ${formatCents(toCents(price))}`;
+  return after >= -toCents(buyer.credit_limit)
+    ? passed(Kind.balance, "balance", detail)
+    : failed(Kind.balance, "balance", "insufficient_balance", detail);
+}
+
+/** One check per suppression list, matching the lead's email and phone fields (by type, else by key). */
+export async function suppressionChecks(tx: Tx, contract: Contract, lead: MatchLead): Promise<CheckOutcome[]> {
+  const ids = contract.suppressionListIds;
+  if (ids.length === 0) return [];
+  const fields = (await liveVerticalFields(tx, contract.verticalId)) ?? [];
+  const contactOf = (type: string) => {
+    const key = fields.find((f) => f.type === type)?.key ?? type;
+    const v = lead.values[key];
+    return typeof v === "string" ? v : typeof v === "number" ? String(v) : undefined;
+  };
+  const hits = new Set(await suppressingLists(tx, ids, { email: contactOf("email"), phone: contactOf("phone") }));
+  return ids.map((id, i) =>
+    hits.has(id)
+      ? failed(Kind.suppression, `suppressionListIds[${i}]`, "suppressed", `the lead's email or phone is on list ${id}`)
+      : passed(Kind.suppression, `suppressionListIds[${i}]`, `not on list ${id}`),
+  );
+}
+
+/**
+ * Whether the partner may sell to the contract's buyer: when the partner
+ * allows some buyers, the buyer must be one; a blocked buyer never is. The
+ * partner must be live (the caller checks it exists).
+ */
+export async function partnerCheck(tx: Tx, partnerId: string, buyerId: string): Promise<CheckOutcome> {
+  // The allow/deny lists are the partners group's table; without it (older schema) there is nothing to check.
+  const present = (await tx.oneFirst(sql.unsafe`SELECT to_regclass('partner_buyer_rules') IS NOT NULL`)) as boolean;
+  if (!present) return passed(Kind.partner, "partner", "partner allow and deny lists are not available");
+  const r = (await tx.one(sql.unsafe`
+    SELECT coalesce(bool_or(rule = 'allow'), false) AS has_allow,
+           coalesce(bool_or(rule = 'allow' AND buyer_id = ${buyerId}), false) AS allowed,
+           coalesce(bool_or(rule = 'block' AND buyer_id = ${buyerId}), false) AS blocked
+    FROM partner_buyer_rules WHERE partner_id = ${partnerId}`)) as { has_allow: boolean; allowed: boolean; blocked: boolean };
+  if (r.blocked) return failed(Kind.partner, "partner", "partner_blocked", "the partner blocks this buyer");
+  if (r.has_allow && !r.allowed)
+    return failed(Kind.partner, "partner", "partner_blocked", "the partner sells only to the buyers it allows");
+  return passed(Kind.partner, "partner", r.has_allow ? "the partner allows this buyer" : "the partner blocks no buyer");
+}
+
+/** True when partnerId names a live partner of the tenant. */
+export async function partnerExists(tx: Tx, partnerId: string): Promise<boolean> {
+  return (await tx.maybeOne(sql.unsafe`SELECT 1 FROM partners WHERE id = ${partnerId} AND deleted_at IS NULL`)) !== null;
+}
+
+/** Every check of the contract for the lead, in report order, with the verdict and the price. */
+export async function evaluateEligibility(tx: Tx, contract: Contract, lead: MatchLead, partnerId = ""): Promise<Eligibility> {
+  const buyer = await buyerFacts(tx, contract.buyerId);
+  const { checks, price } = matchContract(contract, buyer, lead);
+  const charge = chargeFloor(contract.pricing, price);
+  checks.push(...(await capChecks(tx, contract, lead.at, buyer?.timezone ?? "UTC", charge)));
+  checks.push(balanceCheck(buyer, charge));
+  checks.push(...(await suppressionChecks(tx, contract, lead)));
+  if (partnerId !== "") checks.push(await partnerCheck(tx, partnerId, contract.buyerId));
+  return { eligible: checks.every((c) => c.passed), price, checks };
+}

@@ -1,0 +1,61 @@
+/** Pricing and money: rule prices, ping bids against floor and ceiling, cents arithmetic. */
+import { create } from "@bufbuild/protobuf";
+import { describe, expect, it } from "vitest";
+import { ContractPricing_Model, ContractPricingSchema } from "../../gen/es/leadrouter/v1/contracts_pb.js";
+import { chargeFloor, clampBid, type MatchLead, priceOf } from "./match.ts";
+import { formatCents, normaliseMoney, toCents } from "./money.ts";
+
+const lead = (values: Record<string, unknown>): MatchLead => ({ values, at: new Date("2026-03-02T15:00:00Z") });
+
+describe("priceOf", () => {
+  const rule = create(ContractPricingSchema, {
+    model: ContractPricing_Model.rule,
+    rules: [
+      {
+        conditions: [{ field: "creditScore", kind: { case: "numericRange", value: { min: 750 } } }],
+        price: "40.00",
+      },
+      {
+        conditions: [
+          { field: "creditScore", kind: { case: "numericRange", value: { min: 650 } } },
+          { field: "creditRating", kind: { case: "enumSet", value: { include: ["good"], exclude: [] } } },
+        ],
+        price: "25.00",
+      },
+    ],
+    defaultPrice: "10.00",
+  });
+
+  it("takes the first rule whose conditions all match, else the default", () => {
+    expect(priceOf(rule, lead({ creditScore: 800, creditRating: "fair" }))).toBe("40.00");
+    expect(priceOf(rule, lead({ creditScore: 700, creditRating: "good" }))).toBe("25.00");
+    expect(priceOf(rule, lead({ creditScore: 700, creditRating: "fair" }))).toBe("10.00");
+    expect(priceOf(rule, lead({}))).toBe("10.00");
+  });
+
+  it("is the fixed price, or empty for ping (the buyer bids)", () => {
+    expect(priceOf(create(ContractPricingSchema, { model: ContractPricing_Model.fixed, price: "12.50" }), lead({}))).toBe("12.50");
+    const ping = create(ContractPricingSchema, { model: ContractPricing_Model.ping, pingUrl: "https://x.example", floor: "5.00" });
+    expect(priceOf(ping, lead({}))).toBe("");
+    expect(chargeFloor(ping, "")).toBe("5.00");
+  });
+});
+
+describe("clampBid", () => {
+  const ping = create(ContractPricingSchema, { model: ContractPricing_Model.ping, floor: "5.00", ceiling: "30.00" });
+  it("refuses bids below the floor and clamps bids above the ceiling", () => {
+    expect(clampBid(ping, "4.99")).toBeUndefined();
+    expect(clampBid(ping, "5")).toBe("5.00");
+    expect(clampBid(ping, "30.01")).toBe("30.00");
+    expect(clampBid(create(ContractPricingSchema, { model: ContractPricing_Model.ping }), "999.9")).toBe("999.90");
+  });
+});
+
+describe("money", () => {
+  it("counts in cents without floats", () => {
+    expect(toCents("0.1") + toCents("0.2")).toBe(30n);
+    expect(formatCents(toCents("-12.5"))).toBe("-12.50");
+    expect(normaliseMoney("7")).toBe("7.00");
+    expect(toCents("1234567890.99")).toBe(123456789099n);
+  });
+});

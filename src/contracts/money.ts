@@ -1,0 +1,53 @@
+/**
+ * Contract money: decimal strings in the API ("42.50"), whole cents as bigint
+ * in arithmetic, so caps, prices and balances never meet a float.
+ */
+import type { Violations } from "../standard/violations.ts";
+
+const MONEY = /^-?\d{1,10}(\.\d{1,2})?$/;
+
+/** True for a decimal string the API accepts as an amount. */
+export function isMoney(s: string): boolean {
+  return MONEY.test(s);
+}
+
+/** The amount in cents; the string must be valid (isMoney) or a Postgres numeric's text. */
+export function toCents(s: string): bigint {
+  const negative = s.startsWith("-");
+  const [whole, frac = ""] = (negative ? s.slice(1) : s).split(".");
+  const cents = BigInt(whole || "0") * 100n + BigInt(frac.padEnd(2, "0").slice(0, 2) || "0");
+  return negative ? -cents : cents;
+}
+
+/** Cents as a two-place decimal string: 4250n → "42.50". */
+export function formatCents(cents: bigint): string {
+  const negative = cents < 0n;
+  const abs = negative ? -cents : cents;
+  const text = `${abs / 100n}.${(abs % 100n).toString().padStart(2, "0")}`;
+  return negative ? `-${text}` : text;
+}
+
+/** The canonical form of a valid amount: "42.5" → "42.50". */
+export function normaliseMoney(s: string): string {
+  return formatCents(toCents(s));
+}
+
+/**
+ * Adds a violation unless value is an amount of zero or more; "" passes when
+ * the amount is optional. Returns the canonical amount ("" when absent or bad).
+ */
+export function checkAmount(v: Violations, field: string, value: string, required: boolean): string {
+  if (value === "") {
+    if (required) v.add(field, "is required");
+    return "";
+  }
+  if (!isMoney(value)) {
+    v.add(field, 'must be a decimal amount with at most 2 decimal places, e.g. "42.50"');
+    return "";
+  }
+  if (toCents(value) < 0n) {
+    v.add(field, "must be zero or more");
+    return "";
+  }
+  return normaliseMoney(value);
+}

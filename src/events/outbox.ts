@@ -1,0 +1,20 @@
+/**
+ * The transactional outbox: a state change and its event commit together, so
+ * no event is lost or invented. The relay (NATS JetStream, next) publishes
+ * rows in order and marks them published; the event id is the message id.
+ */
+import { sql } from "slonik";
+import type { Tx } from "../db/tenant-tx.ts";
+import { newId } from "../standard/ids.ts";
+
+/** Event types, `<resource>.<change>`; payloads are versioned by `v`. */
+export type EventType = "lead.created" | "lead.sold" | "lead.rejected" | "lead.returned" | "buyer.capped" | "contract.updated";
+
+/** Writes one event in the caller's transaction and returns its id. */
+export async function emit(tx: Tx, tenantId: string, type: EventType, subjectId: string, payload: Record<string, unknown>): Promise<string> {
+  const id = newId();
+  await tx.query(sql.unsafe`
+    INSERT INTO outbox_events (id, tenant_id, type, subject_id, payload)
+    VALUES (${id}, ${tenantId}, ${type}, ${subjectId}, ${sql.jsonb({ v: 1, ...payload } as never)})`);
+  return id;
+}
