@@ -4,6 +4,7 @@ import { ApiKeyService } from "../gen/es/leadrouter/v1/api_keys_pb.js";
 import { BuyerService } from "../gen/es/leadrouter/v1/buyers_pb.js";
 import { CampaignService } from "../gen/es/leadrouter/v1/campaigns_pb.js";
 import { ContractService } from "../gen/es/leadrouter/v1/contracts_pb.js";
+import { LeadService } from "../gen/es/leadrouter/v1/leads_pb.js";
 import { MeService } from "../gen/es/leadrouter/v1/me_pb.js";
 import { OfferService } from "../gen/es/leadrouter/v1/offers_pb.js";
 import { PartnerService } from "../gen/es/leadrouter/v1/partners_pb.js";
@@ -16,6 +17,7 @@ import { buyerService } from "./buyers/service.ts";
 import { campaignService } from "./campaigns/service.ts";
 import { contractService } from "./contracts/service.ts";
 import type { Db } from "./db/tenant-tx.ts";
+import { leadService } from "./leads/service.ts";
 import { meService } from "./me/service.ts";
 import { offerService } from "./offers/service.ts";
 import { partnerService } from "./partners/service.ts";
@@ -39,5 +41,6 @@ export function registerServices(db: Db, limiter: RateLimiter, publicUrl: () => 
     router.service(PartnerService, partnerService(db));
     router.service(CampaignService, campaignService(db, publicUrl));
     router.service(ContractService, contractService(db));
+    router.service(LeadService, leadService(db));
   };
 }

@@ -152,3 +152,16 @@ export async function recordUsage(
     return { recorded: false, reached };
   }
 }
+
+/**
+ * Gives back a sale counted by recordUsage (same `at`, zone and price) when
+ * the buyer's endpoint then refused the lead, so the capacity is free again.
+ */
+export async function releaseUsage(tx: Tx, contractId: string, at: Date, timeZone: string, price: string): Promise<void> {
+  for (const period of periods) {
+    const start = windowOf(period, at, timeZone).start.toISOString();
+    await tx.query(sql.unsafe`
+      UPDATE contract_cap_counters SET leads = leads - 1, spend = spend - ${price}::numeric, updated_at = now()
+      WHERE contract_id = ${contractId} AND period = ${period} AND window_start = ${start}::timestamptz AND leads > 0`);
+  }
+}

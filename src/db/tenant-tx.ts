@@ -78,3 +78,18 @@ export async function withTenantOrSuperadmin<T>(db: Db, ctx: HandlerContext, fn:
   if (principalOf(ctx).role === "superadmin") return withSuperadmin(db, ctx, fn);
   return withTenant(db, ctx, (tx) => fn(tx, async () => {}));
 }
+
+/**
+ * The lead engine's path. Once a partner's API key and the campaign's posting
+ * key have authenticated a lead, routing acts with the tenant's full
+ * authority: it must read contracts, destinations and balances, claim cap
+ * capacity and charge buyers, none of which a partner may see or touch.
+ */
+export async function withEngine<T>(db: Db, tenantId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return db.pool.transaction(async (tx) => {
+    await tx.query(sql.unsafe`
+      SELECT set_config('lr.tenant_id', ${tenantId}, true), set_config('lr.role', 'admin', true),
+             set_config('lr.buyer_id', '', true), set_config('lr.partner_id', '', true)`);
+    return fn(tx);
+  });
+}

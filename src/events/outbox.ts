@@ -11,7 +11,13 @@ import { newId } from "../standard/ids.ts";
 export type EventType = "lead.created" | "lead.sold" | "lead.rejected" | "lead.returned" | "buyer.capped" | "contract.updated";
 
 /** Writes one event in the caller's transaction and returns its id. */
-export async function emit(tx: Tx, tenantId: string, type: EventType, subjectId: string, payload: Record<string, unknown>): Promise<string> {
+export async function emit(
+  tx: Tx,
+  tenantId: string,
+  type: EventType,
+  subjectId: string,
+  payload: Record<string, unknown>,
+): Promise<string> {
   const id = newId();
   await tx.query(sql.unsafe`
     INSERT INTO outbox_events (id, tenant_id, type, subject_id, payload)

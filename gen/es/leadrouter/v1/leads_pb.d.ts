@@ -538,6 +538,13 @@ export declare type ListLeadsRequest = Message<"leadrouter.v1.ListLeadsRequest">
    * @generated from field: string buyer_id = 8;
    */
   buyerId: string;
+
+  /**
+   * Sort order: `created_at` or `created_at desc` (the default).
+   *
+   * @generated from field: string order_by = 9;
+   */
+  orderBy: string;
 };
 
 /**

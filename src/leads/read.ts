@@ -1,0 +1,46 @@
+/** Reading leads as the caller may see them (RLS scopes rows; PII by sale). */
+import { sql } from "slonik";
+import type { Lead } from "../../gen/es/leadrouter/v1/leads_pb.js";
+import type { Tx } from "../db/tenant-tx.ts";
+import type { Principal } from "../pipeline/principal.ts";
+import type { StoredField } from "../verticals/fields.ts";
+import { toLead, visibleFields } from "./mapping.ts";
+import { historyOf, type LeadRow } from "./store.ts";
+
+/** The PII keys of each vertical. */
+async function piiKeysOf(tx: Tx, verticalIds: readonly string[]): Promise<Map<string, Set<string>>> {
+  const rows = (await tx.any(sql.unsafe`
+    SELECT id, fields FROM verticals WHERE id = ANY(${sql.array([...new Set(verticalIds)], "uuid")})`)) as readonly {
+    id: string;
+    fields: StoredField[];
+  }[];
+  return new Map(rows.map((r) => [r.id, new Set(r.fields.filter((f) => f.pii).map((f) => f.key))]));
+}
+
+/** The API shapes of lead rows, with their history, PII withheld where the caller did not buy. */
+export async function present(tx: Tx, rows: readonly LeadRow[], p: Principal): Promise<Lead[]> {
+  const history = await historyOf(
+    tx,
+    rows.map((r) => r.id),
+  );
+  const pii =
+    p.role === "buyer"
+      ? await piiKeysOf(
+          tx,
+          rows.map((r) => r.vertical_id),
+        )
+      : new Map<string, Set<string>>();
+  return rows.map((r) => {
+    const mine = {
+      distribution: history.distribution.filter((d) => d.lead_id === r.id),
+      sales: history.sales.filter((s) => s.lead_id === r.id),
+    };
+    return toLead(r, mine, visibleFields(r.fields, pii.get(r.vertical_id) ?? new Set(), p, mine.sales));
+  });
+}
+
+/** One lead by id or short id, or null. */
+export async function findLead(tx: Tx, idOrShort: string): Promise<LeadRow | null> {
+  const by = idOrShort.startsWith("LD-") ? sql.fragment`short_id = ${idOrShort}` : sql.fragment`id = ${idOrShort}`;
+  return (await tx.maybeOne(sql.unsafe`SELECT *, payout::text AS payout FROM leads WHERE ${by}`)) as LeadRow | null;
+}

@@ -1,0 +1,173 @@
+/**
+ * SubmitLead, end to end: intake and rules, then eligibility of every
+ * contract of the campaign's offer, then sales in the offer's order until it
+ * is sold out, then the lead's final status. Every contract considered gets
+ * a distribution row with its outcome and reason.
+ */
+import type { JsonObject } from "@bufbuild/protobuf";
+import { sql } from "slonik";
+import type { SubmitLeadRequest } from "../../gen/es/leadrouter/v1/leads_pb.js";
+import { ContractMatch_Check_Kind as Kind } from "../../gen/es/leadrouter/v1/contracts_pb.js";
+import { evaluateEligibility } from "../contracts/eligibility.ts";
+import type { MatchLead } from "../contracts/match.ts";
+import { formatCents, toCents } from "../contracts/money.ts";
+import { type Db, type Tx, withEngine } from "../db/tenant-tx.ts";
+import { emit } from "../events/outbox.ts";
+import { postPartnerLedgerEntry } from "../partners/ledger.ts";
+import type { Principal } from "../pipeline/principal.ts";
+import { newId } from "../standard/ids.ts";
+import { distributionOf, loadCandidates, type Ranked, rank } from "./candidates.ts";
+import { intake } from "./intake.ts";
+import { earningFor } from "./payout.ts";
+import { checkRules, duplicateKeys } from "./rules.ts";
+import { sellTo } from "./sale.ts";
+import { newShortId } from "./short-id.ts";
+import { type DistributionRow, insertDistribution, insertSale, type LeadRow } from "./store.ts";
+
+/** Inserts the lead with a fresh short id, retrying the rare collision. */
+async function insertLead(
+  tx: Tx,
+  values: Omit<LeadRow, "short_id" | "created_at" | "updated_at" | "payout"> & { email_key: string | null; phone_key: string | null },
+): Promise<LeadRow> {
+  for (;;) {
+    const row = await tx.maybeOne(sql.unsafe`
+      INSERT INTO leads (id, tenant_id, short_id, campaign_id, partner_id, vertical_id, offer_id, status, reason, test, fields,
+                         consent, email_key, phone_key)
+      VALUES (${values.id}, ${values.tenant_id}, ${newShortId()}, ${values.campaign_id}, ${values.partner_id}, ${values.vertical_id},
+              ${values.offer_id}, ${values.status}, ${values.reason}, ${values.test}, ${sql.jsonb(values.fields as never)},
+              ${sql.jsonb(values.consent as never)}, ${values.email_key}, ${values.phone_key})
+      ON CONFLICT (tenant_id, short_id) DO NOTHING
+      RETURNING *, payout::text AS payout`);
+    if (row) return row as LeadRow;
+  }
+}
+
+/** A contract that was not offered the lead, and why. */
+function excluded(
+  position: number,
+  leadId: string,
+  e: Ranked,
+  checks: { check: number; passed: boolean; reason: string }[],
+): DistributionRow {
+  const failed = checks.find((c) => !c.passed);
+  const capped = failed?.check === Kind.cap || failed?.check === Kind.balance;
+  return {
+    lead_id: leadId,
+    position,
+    contract_id: e.contract.id,
+    buyer_id: e.contract.buyerId,
+    outcome: capped ? "capped" : "filtered",
+    reason: failed?.reason ?? "requires_ping",
+    price: e.price || null,
+  };
+}
+
+/** Routes one posted lead and returns its id. */
+export async function submitLead(db: Db, req: SubmitLeadRequest, p: Principal): Promise<string> {
+  const tenantId = p.tenantId as string;
+  const at = new Date();
+  const leadId = newId();
+  const plan = await withEngine(db, tenantId, async (tx) => {
+    const lead = await intake(tx, req, p);
+    const keys = duplicateKeys(lead);
+    const verdict = await checkRules(tx, lead, keys);
+    const c = lead.campaign;
+    await insertLead(tx, {
+      id: leadId,
+      tenant_id: tenantId,
+      campaign_id: c.id,
+      partner_id: c.partner_id,
+      vertical_id: c.vertical_id,
+      offer_id: c.offer_id,
+      status: verdict.ok ? "routing" : verdict.status,
+      reason: verdict.ok ? "" : verdict.reason,
+      test: lead.test,
+      fields: lead.values,
+      consent: lead.consent,
+      email_key: keys.email,
+      phone_key: keys.phone,
+    });
+    await emit(tx, tenantId, "lead.created", leadId, { campaignId: c.id, partnerId: c.partner_id, test: lead.test });
+    if (!verdict.ok) {
+      await emit(tx, tenantId, "lead.rejected", leadId, { status: verdict.status, reason: verdict.reason });
+      return null;
+    }
+    const rules = await distributionOf(tx, c.offer_id);
+    const candidates = await loadCandidates(tx, c.vertical_id, c.offer_id);
+    const matchLead: MatchLead = { values: lead.values, consent: lead.matchConsent, at, createdAt: at };
+    const eligible: Ranked[] = [];
+    const rows: DistributionRow[] = [];
+    const zones = new Map<string, string>();
+    for (const [i, contract] of candidates.entries()) {
+      const verdictOf = await evaluateEligibility(tx, contract, matchLead, c.partner_id);
+      const e = { contract, price: verdictOf.price };
+      if (verdictOf.eligible && verdictOf.price !== "") eligible.push(e);
+      else rows.push(excluded(i, leadId, e, verdictOf.checks));
+    }
+    const tz = (await tx.any(sql.unsafe`
+      SELECT id, timezone FROM buyers WHERE id = ANY(${sql.array([...new Set(candidates.map((x) => x.buyerId))], "uuid")})`)) as readonly {
+      id: string;
+      timezone: string;
+    }[];
+    for (const b of tz) zones.set(b.id, b.timezone);
+    const position = new Map(candidates.map((x, i) => [x.id, i]));
+    return { lead, rules, eligible: rank(eligible, rules.selection), rows, zones, position };
+  });
+  if (!plan) return leadId;
+
+  const c = plan.lead.campaign;
+  let sold = 0;
+  let payout = 0n;
+  const outcomeRows = [...plan.rows];
+  for (const e of plan.eligible) {
+    const pos = plan.position.get(e.contract.id) ?? 0;
+    const base = { lead_id: leadId, position: pos, contract_id: e.contract.id, buyer_id: e.contract.buyerId, price: e.price };
+    if (sold >= plan.rules.maxSales) {
+      outcomeRows.push({ ...base, outcome: "outbid", reason: "outbid" });
+      continue;
+    }
+    const result = await sellTo(
+      {
+        db,
+        tenantId,
+        leadId,
+        at,
+        test: plan.lead.test,
+        timeZoneOf: (b) => plan.zones.get(b) ?? "UTC",
+        recordSale: async (tx, contract, price, delivery) => {
+          await insertSale(tx, tenantId, c.partner_id, newId(), {
+            lead_id: leadId,
+            buyer_id: contract.buyerId,
+            contract_id: contract.id,
+            price,
+            delivery_status: delivery,
+          });
+          await insertDistribution(tx, tenantId, c.partner_id, { ...base, outcome: "sold", reason: "" });
+          const earning = plan.lead.test ? "0.00" : earningFor(c, price, sold === 0);
+          if (toCents(earning) > 0n) {
+            await postPartnerLedgerEntry(tx, { partnerId: c.partner_id, kind: "earning", amount: earning, leadId, memo: `lead ${leadId}` });
+            payout += toCents(earning);
+          }
+          await emit(tx, tenantId, "lead.sold", leadId, {
+            buyerId: contract.buyerId,
+            contractId: contract.id,
+            price,
+            test: plan.lead.test,
+          });
+        },
+      },
+      e.contract,
+      e.price,
+      plan.lead.values as JsonObject,
+    );
+    if (result.outcome === "sold") sold++;
+    else outcomeRows.push({ ...base, outcome: result.outcome, reason: result.reason });
+  }
+  await withEngine(db, tenantId, async (tx) => {
+    for (const row of outcomeRows) await insertDistribution(tx, tenantId, c.partner_id, row);
+    await tx.query(sql.unsafe`
+      UPDATE leads SET status = ${sold > 0 ? "sold" : "unsold"}, payout = ${formatCents(payout)}::numeric, updated_at = now()
+      WHERE id = ${leadId}`);
+  });
+  return leadId;
+}

@@ -1,0 +1,71 @@
+/**
+ * The rules a lead must pass before routing: live campaign, partner and
+ * vertical; not a duplicate inside the campaign's window; not on the
+ * campaign's suppression lists. A lead that fails one is kept, with its
+ * status (rejected or duplicate) and a reason code.
+ */
+import type { JsonObject } from "@bufbuild/protobuf";
+import { sql } from "slonik";
+import { suppressionListsOf } from "../campaigns/store.ts";
+import type { Tx } from "../db/tenant-tx.ts";
+import { suppressingLists } from "../suppression-lists/check.ts";
+import type { Intake } from "./intake.ts";
+
+/** How a lead is recognised again: its normalised email and phone. */
+export interface DuplicateKeys {
+  email: string | null;
+  phone: string | null;
+}
+
+/** A rule's verdict: pass, or the status and reason the lead ends with. */
+export type Verdict = { ok: true } | { ok: false; status: "rejected" | "duplicate"; reason: string };
+
+/** The email and phone of a lead, by the vertical's field types. */
+export function duplicateKeys(lead: Intake): DuplicateKeys {
+  const contactOf = (type: string): string | null => {
+    const key = lead.fields.find((f) => f.type === type)?.key;
+    const v = key ? (lead.values as JsonObject)[key] : undefined;
+    return typeof v === "string" && v !== "" ? v.toLowerCase() : null;
+  };
+  return { email: contactOf("email"), phone: contactOf("phone") };
+}
+
+/**
+ * Whether an earlier lead of the campaign matches inside its window. Takes a
+ * transaction-scoped advisory lock on the lead's keys first, so of N identical
+ * concurrent posts exactly one sees no duplicate.
+ */
+async function isDuplicate(tx: Tx, lead: Intake, keys: DuplicateKeys): Promise<boolean> {
+  const c = lead.campaign;
+  if (c.duplicate_window_hours <= 0 || (keys.email === null && keys.phone === null)) return false;
+  for (const k of [keys.email, keys.phone].filter((x): x is string => x !== null).sort()) {
+    await tx.query(sql.unsafe`SELECT pg_advisory_xact_lock(hashtextextended(${`${c.id}:${k}`}, 0))`);
+  }
+  const since = sql.fragment`now() - make_interval(hours => ${c.duplicate_window_hours})`;
+  const email = keys.email === null ? sql.fragment`FALSE` : sql.fragment`email_key = ${keys.email}`;
+  const phone = keys.phone === null ? sql.fragment`FALSE` : sql.fragment`phone_key = ${keys.phone}`;
+  const match =
+    c.duplicate_rule === "email"
+      ? email
+      : c.duplicate_rule === "phone"
+        ? phone
+        : c.duplicate_rule === "email_and_phone"
+          ? sql.fragment`(${email} AND ${phone})`
+          : sql.fragment`(${email} OR ${phone})`;
+  return tx.exists(sql.unsafe`
+    SELECT 1 FROM leads WHERE campaign_id = ${c.id} AND created_at > ${since} AND NOT test AND ${match}`);
+}
+
+/** Runs the rules in order and returns the first failure. */
+export async function checkRules(tx: Tx, lead: Intake, keys: DuplicateKeys): Promise<Verdict> {
+  if (lead.campaign.status !== "active") return { ok: false, status: "rejected", reason: "campaign_paused" };
+  if (lead.partnerStatus !== "active") return { ok: false, status: "rejected", reason: "partner_paused" };
+  if (lead.verticalStatus !== "active") return { ok: false, status: "rejected", reason: "vertical_archived" };
+  if (!lead.test && (await isDuplicate(tx, lead, keys))) return { ok: false, status: "duplicate", reason: "duplicate_in_window" };
+  const lists = (await suppressionListsOf(tx, [lead.campaign.id])).get(lead.campaign.id) ?? [];
+  if (lists.length > 0) {
+    const hits = await suppressingLists(tx, lists, { email: keys.email ?? undefined, phone: keys.phone ?? undefined });
+    if (hits.length > 0) return { ok: false, status: "rejected", reason: "suppressed" };
+  }
+  return { ok: true };
+}

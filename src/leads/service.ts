@@ -1,0 +1,67 @@
+/** LeadService: submit (the engine), list and get. */
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import { sql } from "slonik";
+import { Lead_Status, type LeadService } from "../../gen/es/leadrouter/v1/leads_pb.js";
+import { type Db, withTenant } from "../db/tenant-tx.ts";
+import { notFound } from "../pipeline/errors.ts";
+import { principalKey, type Principal } from "../pipeline/principal.ts";
+import { createdWithin, rangeKey, statusIs } from "../standard/filters.ts";
+import { pageOf, paginate } from "../standard/pagination.ts";
+import { isUuid, Violations } from "../standard/violations.ts";
+import { isShortId } from "./short-id.ts";
+import { findLead, present } from "./read.ts";
+import { submitLead } from "./route.ts";
+import { leads } from "./store.ts";
+
+function principal(ctx: HandlerContext): Principal {
+  const p = ctx.values.get(principalKey);
+  if (!p) throw new Error("pipeline ran without authentication");
+  return p;
+}
+
+/** The LeadService implementation. */
+export function leadService(db: Db): ServiceImpl<typeof LeadService> {
+  const getById = async (id: string, ctx: HandlerContext) =>
+    withTenant(db, ctx, async (tx, p) => {
+      const row = await findLead(tx, id);
+      if (!row) throw notFound("lead", id);
+      return { data: (await present(tx, [row], p))[0] };
+    });
+  return {
+    async submitLead(req, ctx) {
+      const id = await submitLead(db, req, principal(ctx));
+      return getById(id, ctx);
+    },
+    async listLeads(req, ctx) {
+      const v = new Violations();
+      for (const [field, value] of [
+        ["verticalId", req.verticalId],
+        ["campaignId", req.campaignId],
+        ["partnerId", req.partnerId],
+        ["buyerId", req.buyerId],
+      ] as const) {
+        if (value) v.uuid(field, value);
+      }
+      v.check();
+      return withTenant(db, ctx, async (tx, p) => {
+        const status = req.status ? Lead_Status[req.status] : undefined;
+        const filters = { status, created: rangeKey(req.created), v: req.verticalId, c: req.campaignId, pa: req.partnerId, b: req.buyerId };
+        const page = pageOf(req, p.tenantId ?? "", leads.spec.orderable, filters);
+        const where = [...statusIs(status), ...createdWithin(req.created)];
+        if (req.verticalId) where.push(sql.fragment`vertical_id = ${req.verticalId}`);
+        if (req.campaignId) where.push(sql.fragment`campaign_id = ${req.campaignId}`);
+        if (req.partnerId) where.push(sql.fragment`partner_id = ${req.partnerId}`);
+        if (req.buyerId)
+          where.push(sql.fragment`EXISTS (SELECT 1 FROM lead_sales s WHERE s.lead_id = leads.id AND s.buyer_id = ${req.buyerId})`);
+        const { rows, pagination } = paginate(await leads.list(tx, where, page), page);
+        return { data: await present(tx, rows, p), pagination };
+      });
+    },
+    async getLead(req, ctx) {
+      if (!isUuid(req.id) && !isShortId(req.id)) {
+        new Violations().add("id", "must be a lead id (UUID) or short id (LD-XXXXXX)").check();
+      }
+      return getById(req.id, ctx);
+    },
+  };
+}

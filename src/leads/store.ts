@@ -1,0 +1,118 @@
+/** Leads' SQL: the lead row, its distribution, sales and deliveries. */
+import type { JsonObject } from "@bufbuild/protobuf";
+import { sql } from "slonik";
+import type { Tx } from "../db/tenant-tx.ts";
+import { table } from "../standard/table.ts";
+
+/** A leads row. */
+export interface LeadRow {
+  id: string;
+  tenant_id: string;
+  short_id: string;
+  campaign_id: string;
+  partner_id: string;
+  vertical_id: string;
+  offer_id: string | null;
+  status: "routing" | "sold" | "unsold" | "rejected" | "duplicate";
+  reason: string;
+  test: boolean;
+  fields: JsonObject;
+  consent: JsonObject;
+  payout: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** One contract's outcome for a lead. */
+export interface DistributionRow {
+  lead_id: string;
+  position: number;
+  contract_id: string;
+  buyer_id: string;
+  outcome: "filtered" | "capped" | "outbid" | "rejected" | "error" | "sold";
+  reason: string;
+  price: string | null;
+}
+
+/** A sale of a lead. */
+export interface SaleRow {
+  lead_id: string;
+  buyer_id: string;
+  contract_id: string;
+  price: string;
+  delivery_status: "delivered" | "not_required";
+}
+
+/** The standard queries on leads. */
+export const leads = table<LeadRow>({
+  name: "leads",
+  columns: {
+    id: "uuid",
+    tenant_id: "uuid",
+    short_id: "text",
+    campaign_id: "uuid",
+    partner_id: "uuid",
+    vertical_id: "uuid",
+    offer_id: "uuid",
+    status: "text",
+    reason: "text",
+    test: "bool",
+    fields: "jsonb",
+    consent: "jsonb",
+    payout: "numeric",
+    email_key: "text",
+    phone_key: "text",
+  },
+  orderable: { created_at: { column: "created_at", type: "timestamptz" } },
+  unique: { leads_tenant_id_short_id_key: "shortId" },
+});
+
+/** Records one contract's outcome. */
+export async function insertDistribution(tx: Tx, tenantId: string, partnerId: string, d: DistributionRow): Promise<void> {
+  await tx.query(sql.unsafe`
+    INSERT INTO lead_distribution (tenant_id, lead_id, partner_id, position, contract_id, buyer_id, outcome, reason, price)
+    VALUES (${tenantId}, ${d.lead_id}, ${partnerId}, ${d.position}, ${d.contract_id}, ${d.buyer_id}, ${d.outcome}, ${d.reason},
+            ${d.price}::numeric)`);
+}
+
+/** Records a sale. */
+export async function insertSale(tx: Tx, tenantId: string, partnerId: string, id: string, s: SaleRow): Promise<void> {
+  await tx.query(sql.unsafe`
+    INSERT INTO lead_sales (id, tenant_id, lead_id, partner_id, buyer_id, contract_id, price, delivery_status)
+    VALUES (${id}, ${tenantId}, ${s.lead_id}, ${partnerId}, ${s.buyer_id}, ${s.contract_id}, ${s.price}::numeric, ${s.delivery_status})`);
+}
+
+/** One delivery attempt, as logged. */
+export interface DeliveryLog {
+  id: string;
+  leadId: string;
+  contractId: string;
+  destinationId: string;
+  outcome: "accepted" | "rejected" | "error";
+  httpStatus: number;
+  latencyMs: number;
+  responseExcerpt: string;
+  reason: string;
+}
+
+/** Logs a delivery attempt. */
+export async function insertDelivery(tx: Tx, tenantId: string, d: DeliveryLog): Promise<void> {
+  await tx.query(sql.unsafe`
+    INSERT INTO lead_deliveries (id, tenant_id, lead_id, contract_id, destination_id, outcome, http_status, latency_ms,
+                                 response_excerpt, reason)
+    VALUES (${d.id}, ${tenantId}, ${d.leadId}, ${d.contractId}, ${d.destinationId}, ${d.outcome}, ${d.httpStatus || null},
+            ${Math.round(d.latencyMs)}, ${d.responseExcerpt}, ${d.reason})`);
+}
+
+/** The distribution and sales of leads, by lead id (what the caller's claims let it see). */
+export async function historyOf(tx: Tx, leadIds: readonly string[]): Promise<{ distribution: DistributionRow[]; sales: SaleRow[] }> {
+  if (leadIds.length === 0) return { distribution: [], sales: [] };
+  const ids = sql.array(leadIds as string[], "uuid");
+  const distribution = (await tx.any(sql.unsafe`
+    SELECT lead_id, position, contract_id, buyer_id, outcome, reason, price::text AS price
+    FROM lead_distribution WHERE lead_id = ANY(${ids}) ORDER BY lead_id, position`)) as DistributionRow[];
+  const sales = (await tx.any(sql.unsafe`
+    SELECT lead_id, buyer_id, contract_id, price::text AS price, delivery_status
+    FROM lead_sales WHERE lead_id = ANY(${ids}) ORDER BY created_at, id`)) as SaleRow[];
+  return { distribution, sales };
+}
