@@ -16,6 +16,7 @@ import { ErrorInfoSchema, RetryInfoSchema } from "../gen/es/google/rpc/error_det
 import { BuyerService } from "../gen/es/leadrouter/v1/buyers_pb.js";
 import { type Bucket, WINDOW_SECONDS } from "../src/pipeline/plans.ts";
 import { RateLimiter } from "../src/pipeline/rate-limiter.ts";
+import { exampleLead, fundedBuyer, leadWorld, offerContract, submit } from "./support/lead-fixture.ts";
 import { bearer, type Protocol, protocols, type RestResponse, startServer, type TestServer } from "./support/server.ts";
 
 const REDIS_URL = process.env.REDIS_URL;
@@ -485,6 +486,51 @@ describe("when Redis is unreachable", () => {
       } finally {
         redis.disconnect();
         await proxy.close();
+      }
+    },
+  );
+
+  it.skipIf(!REDIS_URL)(
+    `lead submissions (ingestion) keep succeeding while Redis is down, and every lead is kept (${NO_REDIS})`,
+    async () => {
+      const proxy = await startProxy(redisTarget());
+      let restored: Proxy | undefined;
+      const s = await startServer({ redisUrl: viaProxy(proxy.port) });
+      try {
+        const w = await leadWorld(s, { campaign: { duplicateWindowHours: 0 } });
+        const b = await fundedBuyer(s, w);
+        await offerContract(s, w, b.id, { pricing: { model: "fixed", price: "1.00" } });
+        const before = await eventually(
+          () => submit(s, w, exampleLead({ email: `a-${randomUUID()}@example.com` })),
+          (r) => r.status === 200,
+        );
+        expect(before.headers.get("ratelimit-policy")).toContain('"ingestion"');
+
+        await proxy.close();
+        // Wait until management calls notice the outage, so the submissions below really run without Redis.
+        await eventually(
+          () => s.call("GET", BUYERS, { key: w.adminKey }),
+          (r) => r.status === 503,
+        );
+        const during = await Promise.all(
+          Array.from({ length: 10 }, (_, i) => submit(s, w, exampleLead({ email: `during-${i}-${randomUUID()}@example.com` }))),
+        );
+        expect(during.map((r) => r.status)).toEqual(Array(10).fill(200));
+        expect(during.every((r) => r.body.data.status === "sold")).toBe(true);
+        expect(await storeFailures(s, "ingestion", "fail_open")).toBeGreaterThanOrEqual(10);
+
+        // Nothing lost: once Redis is back (listing is a management call), all 11 leads are stored and sold.
+        restored = await startProxy(redisTarget(), proxy.port);
+        const listed = await eventually(
+          () => s.call("GET", "/api/v1/leads?pageSize=50&status=sold", { key: w.partnerKey }),
+          (r) => r.status === 200,
+          15_000,
+        );
+        expect(listed.body.data).toHaveLength(11);
+      } finally {
+        await s.close();
+        await proxy.close();
+        await restored?.close();
       }
     },
   );
