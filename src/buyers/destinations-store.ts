@@ -1,6 +1,7 @@
 /** Buyer destinations' SQL: the standard table, the contracts that deliver through one, and the delivery view of a row. */
 import { sql } from "slonik";
 import type { Tx } from "../db/tenant-tx.ts";
+import { timesAndName } from "../standard/pagination.ts";
 import { table } from "../standard/table.ts";
 import type { BodyFormat, DeliveryAuth, DeliveryTarget } from "./delivery.ts";
 
@@ -47,11 +48,7 @@ export const destinations = table<DestinationRow>({
     reason_path: "text",
     accept_regex: "text",
   },
-  orderable: {
-    created_at: { column: "created_at", type: "timestamptz" },
-    updated_at: { column: "updated_at", type: "timestamptz" },
-    name: { column: "name", type: "text" },
-  },
+  orderable: timesAndName,
   softDelete: true,
 });
 

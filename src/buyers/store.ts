@@ -1,6 +1,7 @@
 /** Buyers' SQL: the standard table plus the lookups only buyers have. */
 import { sql } from "slonik";
 import type { Tx } from "../db/tenant-tx.ts";
+import { timesAndName } from "../standard/pagination.ts";
 import { table } from "../standard/table.ts";
 
 /** One of a buyer's extra contacts, as kept in buyers.contacts. */
@@ -47,11 +48,7 @@ export const buyers = table<BuyerRow>({
     contacts: "jsonb",
     credit_limit: "numeric",
   },
-  orderable: {
-    created_at: { column: "created_at", type: "timestamptz" },
-    updated_at: { column: "updated_at", type: "timestamptz" },
-    name: { column: "name", type: "text" },
-  },
+  orderable: timesAndName,
   unique: { buyers_external_ref_live: "externalRef" },
   softDelete: true,
 });

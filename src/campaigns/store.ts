@@ -2,6 +2,7 @@
 import { sql } from "slonik";
 import type { Tx } from "../db/tenant-tx.ts";
 import { notFound } from "../pipeline/errors.ts";
+import { timesAndName } from "../standard/pagination.ts";
 import { table } from "../standard/table.ts";
 import type { StoredField } from "../verticals/fields.ts";
 
@@ -51,11 +52,7 @@ export const campaigns = table<CampaignRow>({
     duplicate_rule: "text",
     tags: "text[]",
   },
-  orderable: {
-    created_at: { column: "created_at", type: "timestamptz" },
-    updated_at: { column: "updated_at", type: "timestamptz" },
-    name: { column: "name", type: "text" },
-  },
+  orderable: timesAndName,
   softDelete: true,
 });
 

@@ -1,6 +1,7 @@
 /** Offers' SQL: the standard table, its price tiers, and the campaigns and contracts that depend on an offer. */
 import { sql } from "slonik";
 import type { Tx } from "../db/tenant-tx.ts";
+import { timesAndName } from "../standard/pagination.ts";
 import { table } from "../standard/table.ts";
 
 /** An offers row. */
@@ -49,11 +50,7 @@ export const offers = table<OfferRow>({
     cherry_pick_visible_hours: "int",
     tags: "text[]",
   },
-  orderable: {
-    created_at: { column: "created_at", type: "timestamptz" },
-    updated_at: { column: "updated_at", type: "timestamptz" },
-    name: { column: "name", type: "text" },
-  },
+  orderable: timesAndName,
   softDelete: true,
 });
 

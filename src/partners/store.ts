@@ -2,6 +2,7 @@
 import { sql } from "slonik";
 import type { Tx } from "../db/tenant-tx.ts";
 import { notFound } from "../pipeline/errors.ts";
+import { timesAndName } from "../standard/pagination.ts";
 import { table } from "../standard/table.ts";
 
 /** A contact as kept in partners.contacts. */
@@ -44,11 +45,7 @@ export const partners = table<PartnerRow>({
     external_ref: "text",
     tags: "text[]",
   },
-  orderable: {
-    created_at: { column: "created_at", type: "timestamptz" },
-    updated_at: { column: "updated_at", type: "timestamptz" },
-    name: { column: "name", type: "text" },
-  },
+  orderable: timesAndName,
   unique: { partners_external_ref_live: "externalRef" },
   softDelete: true,
 });

@@ -10,6 +10,13 @@ import { invalidArgument } from "../pipeline/errors.ts";
 /** Sortable columns of a resource: order_by name → column and its SQL type. */
 export type Orderable = Record<string, { column: string; type: string }>;
 
+/** The sort orders most resources offer: by creation, by last change, by name. */
+export const timesAndName: Orderable = {
+  created_at: { column: "created_at", type: "timestamptz" },
+  updated_at: { column: "updated_at", type: "timestamptz" },
+  name: { column: "name", type: "text" },
+};
+
 /** What a list query needs to fetch one page. */
 export interface Page {
   size: number;

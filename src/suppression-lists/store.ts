@@ -1,7 +1,7 @@
 /** Suppression lists' SQL: the standard table and the entries each list holds. */
 import { sql } from "slonik";
 import type { Tx } from "../db/tenant-tx.ts";
-import type { Page } from "../standard/pagination.ts";
+import { type Page, timesAndName } from "../standard/pagination.ts";
 import { table } from "../standard/table.ts";
 import type { ListKind } from "./normalise.ts";
 
@@ -27,11 +27,7 @@ export interface EntryRow {
 export const suppressionLists = table<SuppressionListRow>({
   name: "suppression_lists",
   columns: { id: "uuid", tenant_id: "uuid", name: "text", kind: "text", tags: "text[]" },
-  orderable: {
-    created_at: { column: "created_at", type: "timestamptz" },
-    updated_at: { column: "updated_at", type: "timestamptz" },
-    name: { column: "name", type: "text" },
-  },
+  orderable: timesAndName,
   softDelete: true,
 });
 

@@ -1,4 +1,5 @@
 /** Tenants' SQL (reached only through the superadmin path, or a tenant reading itself). */
+import { timesAndName } from "../standard/pagination.ts";
 import { table } from "../standard/table.ts";
 
 /** A tenants row. */
@@ -15,9 +16,5 @@ export interface TenantRow {
 export const tenants = table<TenantRow>({
   name: "tenants",
   columns: { id: "uuid", name: "text", status: "text", plan: "text" },
-  orderable: {
-    created_at: { column: "created_at", type: "timestamptz" },
-    updated_at: { column: "updated_at", type: "timestamptz" },
-    name: { column: "name", type: "text" },
-  },
+  orderable: timesAndName,
 });

@@ -1,6 +1,7 @@
 /** Verticals' SQL: the standard table (the field schema lives in its jsonb column) and what refers to a vertical. */
 import { sql } from "slonik";
 import type { Tx } from "../db/tenant-tx.ts";
+import { timesAndName } from "../standard/pagination.ts";
 import { table } from "../standard/table.ts";
 import type { StoredField } from "./fields.ts";
 
@@ -31,11 +32,7 @@ export const verticals = table<VerticalRow>({
     fields: "jsonb",
     tags: "text[]",
   },
-  orderable: {
-    created_at: { column: "created_at", type: "timestamptz" },
-    updated_at: { column: "updated_at", type: "timestamptz" },
-    name: { column: "name", type: "text" },
-  },
+  orderable: timesAndName,
   unique: { verticals_slug_live: "slug" },
   softDelete: true,
 });
