@@ -5,10 +5,13 @@
  */
 import { benchCore, type Row } from "./core.ts";
 import { benchPipeline } from "./pipeline.ts";
+import { benchRouting } from "./routing.ts";
 import { startBenchServer } from "./server.ts";
 
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+// BENCH_ONLY=routing (comma-separated: core, pipeline, routing) runs a subset, e.g. while profiling one.
+const only = new Set((process.env.BENCH_ONLY ?? "core,pipeline,routing").split(",").map((x) => x.trim()));
 
 function table(title: string, rows: Row[], notes: string[]): string {
   const lines = [`### ${title}`, "", "| scenario | p50 ms | p99 ms | req/s | errors |", "|---|---:|---:|---:|---:|"];
@@ -21,10 +24,18 @@ const unlimited = await startBenchServer({ RATE_LIMITS: "off" });
 try {
   const redis = process.env.REDIS_URL ? "Redis" : "in-process";
   process.stdout.write(`Lead Router benchmarks: concurrency ${concurrency}, ${seconds} s per scenario, rate limits in ${redis}\n\n`);
-  const core = await benchCore(server, concurrency, seconds);
-  process.stdout.write(table("Core: GetBuyer / ListBuyers by protocol", core.rows, core.notes));
-  const pipeline = await benchPipeline(server, unlimited, concurrency, seconds);
-  process.stdout.write(table("Pipeline: idempotency and rate limiting on a mutation", pipeline.rows, pipeline.notes));
+  if (only.has("core")) {
+    const core = await benchCore(server, concurrency, seconds);
+    process.stdout.write(table("Core: GetBuyer / ListBuyers by protocol", core.rows, core.notes));
+  }
+  if (only.has("pipeline")) {
+    const pipeline = await benchPipeline(server, unlimited, concurrency, seconds);
+    process.stdout.write(table("Pipeline: idempotency and rate limiting on a mutation", pipeline.rows, pipeline.notes));
+  }
+  if (only.has("routing")) {
+    const routing = await benchRouting(server, concurrency, seconds);
+    process.stdout.write(table("Routing: direct-post SubmitLead and its floor", routing.rows, routing.notes));
+  }
 } finally {
   await Promise.all([server.stop(), unlimited.stop()]);
 }

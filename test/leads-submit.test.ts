@@ -59,7 +59,9 @@ describe("POST /api/v1/leads/submit", () => {
     expect(lead.shortId).toMatch(/^LD-[0-9A-HJKMNP-TV-Z]{6}$/);
     expect(lead.status).toBe("sold");
     expect(lead.createdAt).toMatch(/Z$/);
-    expect(lead.sales).toEqual([{ buyerId: paying.id, contractId: cC.id, price: "42.50", deliveryStatus: "delivered" }]);
+    expect(lead.sales).toEqual([
+      { buyerId: paying.id, contractId: cC.id, price: "42.50", deliveryStatus: "delivered", disposition: "new" },
+    ]);
     expect(lead.distribution.map((d: any) => [d.contractId, d.outcome, d.reason, d.price])).toEqual([
       [cA.id, "filtered", "geo_mismatch", "50.00"],
       [cB.id, "capped", "daily_cap_reached", "45.00"],

@@ -41,6 +41,8 @@ export interface LedgerPosting {
   amount: string;
   memo: string;
   leadId?: string;
+  /** A sale's charge the lead engine reserved funds for: it lands even if the limit was lowered or the buyer deleted since. */
+  covered?: boolean;
 }
 
 // Each kind moves the balance one way; a posting that does not is a caller's bug, not a client's error.
@@ -57,24 +59,31 @@ function checkSign(p: LedgerPosting): void {
  */
 export async function postLedgerEntry(tx: Tx, p: LedgerPosting): Promise<LedgerEntryRow> {
   checkSign(p);
+  // NO KEY UPDATE serialises balance changes without blocking the foreign-key checks of rows that only
+  // reference the buyer (leads, sales, distribution): FOR UPDATE queued those behind every charge and deadlocked with them.
   const b = (await tx.maybeOne(sql.unsafe`
-    SELECT tenant_id, balance + ${p.amount}::numeric AS after, credit_limit,
-           (balance + ${p.amount}::numeric < -credit_limit) AS over_limit,
+    SELECT tenant_id, balance + ${p.amount}::numeric AS after, credit_limit, reserved, balance - reserved + credit_limit AS spendable,
+           (balance - reserved + ${p.amount}::numeric < -credit_limit) AS over_limit,
            (abs(balance + ${p.amount}::numeric) >= 1e12) AS out_of_range
-    FROM buyers WHERE id = ${p.buyerId} AND deleted_at IS NULL FOR UPDATE`)) as {
+    FROM buyers WHERE id = ${p.buyerId} AND (deleted_at IS NULL OR ${p.covered === true}) FOR NO KEY UPDATE`)) as {
     tenant_id: string;
     after: string;
     credit_limit: string;
+    reserved: string;
+    spendable: string;
     over_limit: boolean;
     out_of_range: boolean;
   } | null;
   if (!b) throw notFound("buyer", p.buyerId);
   if (b.out_of_range) throw failedPrecondition("the balance would leave the range a balance can hold (±999,999,999,999.99)");
   // Only decreases are refused: a credit must land even when a lowered limit already left the balance below it.
-  if (b.over_limit && p.amount.startsWith("-")) {
-    throw failedPrecondition(
-      `the balance would be ${b.after}, below the credit limit of -${b.credit_limit}; credit the buyer or raise its creditLimit first`,
-    );
+  // Funds reserved for sales in delivery are spoken for: the lead engine releases its reservation before it charges.
+  if (b.over_limit && p.amount.startsWith("-") && !p.covered) {
+    const why =
+      b.reserved === "0.00"
+        ? `the balance would be ${b.after}, below the credit limit of -${b.credit_limit}`
+        : `only ${b.spendable} can be spent (${b.reserved} is held for sales being delivered, credit limit ${b.credit_limit})`;
+    throw failedPrecondition(`${why}; credit the buyer or raise its creditLimit first`);
   }
   // Id and time are taken after the lock, so newest-first order is the order balances changed in.
   const entry = (await tx.one(sql.unsafe`

@@ -34,7 +34,8 @@ export interface CapUsage {
   reached: boolean;
 }
 
-const periods: Period[] = ["hourly", "daily", "weekly", "monthly"];
+/** Every period, in the order claims take them. */
+export const periods: Period[] = ["hourly", "daily", "weekly", "monthly"];
 
 /** The cap's metric by name; unspecified counts leads. */
 export const metricOf = (cap: ContractCap): "leads" | "spend" => (cap.metric === ContractCap_Metric.spend ? "spend" : "leads");
@@ -44,6 +45,12 @@ export const periodOf = (cap: ContractCap): Period => ContractCap_Period[cap.per
 // Leads count in units, spend in cents, so both compare as bigint.
 const units = (metric: "leads" | "spend", text: string): bigint => (metric === "leads" ? BigInt(text.split(".")[0]) : toCents(text));
 const show = (metric: "leads" | "spend", n: bigint): string => (metric === "leads" ? n.toString() : formatCents(n));
+
+/** A contract's counter in one period's window: leads sold and money spent, as text. */
+export interface Counter {
+  leads: string;
+  spend: string;
+}
 
 /** Usage of every cap at `at` (in the buyer's timeZone), with `reached` judged for a sale at price. */
 export async function capUsage(
@@ -63,8 +70,21 @@ export async function capUsage(
         ${sql.array(
           periods.map((p) => windows.get(p)?.start.toISOString() ?? ""),
           "timestamptz",
-        )}::timestamptz[]))`)) as readonly { period: Period; leads: string; spend: string }[];
-  const counters = new Map(rows.map((r) => [r.period, r]));
+        )}::timestamptz[]))`)) as readonly ({ period: Period } & Counter)[];
+  return usageOf(caps, new Map(rows.map((r) => [r.period, r])), windows, price);
+}
+
+/**
+ * Usage of every cap given the windows containing the instant asked about
+ * and their counters (by period; a missing counter has counted nothing yet)
+ * — capUsage without the query, for callers that read many contracts at once.
+ */
+export function usageOf(
+  caps: readonly ContractCap[],
+  counters: ReadonlyMap<Period, Counter>,
+  windows: ReadonlyMap<Period, CapWindow>,
+  price = "0.00",
+): CapUsage[] {
   const priceCents = toCents(price);
   return caps.map((cap, index) => {
     const period = periodOf(cap);
@@ -73,7 +93,7 @@ export async function capUsage(
     const used = units(metric, counters.get(period)?.[metric] ?? "0");
     const remaining = limit > used ? limit - used : 0n;
     const reached = remaining === 0n || (metric === "spend" && priceCents > remaining);
-    const window = windows.get(period) ?? windowOf(period, at, timeZone);
+    const window = windows.get(period) as CapWindow;
     return {
       index,
       period,

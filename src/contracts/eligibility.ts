@@ -1,13 +1,16 @@
 /**
  * The checks that need the database, added to match.ts's pure ones: cap
  * usage, the buyer's balance and credit, suppression lists and the partner's
- * allow/deny lists. The lead engine and :testMatch both use evaluateEligibility.
+ * allow/deny lists. The lead engine and :testMatch both use evaluateEligibility,
+ * which reads buyers, counters and partner rules through a per-transaction
+ * snapshot (eligibility-snapshot.ts) rather than per contract.
  */
 import { sql } from "slonik";
 import { type Contract, ContractMatch_Check_Kind as Kind } from "../../gen/es/leadrouter/v1/contracts_pb.js";
 import type { Tx } from "../db/tenant-tx.ts";
 import { suppressingLists } from "../suppression-lists/check.ts";
-import { capUsage } from "./caps.ts";
+import { type CapUsage, capUsage, usageOf } from "./caps.ts";
+import { partnerRulesOf, snapshotFor } from "./eligibility-snapshot.ts";
 import { type CheckOutcome, chargeFloor, failed, type MatchLead, matchContract, passed } from "./match.ts";
 import { formatCents, toCents } from "./money.ts";
 import { liveVerticalFields } from "./store.ts";
@@ -36,7 +39,11 @@ export async function buyerFacts(tx: Tx, buyerId: string): Promise<BuyerFacts | 
 
 /** One check per cap, in the contract's order, judged for a sale at price. */
 export async function capChecks(tx: Tx, contract: Contract, at: Date, timeZone: string, price: string): Promise<CheckOutcome[]> {
-  const usage = await capUsage(tx, contract.id, contract.caps, at, timeZone, price);
+  return capChecksOf(await capUsage(tx, contract.id, contract.caps, at, timeZone, price));
+}
+
+/** The cap checks of usage already read. */
+function capChecksOf(usage: readonly CapUsage[]): CheckOutcome[] {
   return usage.map((u) => {
     const name = `caps[${u.index}]`;
     const detail = `${u.used} of ${u.limit} ${u.metric === "spend" ? "spent" : "leads"} from ${u.window.start.toISOString()} to ${u.window.end.toISOString()}`;
@@ -80,17 +87,13 @@ export async function suppressionChecks(tx: Tx, contract: Contract, lead: MatchL
  */
 export async function partnerCheck(tx: Tx, partnerId: string, buyerId: string): Promise<CheckOutcome> {
   // The allow/deny lists are the partners group's table; without it (older schema) there is nothing to check.
-  const present = (await tx.oneFirst(sql.unsafe`SELECT to_regclass('partner_buyer_rules') IS NOT NULL`)) as boolean;
-  if (!present) return passed(Kind.partner, "partner", "partner allow and deny lists are not available");
-  const r = (await tx.one(sql.unsafe`
-    SELECT coalesce(bool_or(rule = 'allow'), false) AS has_allow,
-           coalesce(bool_or(rule = 'allow' AND buyer_id = ${buyerId}), false) AS allowed,
-           coalesce(bool_or(rule = 'block' AND buyer_id = ${buyerId}), false) AS blocked
-    FROM partner_buyer_rules WHERE partner_id = ${partnerId}`)) as { has_allow: boolean; allowed: boolean; blocked: boolean };
-  if (r.blocked) return failed(Kind.partner, "partner", "partner_blocked", "the partner blocks this buyer");
-  if (r.has_allow && !r.allowed)
+  const r = await partnerRulesOf(tx, partnerId);
+  if (!r) return passed(Kind.partner, "partner", "partner allow and deny lists are not available");
+  const hasAllow = r.allowed.size > 0;
+  if (r.blocked.has(buyerId)) return failed(Kind.partner, "partner", "partner_blocked", "the partner blocks this buyer");
+  if (hasAllow && !r.allowed.has(buyerId))
     return failed(Kind.partner, "partner", "partner_blocked", "the partner sells only to the buyers it allows");
-  return passed(Kind.partner, "partner", r.has_allow ? "the partner allows this buyer" : "the partner blocks no buyer");
+  return passed(Kind.partner, "partner", hasAllow ? "the partner allows this buyer" : "the partner blocks no buyer");
 }
 
 /** True when partnerId names a live partner of the tenant. */
@@ -100,10 +103,14 @@ export async function partnerExists(tx: Tx, partnerId: string): Promise<boolean>
 
 /** Every check of the contract for the lead, in report order, with the verdict and the price. */
 export async function evaluateEligibility(tx: Tx, contract: Contract, lead: MatchLead, partnerId = ""): Promise<Eligibility> {
-  const buyer = await buyerFacts(tx, contract.buyerId);
+  const snap = await snapshotFor(tx, contract, lead.at);
+  const buyer = snap ? (snap.buyerOf.get(contract.id) ?? null) : await buyerFacts(tx, contract.buyerId);
   const { checks, price } = matchContract(contract, buyer, lead);
   const charge = chargeFloor(contract.pricing, price);
-  checks.push(...(await capChecks(tx, contract, lead.at, buyer?.timezone ?? "UTC", charge)));
+  const zone = buyer?.timezone ?? "UTC";
+  if (snap)
+    checks.push(...capChecksOf(usageOf(contract.caps, snap.countersOf.get(contract.id) ?? new Map(), snap.windowsIn(zone), charge)));
+  else checks.push(...(await capChecks(tx, contract, lead.at, zone, charge)));
   checks.push(balanceCheck(buyer, charge));
   checks.push(...(await suppressionChecks(tx, contract, lead)));
   if (partnerId !== "") checks.push(await partnerCheck(tx, partnerId, contract.buyerId));

@@ -23,6 +23,8 @@ export async function migrate(ownerUrl: string, appPassword: string, log: Logger
       migrationsTable: "schema_migrations",
       count: Number.POSITIVE_INFINITY,
       checkOrder: true,
+      // Several processes may start at once (API nodes, workers, test workers): wait for the lock.
+      advisoryLockMode: "wait",
       log: (msg: string) => log.debug({ migration: msg }, "migration"),
       logger: { debug: () => {}, info: () => {}, warn: (m: string) => log.warn(m), error: (m: string) => log.error(m) },
     });

@@ -8,7 +8,15 @@ import type { Tx } from "../db/tenant-tx.ts";
 import { newId } from "../standard/ids.ts";
 
 /** Event types, `<resource>.<change>`; payloads are versioned by `v`. */
-export type EventType = "lead.created" | "lead.sold" | "lead.rejected" | "lead.returned" | "buyer.capped" | "contract.updated";
+export type EventType =
+  | "lead.created"
+  | "lead.sold"
+  | "lead.rejected"
+  | "lead.returned"
+  | "lead.updated"
+  | "ping.created"
+  | "buyer.capped"
+  | "contract.updated";
 
 /** Writes one event in the caller's transaction and returns its id. */
 export async function emit(

@@ -4,14 +4,18 @@ import type { JsonObject } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
   ConsentSchema,
+  type DeliveryAttempt,
+  DeliveryAttempt_Outcome,
+  DeliveryAttemptSchema,
   Distribution_Outcome,
   type Lead,
   Lead_Status,
   LeadSchema,
   Sale_DeliveryStatus,
+  Sale_Disposition,
 } from "../../gen/es/leadrouter/v1/leads_pb.js";
 import type { Principal } from "../pipeline/principal.ts";
-import type { DistributionRow, LeadRow, SaleRow } from "./store.ts";
+import type { DeliveryRow, DistributionRow, LeadRow, SaleRow } from "./store.ts";
 
 /** The fields the caller may see: a buyer that did not buy the lead sees no PII. */
 export function visibleFields(fields: JsonObject, piiKeys: ReadonlySet<string>, p: Principal, sales: readonly SaleRow[]): JsonObject {
@@ -19,10 +23,25 @@ export function visibleFields(fields: JsonObject, piiKeys: ReadonlySet<string>, 
   return Object.fromEntries(Object.entries(fields).filter(([k]) => !piiKeys.has(k)));
 }
 
-/** The API shape of a lead with its history. */
+/** The API shape of one logged delivery attempt. */
+export function toDeliveryAttempt(d: DeliveryRow): DeliveryAttempt {
+  return create(DeliveryAttemptSchema, {
+    id: d.id,
+    contractId: d.contractId,
+    destinationId: d.destinationId,
+    outcome: DeliveryAttempt_Outcome[d.outcome],
+    httpStatus: d.httpStatus,
+    latencyMs: d.latencyMs,
+    responseExcerpt: d.responseExcerpt,
+    reason: d.reason,
+    createdAt: timestampFromDate(d.createdAt),
+  });
+}
+
+/** The API shape of a lead with its history (deliveries only for callers allowed to see them). */
 export function toLead(
   r: LeadRow,
-  history: { distribution: readonly DistributionRow[]; sales: readonly SaleRow[] },
+  history: { distribution: readonly DistributionRow[]; sales: readonly SaleRow[]; deliveries?: readonly DeliveryRow[] },
   fields: JsonObject,
 ): Lead {
   const status = r.status === "routing" ? "unsold" : r.status;
@@ -42,6 +61,8 @@ export function toLead(
       contractId: s.contract_id,
       price: s.price,
       deliveryStatus: Sale_DeliveryStatus[s.delivery_status],
+      disposition: Sale_Disposition[s.disposition ?? "new"],
+      dispositionUpdatedAt: s.disposition_updated_at ? timestampFromDate(s.disposition_updated_at) : undefined,
     })),
     distribution: [...history.distribution]
       .sort((a, b) => a.position - b.position)
@@ -54,5 +75,7 @@ export function toLead(
       })),
     payout: r.payout,
     createdAt: timestampFromDate(r.created_at),
+    deliveries: (history.deliveries ?? []).map(toDeliveryAttempt),
+    erasedAt: r.erased_at ? timestampFromDate(r.erased_at) : undefined,
   });
 }

@@ -5,10 +5,10 @@ import type { Tx } from "../db/tenant-tx.ts";
 import type { Principal } from "../pipeline/principal.ts";
 import type { StoredField } from "../verticals/fields.ts";
 import { toLead, visibleFields } from "./mapping.ts";
-import { historyOf, type LeadRow } from "./store.ts";
+import { deliveriesOf, historyOf, type LeadRow } from "./store.ts";
 
-/** The PII keys of each vertical. */
-async function piiKeysOf(tx: Tx, verticalIds: readonly string[]): Promise<Map<string, Set<string>>> {
+/** The PII keys of each vertical (its fields flagged pii). */
+export async function piiKeysOf(tx: Tx, verticalIds: readonly string[]): Promise<Map<string, Set<string>>> {
   const rows = (await tx.any(sql.unsafe`
     SELECT id, fields FROM verticals WHERE id = ANY(${sql.array([...new Set(verticalIds)], "uuid")})`)) as readonly {
     id: string;
@@ -17,12 +17,16 @@ async function piiKeysOf(tx: Tx, verticalIds: readonly string[]): Promise<Map<st
   return new Map(rows.map((r) => [r.id, new Set(r.fields.filter((f) => f.pii).map((f) => f.key))]));
 }
 
-/** The API shapes of lead rows, with their history, PII withheld where the caller did not buy. */
+/**
+ * The API shapes of lead rows, with their history, PII withheld where the
+ * caller did not buy. Delivery attempts go to admins only: they carry the
+ * buyers' raw answers (RLS hides them from other roles as well).
+ */
 export async function present(tx: Tx, rows: readonly LeadRow[], p: Principal): Promise<Lead[]> {
-  const history = await historyOf(
-    tx,
-    rows.map((r) => r.id),
-  );
+  const ids = rows.map((r) => r.id);
+  const history = await historyOf(tx, ids);
+  const admin = p.role === "admin" || p.role === "superadmin";
+  const deliveries = admin ? await deliveriesOf(tx, ids) : [];
   const pii =
     p.role === "buyer"
       ? await piiKeysOf(
@@ -34,6 +38,7 @@ export async function present(tx: Tx, rows: readonly LeadRow[], p: Principal): P
     const mine = {
       distribution: history.distribution.filter((d) => d.lead_id === r.id),
       sales: history.sales.filter((s) => s.lead_id === r.id),
+      deliveries: deliveries.filter((d) => d.leadId === r.id),
     };
     return toLead(r, mine, visibleFields(r.fields, pii.get(r.vertical_id) ?? new Set(), p, mine.sales));
   });

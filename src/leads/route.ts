@@ -13,6 +13,7 @@ import type { MatchLead } from "../contracts/match.ts";
 import { formatCents, toCents } from "../contracts/money.ts";
 import { type Db, type Tx, withEngine } from "../db/tenant-tx.ts";
 import { emit } from "../events/outbox.ts";
+import { enqueueUnsold } from "../inbox/enqueue.ts";
 import { postPartnerLedgerEntry } from "../partners/ledger.ts";
 import type { Principal } from "../pipeline/principal.ts";
 import { newId } from "../standard/ids.ts";
@@ -20,7 +21,7 @@ import { distributionOf, loadCandidates, type Ranked, rank } from "./candidates.
 import { intake } from "./intake.ts";
 import { earningFor } from "./payout.ts";
 import { checkRules, duplicateKeys } from "./rules.ts";
-import { sellTo } from "./sale.ts";
+import { sellTo, withEngineRetry } from "./sale.ts";
 import { newShortId } from "./short-id.ts";
 import { type DistributionRow, insertDistribution, insertSale, type LeadRow } from "./store.ts";
 
@@ -119,6 +120,7 @@ export async function submitLead(db: Db, req: SubmitLeadRequest, p: Principal): 
   let sold = 0;
   let payout = 0n;
   const outcomeRows = [...plan.rows];
+  const buyers = new Set<string>();
   for (const e of plan.eligible) {
     const pos = plan.position.get(e.contract.id) ?? 0;
     const base = { lead_id: leadId, position: pos, contract_id: e.contract.id, buyer_id: e.contract.buyerId, price: e.price };
@@ -126,6 +128,13 @@ export async function submitLead(db: Db, req: SubmitLeadRequest, p: Principal): 
       outcomeRows.push({ ...base, outcome: "outbid", reason: "outbid" });
       continue;
     }
+    // A shared lead goes to N different buyers: a buyer never pays twice for one consumer through a second contract.
+    if (buyers.has(e.contract.buyerId)) {
+      outcomeRows.push({ ...base, outcome: "outbid", reason: "buyer_already_bought" });
+      continue;
+    }
+    // Decided before the sale, so a retried settlement posts the same earning and the total counts it once.
+    const earning = plan.lead.test ? "0.00" : earningFor(c, e.price, sold === 0);
     const result = await sellTo(
       {
         db,
@@ -143,10 +152,8 @@ export async function submitLead(db: Db, req: SubmitLeadRequest, p: Principal): 
             delivery_status: delivery,
           });
           await insertDistribution(tx, tenantId, c.partner_id, { ...base, outcome: "sold", reason: "" });
-          const earning = plan.lead.test ? "0.00" : earningFor(c, price, sold === 0);
           if (toCents(earning) > 0n) {
             await postPartnerLedgerEntry(tx, { partnerId: c.partner_id, kind: "earning", amount: earning, leadId, memo: `lead ${leadId}` });
-            payout += toCents(earning);
           }
           await emit(tx, tenantId, "lead.sold", leadId, {
             buyerId: contract.buyerId,
@@ -160,14 +167,19 @@ export async function submitLead(db: Db, req: SubmitLeadRequest, p: Principal): 
       e.price,
       plan.lead.values as JsonObject,
     );
-    if (result.outcome === "sold") sold++;
-    else outcomeRows.push({ ...base, outcome: result.outcome, reason: result.reason });
+    if (result.outcome === "sold") {
+      sold++;
+      buyers.add(e.contract.buyerId);
+      payout += toCents(earning);
+    } else outcomeRows.push({ ...base, outcome: result.outcome, reason: result.reason });
   }
-  await withEngine(db, tenantId, async (tx) => {
+  await withEngineRetry(db, tenantId, async (tx) => {
     for (const row of outcomeRows) await insertDistribution(tx, tenantId, c.partner_id, row);
     await tx.query(sql.unsafe`
       UPDATE leads SET status = ${sold > 0 ? "sold" : "unsold"}, payout = ${formatCents(payout)}::numeric, updated_at = now()
       WHERE id = ${leadId}`);
+    // Cherry-pick: an unsold lead joins the inbox in the transaction that marks it unsold (src/inbox/enqueue.ts).
+    if (sold === 0) await enqueueUnsold(tx, leadId);
   });
   return leadId;
 }

@@ -4,6 +4,9 @@
  * a conditional `reserved` increment), the lead is delivered with no
  * transaction open, and the outcome is settled in a second transaction —
  * charge and sale on acceptance, release of both claims otherwise.
+ *
+ * Lock order, everywhere: cap counters, then the buyer, then the partner.
+ * Claims and settlements of concurrent leads therefore queue, never deadlock.
  */
 import type { JsonObject } from "@bufbuild/protobuf";
 import { sql } from "slonik";
@@ -11,7 +14,7 @@ import type { Contract } from "../../gen/es/leadrouter/v1/contracts_pb.js";
 import { deliveryTargetOf, destinations } from "../buyers/destinations-store.ts";
 import { type DeliveryResult, deliver } from "../buyers/delivery.ts";
 import { postLedgerEntry } from "../buyers/ledger.ts";
-import { recordUsage, releaseUsage } from "../contracts/caps.ts";
+import { capsReached, recordUsage, releaseUsage } from "../contracts/caps.ts";
 import { formatCents, toCents } from "../contracts/money.ts";
 import { type Db, type Tx, withEngine } from "../db/tenant-tx.ts";
 import { emit } from "../events/outbox.ts";
@@ -26,7 +29,7 @@ export interface SaleContext {
   at: Date;
   test: boolean;
   timeZoneOf: (buyerId: string) => string;
-  /** Records the sale (sale row, distribution, partner earning) in the transaction that charges the buyer. */
+  /** Records the sale (sale row, distribution, partner earning) in the transaction that charges the buyer; may run again on retry. */
   recordSale: (tx: Tx, contract: Contract, price: string, delivery: "delivered" | "not_required") => Promise<void>;
 }
 
@@ -43,19 +46,47 @@ class Refused extends Error {
   }
 }
 
-/** Claims cap capacity and the buyer's funds; throws Refused (rolling both back) when either is short. */
-async function claim(tx: Tx, ctx: SaleContext, contract: Contract, price: string): Promise<void> {
-  const usage = await recordUsage(tx, contract.id, contract.caps, ctx.at, ctx.timeZoneOf(contract.buyerId), price);
-  if (!usage.recorded) {
-    const u = usage.reached;
-    await emit(tx, ctx.tenantId, "buyer.capped", contract.buyerId, { contractId: contract.id, period: u.period, metric: u.metric });
-    throw new Refused(u.metric === "spend" ? `${u.period}_spend_cap_reached` : `${u.period}_cap_reached`);
+/** Runs fn in an engine transaction, again when Postgres aborted it as a deadlock victim or serialization failure. */
+export async function withEngineRetry<T>(db: Db, tenantId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await withEngine(db, tenantId, fn);
+    } catch (e) {
+      const code = (e as { code?: string }).code ?? (e as { cause?: { code?: string } }).cause?.code;
+      if (attempt >= 3 || (code !== "40P01" && code !== "40001")) throw e;
+    }
   }
-  const funded = await tx.maybeOne(sql.unsafe`
-    UPDATE buyers SET reserved = reserved + ${price}::numeric
-    WHERE id = ${contract.buyerId} AND deleted_at IS NULL AND balance - reserved - ${price}::numeric >= -credit_limit
-    RETURNING id`);
-  if (!funded) throw new Refused("insufficient_balance");
+}
+
+/**
+ * Claims cap capacity and the buyer's funds, both or neither (a savepoint),
+ * and returns "" or the reason of the refusal. The claim that fills a cap
+ * announces it with buyer.capped: later claims are refused before they count,
+ * so a cap that fills is announced once.
+ */
+async function claim(tx: Tx, ctx: SaleContext, contract: Contract, price: string): Promise<string> {
+  const zone = ctx.timeZoneOf(contract.buyerId);
+  try {
+    await tx.transaction(async (sp) => {
+      const usage = await recordUsage(sp, contract.id, contract.caps, ctx.at, zone, price);
+      if (!usage.recorded) {
+        const u = usage.reached;
+        throw new Refused(u.metric === "spend" ? `${u.period}_spend_cap_reached` : `${u.period}_cap_reached`);
+      }
+      const funded = await sp.maybeOne(sql.unsafe`
+        UPDATE buyers SET reserved = reserved + ${price}::numeric
+        WHERE id = ${contract.buyerId} AND deleted_at IS NULL AND balance - reserved - ${price}::numeric >= -credit_limit
+        RETURNING id`);
+      if (!funded) throw new Refused("insufficient_balance");
+    });
+  } catch (e) {
+    if (e instanceof Refused) return e.reason;
+    throw e;
+  }
+  for (const u of await capsReached(tx, contract.id, contract.caps, ctx.at, zone, price)) {
+    await emit(tx, ctx.tenantId, "buyer.capped", contract.buyerId, { contractId: contract.id, period: u.period, metric: u.metric });
+  }
+  return "";
 }
 
 /** Sends the lead to the contract's destination, if it has one. */
@@ -66,54 +97,65 @@ async function send(ctx: SaleContext, contract: Contract, lead: JsonObject): Pro
   return deliver(deliveryTargetOf(dest), lead);
 }
 
+/** Gives back claimed capacity and funds: counters before the buyer, as in the claim. */
+async function release(tx: Tx, ctx: SaleContext, contract: Contract, price: string): Promise<void> {
+  await releaseUsage(tx, contract.id, ctx.at, ctx.timeZoneOf(contract.buyerId), price);
+  await tx.query(sql.unsafe`UPDATE buyers SET reserved = reserved - ${price}::numeric WHERE id = ${contract.buyerId}`);
+}
+
+/** Charges the buyer and records the sale, or gives back the claimed capacity and funds. */
+async function settle(tx: Tx, ctx: SaleContext, contract: Contract, price: string, result: DeliveryResult | null): Promise<void> {
+  const accepted = result === null || result.outcome === "accepted";
+  if (result) {
+    await insertDelivery(tx, ctx.tenantId, {
+      id: newId(),
+      leadId: ctx.leadId,
+      contractId: contract.id,
+      destinationId: contract.destinationId,
+      outcome: result.outcome,
+      httpStatus: result.httpStatus,
+      latencyMs: result.latencyMs,
+      responseExcerpt: result.responseExcerpt,
+      reason: result.reason,
+    });
+  }
+  if (ctx.test) {
+    await ctx.recordSale(tx, contract, price, "not_required");
+    return;
+  }
+  if (!accepted) return release(tx, ctx, contract, price);
+  await tx.query(sql.unsafe`UPDATE buyers SET reserved = reserved - ${price}::numeric WHERE id = ${contract.buyerId}`);
+  if (toCents(price) > 0n) {
+    await postLedgerEntry(tx, {
+      buyerId: contract.buyerId,
+      kind: "charge",
+      amount: formatCents(-toCents(price)),
+      memo: `lead ${ctx.leadId}`,
+      leadId: ctx.leadId,
+      // The claim reserved these funds within the limit; the buyer accepted the lead, so the charge must land.
+      covered: true,
+    });
+  }
+  await ctx.recordSale(tx, contract, price, result === null ? "not_required" : "delivered");
+}
+
 /** Offers the lead to one eligible contract at price and settles the outcome. */
 export async function sellTo(ctx: SaleContext, contract: Contract, price: string, lead: JsonObject): Promise<SaleOutcome> {
   if (!ctx.test) {
-    try {
-      await withEngine(ctx.db, ctx.tenantId, (tx) => claim(tx, ctx, contract, price));
-    } catch (e) {
-      if (e instanceof Refused) return { outcome: "capped", reason: e.reason };
-      throw e;
-    }
+    const refused = await withEngineRetry(ctx.db, ctx.tenantId, (tx) => claim(tx, ctx, contract, price));
+    if (refused) return { outcome: "capped", reason: refused };
   }
-  // Test leads are routed but never sent to a buyer's system.
-  const result = ctx.test ? null : await send(ctx, contract, lead);
-  const accepted = result === null || result.outcome === "accepted";
-  const delivery = result === null ? "not_required" : "delivered";
-  await withEngine(ctx.db, ctx.tenantId, async (tx) => {
-    if (result) {
-      await insertDelivery(tx, ctx.tenantId, {
-        id: newId(),
-        leadId: ctx.leadId,
-        contractId: contract.id,
-        destinationId: contract.destinationId,
-        outcome: result.outcome,
-        httpStatus: result.httpStatus,
-        latencyMs: result.latencyMs,
-        responseExcerpt: result.responseExcerpt,
-        reason: result.reason,
-      });
-    }
-    if (ctx.test) {
-      await ctx.recordSale(tx, contract, price, delivery);
-      return;
-    }
-    await tx.query(sql.unsafe`UPDATE buyers SET reserved = reserved - ${price}::numeric WHERE id = ${contract.buyerId}`);
-    if (accepted) {
-      if (toCents(price) > 0n) {
-        await postLedgerEntry(tx, {
-          buyerId: contract.buyerId,
-          kind: "charge",
-          amount: formatCents(-toCents(price)),
-          memo: `lead ${ctx.leadId}`,
-          leadId: ctx.leadId,
-        });
-      }
-      await ctx.recordSale(tx, contract, price, delivery);
-    } else {
-      await releaseUsage(tx, contract.id, ctx.at, ctx.timeZoneOf(contract.buyerId), price);
-    }
-  });
-  if (accepted) return { outcome: "sold", delivery };
+  let result: DeliveryResult | null;
+  try {
+    // Test leads are routed but never sent to a buyer's system.
+    result = ctx.test ? null : await send(ctx, contract, lead);
+    await withEngineRetry(ctx.db, ctx.tenantId, (tx) => settle(tx, ctx, contract, price, result));
+  } catch (e) {
+    // Nothing settled (the settlement is one transaction), so the claim is still held: give it back before failing.
+    if (!ctx.test) await withEngineRetry(ctx.db, ctx.tenantId, (tx) => release(tx, ctx, contract, price)).catch(() => {});
+    throw e;
+  }
+  if (result === null || result.outcome === "accepted")
+    return { outcome: "sold", delivery: result === null ? "not_required" : "delivered" };
   return { outcome: result.outcome === "rejected" ? "rejected" : "error", reason: result.reason || result.outcome };
 }

@@ -1,4 +1,4 @@
-/** LeadService: submit (the engine), list and get. */
+/** LeadService: submit (the engine), list and get; management RPCs come from manage-service.ts. */
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { sql } from "slonik";
 import { Lead_Status, type LeadService } from "../../gen/es/leadrouter/v1/leads_pb.js";
@@ -7,8 +7,9 @@ import { notFound } from "../pipeline/errors.ts";
 import { principalKey, type Principal } from "../pipeline/principal.ts";
 import { createdWithin, rangeKey, statusIs } from "../standard/filters.ts";
 import { pageOf, paginate } from "../standard/pagination.ts";
-import { isUuid, Violations } from "../standard/violations.ts";
-import { isShortId } from "./short-id.ts";
+import { Violations } from "../standard/violations.ts";
+import { checkLeadId } from "./lead-ids.ts";
+import { leadManagement } from "./manage-service.ts";
 import { findLead, present } from "./read.ts";
 import { submitLead } from "./route.ts";
 import { leads } from "./store.ts";
@@ -58,10 +59,11 @@ export function leadService(db: Db): ServiceImpl<typeof LeadService> {
       });
     },
     async getLead(req, ctx) {
-      if (!isUuid(req.id) && !isShortId(req.id)) {
-        new Violations().add("id", "must be a lead id (UUID) or short id (LD-XXXXXX)").check();
-      }
+      const v = new Violations();
+      checkLeadId(v, "id", req.id);
+      v.check();
       return getById(req.id, ctx);
     },
+    ...leadManagement(db),
   };
 }

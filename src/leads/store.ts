@@ -21,6 +21,8 @@ export interface LeadRow {
   payout: string;
   created_at: Date;
   updated_at: Date;
+  /** Set once the lead's PII was erased (absent on rows the engine builds). */
+  erased_at?: Date | null;
 }
 
 /** One contract's outcome for a lead. */
@@ -41,7 +43,13 @@ export interface SaleRow {
   contract_id: string;
   price: string;
   delivery_status: "delivered" | "not_required";
+  /** How the sale went at the buyer; read back, never written by the engine. */
+  disposition?: Disposition;
+  disposition_updated_at?: Date | null;
 }
+
+/** The dispositions a sale can have (lead_sales.disposition). */
+export type Disposition = "new" | "contacted" | "quoted" | "sold" | "bad" | "not_interested";
 
 /** The standard queries on leads. */
 export const leads = table<LeadRow>({
@@ -95,13 +103,27 @@ export interface DeliveryLog {
   reason: string;
 }
 
-/** Logs a delivery attempt. */
-export async function insertDelivery(tx: Tx, tenantId: string, d: DeliveryLog): Promise<void> {
-  await tx.query(sql.unsafe`
+/** A logged delivery attempt, as read back. */
+export type DeliveryRow = DeliveryLog & { createdAt: Date };
+
+/** The delivery attempts of leads, oldest first (RLS: admins only). */
+export async function deliveriesOf(tx: Tx, leadIds: readonly string[]): Promise<DeliveryRow[]> {
+  if (leadIds.length === 0) return [];
+  return (await tx.any(sql.unsafe`
+    SELECT id, lead_id AS "leadId", contract_id AS "contractId", coalesce(destination_id::text, '') AS "destinationId", outcome,
+           coalesce(http_status, 0) AS "httpStatus", latency_ms AS "latencyMs", response_excerpt AS "responseExcerpt", reason,
+           created_at AS "createdAt"
+    FROM lead_deliveries WHERE lead_id = ANY(${sql.array(leadIds as string[], "uuid")}) ORDER BY created_at, id`)) as DeliveryRow[];
+}
+
+/** Logs a delivery attempt and returns when it was logged. */
+export async function insertDelivery(tx: Tx, tenantId: string, d: DeliveryLog): Promise<Date> {
+  return (await tx.oneFirst(sql.unsafe`
     INSERT INTO lead_deliveries (id, tenant_id, lead_id, contract_id, destination_id, outcome, http_status, latency_ms,
                                  response_excerpt, reason)
     VALUES (${d.id}, ${tenantId}, ${d.leadId}, ${d.contractId}, ${d.destinationId}, ${d.outcome}, ${d.httpStatus || null},
-            ${Math.round(d.latencyMs)}, ${d.responseExcerpt}, ${d.reason})`);
+            ${Math.round(d.latencyMs)}, ${d.responseExcerpt}, ${d.reason})
+    RETURNING created_at`)) as Date;
 }
 
 /** The distribution and sales of leads, by lead id (what the caller's claims let it see). */
@@ -112,7 +134,7 @@ export async function historyOf(tx: Tx, leadIds: readonly string[]): Promise<{ d
     SELECT lead_id, position, contract_id, buyer_id, outcome, reason, price::text AS price
     FROM lead_distribution WHERE lead_id = ANY(${ids}) ORDER BY lead_id, position`)) as DistributionRow[];
   const sales = (await tx.any(sql.unsafe`
-    SELECT lead_id, buyer_id, contract_id, price::text AS price, delivery_status
+    SELECT lead_id, buyer_id, contract_id, price::text AS price, delivery_status, disposition, disposition_updated_at
     FROM lead_sales WHERE lead_id = ANY(${ids}) ORDER BY created_at, id`)) as SaleRow[];
   return { distribution, sales };
 }

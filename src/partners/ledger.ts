@@ -65,9 +65,11 @@ const signOk: Record<LedgerKind, (amount: string) => boolean> = {
  */
 export async function postPartnerLedgerEntry(tx: Tx, e: LedgerPosting): Promise<LedgerRow> {
   if (!isMoney(e.amount) || !signOk[e.kind](e.amount)) throw new Error(`bad ${e.kind} amount "${e.amount}"`);
+  // NO KEY UPDATE serialises balance changes without blocking the foreign-key checks of rows that only
+  // reference the partner (leads, sales, distribution): FOR UPDATE queued those behind every charge and deadlocked with them.
   const partner = (await tx.maybeOne(sql.unsafe`
     SELECT tenant_id, payout_balance, payout_balance + ${e.amount}::numeric >= 0 AS covers
-    FROM partners WHERE id = ${e.partnerId} FOR UPDATE`)) as { tenant_id: string; payout_balance: string; covers: boolean } | null;
+    FROM partners WHERE id = ${e.partnerId} FOR NO KEY UPDATE`)) as { tenant_id: string; payout_balance: string; covers: boolean } | null;
   if (!partner) throw notFound("partner", e.partnerId);
   if (e.kind === "payout" && !partner.covers) {
     throw failedPrecondition(`the payout of ${e.amount.slice(1)} exceeds the balance owed (${partner.payout_balance})`);

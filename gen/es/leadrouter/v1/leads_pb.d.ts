@@ -100,6 +100,20 @@ export declare type Sale = Message<"leadrouter.v1.Sale"> & {
    * @generated from field: leadrouter.v1.Sale.DeliveryStatus delivery_status = 4;
    */
   deliveryStatus: Sale_DeliveryStatus;
+
+  /**
+   * How the sale went at the buyer.
+   *
+   * @generated from field: leadrouter.v1.Sale.Disposition disposition = 5;
+   */
+  disposition: Sale_Disposition;
+
+  /**
+   * When the disposition was last set; absent while it is `new`.
+   *
+   * @generated from field: google.protobuf.Timestamp disposition_updated_at = 6;
+   */
+  dispositionUpdatedAt?: Timestamp | undefined;
 };
 
 /**
@@ -140,6 +154,184 @@ export enum Sale_DeliveryStatus {
  * Describes the enum leadrouter.v1.Sale.DeliveryStatus.
  */
 export declare const Sale_DeliveryStatusSchema: GenEnum<Sale_DeliveryStatus>;
+
+/**
+ * Disposition is how the sale went at the buyer, as the buyer reports it.
+ *
+ * @generated from enum leadrouter.v1.Sale.Disposition
+ */
+export enum Sale_Disposition {
+  /**
+   * Never returned; refused in requests.
+   *
+   * @generated from enum value: disposition_unspecified = 0;
+   */
+  disposition_unspecified = 0,
+
+  /**
+   * Nothing reported yet (every sale starts here). Admin only.
+   *
+   * @generated from enum value: new = 1;
+   */
+  new = 1,
+
+  /**
+   * The buyer reached the consumer.
+   *
+   * @generated from enum value: contacted = 2;
+   */
+  contacted = 2,
+
+  /**
+   * The buyer quoted the consumer.
+   *
+   * @generated from enum value: quoted = 3;
+   */
+  quoted = 3,
+
+  /**
+   * The buyer closed a sale with the consumer.
+   *
+   * @generated from enum value: sold = 4;
+   */
+  sold = 4,
+
+  /**
+   * The lead was bad (wrong number, fake data, …).
+   *
+   * @generated from enum value: bad = 5;
+   */
+  bad = 5,
+
+  /**
+   * The consumer was not interested. Admin only.
+   *
+   * @generated from enum value: not_interested = 6;
+   */
+  not_interested = 6,
+}
+
+/**
+ * Describes the enum leadrouter.v1.Sale.Disposition.
+ */
+export declare const Sale_DispositionSchema: GenEnum<Sale_Disposition>;
+
+/**
+ * DeliveryAttempt is one attempt to deliver a sold lead to a buyer's
+ * destination: during routing, or a redelivery.
+ *
+ * @generated from message leadrouter.v1.DeliveryAttempt
+ */
+export declare type DeliveryAttempt = Message<"leadrouter.v1.DeliveryAttempt"> & {
+  /**
+   * Identifier (UUIDv7).
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * The contract the lead was delivered for.
+   *
+   * @generated from field: string contract_id = 2;
+   */
+  contractId: string;
+
+  /**
+   * The destination it was sent to.
+   *
+   * @generated from field: string destination_id = 3;
+   */
+  destinationId: string;
+
+  /**
+   * What the buyer's endpoint answered.
+   *
+   * @generated from field: leadrouter.v1.DeliveryAttempt.Outcome outcome = 4;
+   */
+  outcome: DeliveryAttempt_Outcome;
+
+  /**
+   * The HTTP status of the answer; 0 when none came.
+   *
+   * @generated from field: int32 http_status = 5;
+   */
+  httpStatus: number;
+
+  /**
+   * How long the attempt took, in milliseconds.
+   *
+   * @generated from field: int32 latency_ms = 6;
+   */
+  latencyMs: number;
+
+  /**
+   * The start of the answer's body (empty after the lead's PII is erased).
+   *
+   * @generated from field: string response_excerpt = 7;
+   */
+  responseExcerpt: string;
+
+  /**
+   * Machine-readable reason for a rejection or error, e.g. timeout.
+   *
+   * @generated from field: string reason = 8;
+   */
+  reason: string;
+
+  /**
+   * When the attempt was made.
+   *
+   * @generated from field: google.protobuf.Timestamp created_at = 9;
+   */
+  createdAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message leadrouter.v1.DeliveryAttempt.
+ * Use `create(DeliveryAttemptSchema)` to create a new message.
+ */
+export declare const DeliveryAttemptSchema: GenMessage<DeliveryAttempt>;
+
+/**
+ * What the buyer's endpoint answered.
+ *
+ * @generated from enum leadrouter.v1.DeliveryAttempt.Outcome
+ */
+export enum DeliveryAttempt_Outcome {
+  /**
+   * Never returned.
+   *
+   * @generated from enum value: outcome_unspecified = 0;
+   */
+  outcome_unspecified = 0,
+
+  /**
+   * The buyer accepted the lead.
+   *
+   * @generated from enum value: accepted = 1;
+   */
+  accepted = 1,
+
+  /**
+   * The buyer refused the lead.
+   *
+   * @generated from enum value: rejected = 2;
+   */
+  rejected = 2,
+
+  /**
+   * No usable answer (timeout, network error, unreadable answer).
+   *
+   * @generated from enum value: error = 3;
+   */
+  error = 3,
+}
+
+/**
+ * Describes the enum leadrouter.v1.DeliveryAttempt.Outcome.
+ */
+export declare const DeliveryAttempt_OutcomeSchema: GenEnum<DeliveryAttempt_Outcome>;
 
 /**
  * Distribution is what happened at one contract while routing a lead.
@@ -353,6 +545,21 @@ export declare type Lead = Message<"leadrouter.v1.Lead"> & {
    * @generated from field: google.protobuf.Timestamp created_at = 14;
    */
   createdAt?: Timestamp | undefined;
+
+  /**
+   * Every attempt to deliver the lead to a buyer, oldest first. Admins only;
+   * buyers and partners always get none.
+   *
+   * @generated from field: repeated leadrouter.v1.DeliveryAttempt deliveries = 15;
+   */
+  deliveries: DeliveryAttempt[];
+
+  /**
+   * When the lead's personal data was erased; absent while it is kept.
+   *
+   * @generated from field: google.protobuf.Timestamp erased_at = 16;
+   */
+  erasedAt?: Timestamp | undefined;
 };
 
 /**
@@ -621,6 +828,195 @@ export declare type GetLeadResponse = Message<"leadrouter.v1.GetLeadResponse"> &
 export declare const GetLeadResponseSchema: GenMessage<GetLeadResponse>;
 
 /**
+ * Request for SetLeadDisposition.
+ *
+ * @generated from message leadrouter.v1.SetLeadDispositionRequest
+ */
+export declare type SetLeadDispositionRequest = Message<"leadrouter.v1.SetLeadDispositionRequest"> & {
+  /**
+   * The lead's id or short id (LD-XXXXXX).
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * The new disposition. Buyers may set contacted, quoted, sold or bad.
+   *
+   * @generated from field: leadrouter.v1.Sale.Disposition disposition = 2;
+   */
+  disposition: Sale_Disposition;
+
+  /**
+   * Admins: the buyer whose sale to change; empty changes every sale of the
+   * lead. Buyers leave it empty (their own sale is meant).
+   *
+   * @generated from field: string buyer_id = 3;
+   */
+  buyerId: string;
+};
+
+/**
+ * Describes the message leadrouter.v1.SetLeadDispositionRequest.
+ * Use `create(SetLeadDispositionRequestSchema)` to create a new message.
+ */
+export declare const SetLeadDispositionRequestSchema: GenMessage<SetLeadDispositionRequest>;
+
+/**
+ * Response of SetLeadDisposition.
+ *
+ * @generated from message leadrouter.v1.SetLeadDispositionResponse
+ */
+export declare type SetLeadDispositionResponse = Message<"leadrouter.v1.SetLeadDispositionResponse"> & {
+  /**
+   * The lead, with the changed sale.
+   *
+   * @generated from field: leadrouter.v1.Lead data = 1;
+   */
+  data?: Lead | undefined;
+};
+
+/**
+ * Describes the message leadrouter.v1.SetLeadDispositionResponse.
+ * Use `create(SetLeadDispositionResponseSchema)` to create a new message.
+ */
+export declare const SetLeadDispositionResponseSchema: GenMessage<SetLeadDispositionResponse>;
+
+/**
+ * Request for BatchUpdateLeadDisposition.
+ *
+ * @generated from message leadrouter.v1.BatchUpdateLeadDispositionRequest
+ */
+export declare type BatchUpdateLeadDispositionRequest = Message<"leadrouter.v1.BatchUpdateLeadDispositionRequest"> & {
+  /**
+   * The leads' ids or short ids (1 to 100, no repeats).
+   *
+   * @generated from field: repeated string lead_ids = 1;
+   */
+  leadIds: string[];
+
+  /**
+   * The disposition every sale of those leads gets.
+   *
+   * @generated from field: leadrouter.v1.Sale.Disposition disposition = 2;
+   */
+  disposition: Sale_Disposition;
+};
+
+/**
+ * Describes the message leadrouter.v1.BatchUpdateLeadDispositionRequest.
+ * Use `create(BatchUpdateLeadDispositionRequestSchema)` to create a new message.
+ */
+export declare const BatchUpdateLeadDispositionRequestSchema: GenMessage<BatchUpdateLeadDispositionRequest>;
+
+/**
+ * Response of BatchUpdateLeadDisposition.
+ *
+ * @generated from message leadrouter.v1.BatchUpdateLeadDispositionResponse
+ */
+export declare type BatchUpdateLeadDispositionResponse = Message<"leadrouter.v1.BatchUpdateLeadDispositionResponse"> & {
+  /**
+   * The updated leads, in the order requested.
+   *
+   * @generated from field: repeated leadrouter.v1.Lead data = 1;
+   */
+  data: Lead[];
+};
+
+/**
+ * Describes the message leadrouter.v1.BatchUpdateLeadDispositionResponse.
+ * Use `create(BatchUpdateLeadDispositionResponseSchema)` to create a new message.
+ */
+export declare const BatchUpdateLeadDispositionResponseSchema: GenMessage<BatchUpdateLeadDispositionResponse>;
+
+/**
+ * Request for RedeliverLead.
+ *
+ * @generated from message leadrouter.v1.RedeliverLeadRequest
+ */
+export declare type RedeliverLeadRequest = Message<"leadrouter.v1.RedeliverLeadRequest"> & {
+  /**
+   * The lead's id or short id (LD-XXXXXX).
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * The contract that bought the lead; its destination receives it.
+   *
+   * @generated from field: string contract_id = 2;
+   */
+  contractId: string;
+};
+
+/**
+ * Describes the message leadrouter.v1.RedeliverLeadRequest.
+ * Use `create(RedeliverLeadRequestSchema)` to create a new message.
+ */
+export declare const RedeliverLeadRequestSchema: GenMessage<RedeliverLeadRequest>;
+
+/**
+ * Response of RedeliverLead.
+ *
+ * @generated from message leadrouter.v1.RedeliverLeadResponse
+ */
+export declare type RedeliverLeadResponse = Message<"leadrouter.v1.RedeliverLeadResponse"> & {
+  /**
+   * The delivery attempt, as logged.
+   *
+   * @generated from field: leadrouter.v1.DeliveryAttempt data = 1;
+   */
+  data?: DeliveryAttempt | undefined;
+};
+
+/**
+ * Describes the message leadrouter.v1.RedeliverLeadResponse.
+ * Use `create(RedeliverLeadResponseSchema)` to create a new message.
+ */
+export declare const RedeliverLeadResponseSchema: GenMessage<RedeliverLeadResponse>;
+
+/**
+ * Request for EraseLeadPii.
+ *
+ * @generated from message leadrouter.v1.EraseLeadPiiRequest
+ */
+export declare type EraseLeadPiiRequest = Message<"leadrouter.v1.EraseLeadPiiRequest"> & {
+  /**
+   * The lead's id or short id (LD-XXXXXX).
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message leadrouter.v1.EraseLeadPiiRequest.
+ * Use `create(EraseLeadPiiRequestSchema)` to create a new message.
+ */
+export declare const EraseLeadPiiRequestSchema: GenMessage<EraseLeadPiiRequest>;
+
+/**
+ * Response of EraseLeadPii.
+ *
+ * @generated from message leadrouter.v1.EraseLeadPiiResponse
+ */
+export declare type EraseLeadPiiResponse = Message<"leadrouter.v1.EraseLeadPiiResponse"> & {
+  /**
+   * The lead as it is now, without personal data.
+   *
+   * @generated from field: leadrouter.v1.Lead data = 1;
+   */
+  data?: Lead | undefined;
+};
+
+/**
+ * Describes the message leadrouter.v1.EraseLeadPiiResponse.
+ * Use `create(EraseLeadPiiResponseSchema)` to create a new message.
+ */
+export declare const EraseLeadPiiResponseSchema: GenMessage<EraseLeadPiiResponse>;
+
+/**
  * LeadService takes leads from partners, sells them to buyers through
  * contracts, delivers them, and tells everyone what happened.
  *
@@ -665,6 +1061,57 @@ export declare const LeadService: GenService<{
     methodKind: "unary";
     input: typeof GetLeadRequestSchema;
     output: typeof GetLeadResponseSchema;
+  },
+  /**
+   * Sets the disposition of a sold lead: how the sale went at the buyer. A
+   * buyer sets it on its own purchase (contacted, quoted, sold or bad); a
+   * buyer that did not buy the lead gets not_found. An admin may set any
+   * value, on one buyer's sale (`buyerId`) or on every sale of the lead.
+   *
+   * @generated from rpc leadrouter.v1.LeadService.SetLeadDisposition
+   */
+  setLeadDisposition: {
+    methodKind: "unary";
+    input: typeof SetLeadDispositionRequestSchema;
+    output: typeof SetLeadDispositionResponseSchema;
+  },
+  /**
+   * Sets one disposition on every sale of up to 100 leads, all or nothing:
+   * a missing lead or one that was never sold changes none of them.
+   *
+   * @generated from rpc leadrouter.v1.LeadService.BatchUpdateLeadDisposition
+   */
+  batchUpdateLeadDisposition: {
+    methodKind: "unary";
+    input: typeof BatchUpdateLeadDispositionRequestSchema;
+    output: typeof BatchUpdateLeadDispositionResponseSchema;
+  },
+  /**
+   * Delivers a sold lead again to the destination of the contract that bought
+   * it, logs the attempt in the lead's deliveries and returns it. The sale and
+   * its charge are unchanged whatever the buyer answers. A contract that did
+   * not buy the lead, or one with no destination, gets failed_precondition.
+   *
+   * @generated from rpc leadrouter.v1.LeadService.RedeliverLead
+   */
+  redeliverLead: {
+    methodKind: "unary";
+    input: typeof RedeliverLeadRequestSchema;
+    output: typeof RedeliverLeadResponseSchema;
+  },
+  /**
+   * Erases a lead's personal data on the consumer's request: the vertical's
+   * PII fields, the consent's IP address and user agent, the duplicate keys,
+   * buyers' echoed answers and stored idempotent replies that carried them.
+   * The financial record (sales, charges, payouts, distribution) is kept.
+   * Erasing an erased lead changes nothing.
+   *
+   * @generated from rpc leadrouter.v1.LeadService.EraseLeadPii
+   */
+  eraseLeadPii: {
+    methodKind: "unary";
+    input: typeof EraseLeadPiiRequestSchema;
+    output: typeof EraseLeadPiiResponseSchema;
   },
 }>;
 

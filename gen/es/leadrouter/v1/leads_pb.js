@@ -13,7 +13,7 @@ import { file_leadrouter_v1_options } from "./options_pb.js";
  * Describes the file leadrouter/v1/leads.proto.
  */
 export const file_leadrouter_v1_leads = /*@__PURE__*/
-  fileDesc("ChlsZWFkcm91dGVyL3YxL2xlYWRzLnByb3RvEg1sZWFkcm91dGVyLnYxIqIBCgdDb25zZW50Ei0KCXRpbWVzdGFtcBgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASCgoCaXAYAiABKAkSEgoKdXNlcl9hZ2VudBgDIAEoCRIQCghsYW5ndWFnZRgEIAEoCRIdChV0cnVzdGVkX2Zvcm1fY2VydF91cmwYBSABKAkSFwoPam9ybmF5YV9sZWFkX2lkGAYgASgJIs0BCgRTYWxlEhAKCGJ1eWVyX2lkGAEgASgJEhMKC2NvbnRyYWN0X2lkGAIgASgJEg0KBXByaWNlGAMgASgJEjsKD2RlbGl2ZXJ5X3N0YXR1cxgEIAEoDjIiLmxlYWRyb3V0ZXIudjEuU2FsZS5EZWxpdmVyeVN0YXR1cyJSCg5EZWxpdmVyeVN0YXR1cxIfChtkZWxpdmVyeV9zdGF0dXNfdW5zcGVjaWZpZWQQABINCglkZWxpdmVyZWQQARIQCgxub3RfcmVxdWlyZWQQAiL3AQoMRGlzdHJpYnV0aW9uEhMKC2NvbnRyYWN0X2lkGAEgASgJEhAKCGJ1eWVyX2lkGAIgASgJEjQKB291dGNvbWUYAyABKA4yIy5sZWFkcm91dGVyLnYxLkRpc3RyaWJ1dGlvbi5PdXRjb21lEg4KBnJlYXNvbhgEIAEoCRINCgVwcmljZRgFIAEoCSJrCgdPdXRjb21lEhcKE291dGNvbWVfdW5zcGVjaWZpZWQQABIMCghmaWx0ZXJlZBABEgoKBmNhcHBlZBACEgoKBm91dGJpZBADEgwKCHJlamVjdGVkEAQSCQoFZXJyb3IQBRIICgRzb2xkEAYisAQKBExlYWQSDwoCaWQYASABKAlCA+BBAxIVCghzaG9ydF9pZBgCIAEoCUID4EEDEi8KBnN0YXR1cxgDIAEoDjIaLmxlYWRyb3V0ZXIudjEuTGVhZC5TdGF0dXNCA+BBAxITCgZyZWFzb24YBCABKAlCA+BBAxIYCgtjYW1wYWlnbl9pZBgFIAEoCUID4EEDEhcKCnBhcnRuZXJfaWQYBiABKAlCA+BBAxIYCgt2ZXJ0aWNhbF9pZBgHIAEoCUID4EEDEhEKBHRlc3QYCCABKAhCA+BBAxIsCgZmaWVsZHMYCSABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0QgPgQQMSLAoHY29uc2VudBgKIAEoCzIWLmxlYWRyb3V0ZXIudjEuQ29uc2VudEID4EEDEicKBXNhbGVzGAsgAygLMhMubGVhZHJvdXRlci52MS5TYWxlQgPgQQMSNgoMZGlzdHJpYnV0aW9uGAwgAygLMhsubGVhZHJvdXRlci52MS5EaXN0cmlidXRpb25CA+BBAxITCgZwYXlvdXQYDSABKAlCA+BBAxIzCgpjcmVhdGVkX2F0GA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEID4EEDIlMKBlN0YXR1cxIWChJzdGF0dXNfdW5zcGVjaWZpZWQQABIICgRzb2xkEAESCgoGdW5zb2xkEAISDAoIcmVqZWN0ZWQQAxINCglkdXBsaWNhdGUQBCKtAQoRU3VibWl0TGVhZFJlcXVlc3QSGAoLY2FtcGFpZ25faWQYASABKAlCA+BBAhIYCgtwb3N0aW5nX2tleRgCIAEoCUID4EECEicKB2NvbnNlbnQYAyABKAsyFi5sZWFkcm91dGVyLnYxLkNvbnNlbnQSDAoEdGVzdBgEIAEoCBItCgZmaWVsZHMYBSABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0QgSYtRgBIjcKElN1Ym1pdExlYWRSZXNwb25zZRIhCgRkYXRhGAEgASgLMhMubGVhZHJvdXRlci52MS5MZWFkIvIBChBMaXN0TGVhZHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEikKB2NyZWF0ZWQYAyABKAsyGC5sZWFkcm91dGVyLnYxLlRpbWVSYW5nZRIqCgZzdGF0dXMYBCABKA4yGi5sZWFkcm91dGVyLnYxLkxlYWQuU3RhdHVzEhMKC3ZlcnRpY2FsX2lkGAUgASgJEhMKC2NhbXBhaWduX2lkGAYgASgJEhIKCnBhcnRuZXJfaWQYByABKAkSEAoIYnV5ZXJfaWQYCCABKAkSEAoIb3JkZXJfYnkYCSABKAkiZQoRTGlzdExlYWRzUmVzcG9uc2USIQoEZGF0YRgBIAMoCzITLmxlYWRyb3V0ZXIudjEuTGVhZBItCgpwYWdpbmF0aW9uGAIgASgLMhkubGVhZHJvdXRlci52MS5QYWdpbmF0aW9uIiEKDkdldExlYWRSZXF1ZXN0Eg8KAmlkGAEgASgJQgPgQQIiNAoPR2V0TGVhZFJlc3BvbnNlEiEKBGRhdGEYASABKAsyEy5sZWFkcm91dGVyLnYxLkxlYWQy5gIKC0xlYWRTZXJ2aWNlEnwKClN1Ym1pdExlYWQSIC5sZWFkcm91dGVyLnYxLlN1Ym1pdExlYWRSZXF1ZXN0GiEubGVhZHJvdXRlci52MS5TdWJtaXRMZWFkUmVzcG9uc2UiKYq1GAICBJC1GAKC0+STAhk6ASoiFC9hcGkvdjEvbGVhZHMvc3VibWl0EmwKCUxpc3RMZWFkcxIfLmxlYWRyb3V0ZXIudjEuTGlzdExlYWRzUmVxdWVzdBogLmxlYWRyb3V0ZXIudjEuTGlzdExlYWRzUmVzcG9uc2UiHIq1GAMCAwSC0+STAg8SDS9hcGkvdjEvbGVhZHMSawoHR2V0TGVhZBIdLmxlYWRyb3V0ZXIudjEuR2V0TGVhZFJlcXVlc3QaHi5sZWFkcm91dGVyLnYxLkdldExlYWRSZXNwb25zZSIhirUYAwIDBILT5JMCFBISL2FwaS92MS9sZWFkcy97aWR9YgZwcm90bzM", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_struct, file_google_protobuf_timestamp, file_leadrouter_v1_common, file_leadrouter_v1_options]);
+  fileDesc("ChlsZWFkcm91dGVyL3YxL2xlYWRzLnByb3RvEg1sZWFkcm91dGVyLnYxIqIBCgdDb25zZW50Ei0KCXRpbWVzdGFtcBgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASCgoCaXAYAiABKAkSEgoKdXNlcl9hZ2VudBgDIAEoCRIQCghsYW5ndWFnZRgEIAEoCRIdChV0cnVzdGVkX2Zvcm1fY2VydF91cmwYBSABKAkSFwoPam9ybmF5YV9sZWFkX2lkGAYgASgJIrYDCgRTYWxlEhAKCGJ1eWVyX2lkGAEgASgJEhMKC2NvbnRyYWN0X2lkGAIgASgJEg0KBXByaWNlGAMgASgJEjsKD2RlbGl2ZXJ5X3N0YXR1cxgEIAEoDjIiLmxlYWRyb3V0ZXIudjEuU2FsZS5EZWxpdmVyeVN0YXR1cxI0CgtkaXNwb3NpdGlvbhgFIAEoDjIfLmxlYWRyb3V0ZXIudjEuU2FsZS5EaXNwb3NpdGlvbhI6ChZkaXNwb3NpdGlvbl91cGRhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJSCg5EZWxpdmVyeVN0YXR1cxIfChtkZWxpdmVyeV9zdGF0dXNfdW5zcGVjaWZpZWQQABINCglkZWxpdmVyZWQQARIQCgxub3RfcmVxdWlyZWQQAiJ1CgtEaXNwb3NpdGlvbhIbChdkaXNwb3NpdGlvbl91bnNwZWNpZmllZBAAEgcKA25ldxABEg0KCWNvbnRhY3RlZBACEgoKBnF1b3RlZBADEggKBHNvbGQQBBIHCgNiYWQQBRISCg5ub3RfaW50ZXJlc3RlZBAGItECCg9EZWxpdmVyeUF0dGVtcHQSCgoCaWQYASABKAkSEwoLY29udHJhY3RfaWQYAiABKAkSFgoOZGVzdGluYXRpb25faWQYAyABKAkSNwoHb3V0Y29tZRgEIAEoDjImLmxlYWRyb3V0ZXIudjEuRGVsaXZlcnlBdHRlbXB0Lk91dGNvbWUSEwoLaHR0cF9zdGF0dXMYBSABKAUSEgoKbGF0ZW5jeV9tcxgGIAEoBRIYChByZXNwb25zZV9leGNlcnB0GAcgASgJEg4KBnJlYXNvbhgIIAEoCRIuCgpjcmVhdGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJJCgdPdXRjb21lEhcKE291dGNvbWVfdW5zcGVjaWZpZWQQABIMCghhY2NlcHRlZBABEgwKCHJlamVjdGVkEAISCQoFZXJyb3IQAyL3AQoMRGlzdHJpYnV0aW9uEhMKC2NvbnRyYWN0X2lkGAEgASgJEhAKCGJ1eWVyX2lkGAIgASgJEjQKB291dGNvbWUYAyABKA4yIy5sZWFkcm91dGVyLnYxLkRpc3RyaWJ1dGlvbi5PdXRjb21lEg4KBnJlYXNvbhgEIAEoCRINCgVwcmljZRgFIAEoCSJrCgdPdXRjb21lEhcKE291dGNvbWVfdW5zcGVjaWZpZWQQABIMCghmaWx0ZXJlZBABEgoKBmNhcHBlZBACEgoKBm91dGJpZBADEgwKCHJlamVjdGVkEAQSCQoFZXJyb3IQBRIICgRzb2xkEAYinQUKBExlYWQSDwoCaWQYASABKAlCA+BBAxIVCghzaG9ydF9pZBgCIAEoCUID4EEDEi8KBnN0YXR1cxgDIAEoDjIaLmxlYWRyb3V0ZXIudjEuTGVhZC5TdGF0dXNCA+BBAxITCgZyZWFzb24YBCABKAlCA+BBAxIYCgtjYW1wYWlnbl9pZBgFIAEoCUID4EEDEhcKCnBhcnRuZXJfaWQYBiABKAlCA+BBAxIYCgt2ZXJ0aWNhbF9pZBgHIAEoCUID4EEDEhEKBHRlc3QYCCABKAhCA+BBAxIsCgZmaWVsZHMYCSABKAsyFy5nb29nbGUucHJvdG9idWYuU3RydWN0QgPgQQMSLAoHY29uc2VudBgKIAEoCzIWLmxlYWRyb3V0ZXIudjEuQ29uc2VudEID4EEDEicKBXNhbGVzGAsgAygLMhMubGVhZHJvdXRlci52MS5TYWxlQgPgQQMSNgoMZGlzdHJpYnV0aW9uGAwgAygLMhsubGVhZHJvdXRlci52MS5EaXN0cmlidXRpb25CA+BBAxITCgZwYXlvdXQYDSABKAlCA+BBAxIzCgpjcmVhdGVkX2F0GA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEID4EEDEjcKCmRlbGl2ZXJpZXMYDyADKAsyHi5sZWFkcm91dGVyLnYxLkRlbGl2ZXJ5QXR0ZW1wdEID4EEDEjIKCWVyYXNlZF9hdBgQIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCA+BBAyJTCgZTdGF0dXMSFgoSc3RhdHVzX3Vuc3BlY2lmaWVkEAASCAoEc29sZBABEgoKBnVuc29sZBACEgwKCHJlamVjdGVkEAMSDQoJZHVwbGljYXRlEAQirQEKEVN1Ym1pdExlYWRSZXF1ZXN0EhgKC2NhbXBhaWduX2lkGAEgASgJQgPgQQISGAoLcG9zdGluZ19rZXkYAiABKAlCA+BBAhInCgdjb25zZW50GAMgASgLMhYubGVhZHJvdXRlci52MS5Db25zZW50EgwKBHRlc3QYBCABKAgSLQoGZmllbGRzGAUgASgLMhcuZ29vZ2xlLnByb3RvYnVmLlN0cnVjdEIEmLUYASI3ChJTdWJtaXRMZWFkUmVzcG9uc2USIQoEZGF0YRgBIAEoCzITLmxlYWRyb3V0ZXIudjEuTGVhZCLyAQoQTGlzdExlYWRzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRIpCgdjcmVhdGVkGAMgASgLMhgubGVhZHJvdXRlci52MS5UaW1lUmFuZ2USKgoGc3RhdHVzGAQgASgOMhoubGVhZHJvdXRlci52MS5MZWFkLlN0YXR1cxITCgt2ZXJ0aWNhbF9pZBgFIAEoCRITCgtjYW1wYWlnbl9pZBgGIAEoCRISCgpwYXJ0bmVyX2lkGAcgASgJEhAKCGJ1eWVyX2lkGAggASgJEhAKCG9yZGVyX2J5GAkgASgJImUKEUxpc3RMZWFkc1Jlc3BvbnNlEiEKBGRhdGEYASADKAsyEy5sZWFkcm91dGVyLnYxLkxlYWQSLQoKcGFnaW5hdGlvbhgCIAEoCzIZLmxlYWRyb3V0ZXIudjEuUGFnaW5hdGlvbiIhCg5HZXRMZWFkUmVxdWVzdBIPCgJpZBgBIAEoCUID4EECIjQKD0dldExlYWRSZXNwb25zZRIhCgRkYXRhGAEgASgLMhMubGVhZHJvdXRlci52MS5MZWFkInkKGVNldExlYWREaXNwb3NpdGlvblJlcXVlc3QSDwoCaWQYASABKAlCA+BBAhI5CgtkaXNwb3NpdGlvbhgCIAEoDjIfLmxlYWRyb3V0ZXIudjEuU2FsZS5EaXNwb3NpdGlvbkID4EECEhAKCGJ1eWVyX2lkGAMgASgJIj8KGlNldExlYWREaXNwb3NpdGlvblJlc3BvbnNlEiEKBGRhdGEYASABKAsyEy5sZWFkcm91dGVyLnYxLkxlYWQidQohQmF0Y2hVcGRhdGVMZWFkRGlzcG9zaXRpb25SZXF1ZXN0EhUKCGxlYWRfaWRzGAEgAygJQgPgQQISOQoLZGlzcG9zaXRpb24YAiABKA4yHy5sZWFkcm91dGVyLnYxLlNhbGUuRGlzcG9zaXRpb25CA+BBAiJHCiJCYXRjaFVwZGF0ZUxlYWREaXNwb3NpdGlvblJlc3BvbnNlEiEKBGRhdGEYASADKAsyEy5sZWFkcm91dGVyLnYxLkxlYWQiQQoUUmVkZWxpdmVyTGVhZFJlcXVlc3QSDwoCaWQYASABKAlCA+BBAhIYCgtjb250cmFjdF9pZBgCIAEoCUID4EECIkUKFVJlZGVsaXZlckxlYWRSZXNwb25zZRIsCgRkYXRhGAEgASgLMh4ubGVhZHJvdXRlci52MS5EZWxpdmVyeUF0dGVtcHQiJgoTRXJhc2VMZWFkUGlpUmVxdWVzdBIPCgJpZBgBIAEoCUID4EECIjkKFEVyYXNlTGVhZFBpaVJlc3BvbnNlEiEKBGRhdGEYASABKAsyEy5sZWFkcm91dGVyLnYxLkxlYWQy0gcKC0xlYWRTZXJ2aWNlEnwKClN1Ym1pdExlYWQSIC5sZWFkcm91dGVyLnYxLlN1Ym1pdExlYWRSZXF1ZXN0GiEubGVhZHJvdXRlci52MS5TdWJtaXRMZWFkUmVzcG9uc2UiKYq1GAICBJC1GAKC0+STAhk6ASoiFC9hcGkvdjEvbGVhZHMvc3VibWl0EmwKCUxpc3RMZWFkcxIfLmxlYWRyb3V0ZXIudjEuTGlzdExlYWRzUmVxdWVzdBogLmxlYWRyb3V0ZXIudjEuTGlzdExlYWRzUmVzcG9uc2UiHIq1GAMCAwSC0+STAg8SDS9hcGkvdjEvbGVhZHMSawoHR2V0TGVhZBIdLmxlYWRyb3V0ZXIudjEuR2V0TGVhZFJlcXVlc3QaHi5sZWFkcm91dGVyLnYxLkdldExlYWRSZXNwb25zZSIhirUYAwIDBILT5JMCFBISL2FwaS92MS9sZWFkcy97aWR9Ep0BChJTZXRMZWFkRGlzcG9zaXRpb24SKC5sZWFkcm91dGVyLnYxLlNldExlYWREaXNwb3NpdGlvblJlcXVlc3QaKS5sZWFkcm91dGVyLnYxLlNldExlYWREaXNwb3NpdGlvblJlc3BvbnNlIjKKtRgCAgOC0+STAiY6ASoiIS9hcGkvdjEvbGVhZHMve2lkfTpzZXREaXNwb3NpdGlvbhK3AQoaQmF0Y2hVcGRhdGVMZWFkRGlzcG9zaXRpb24SMC5sZWFkcm91dGVyLnYxLkJhdGNoVXBkYXRlTGVhZERpc3Bvc2l0aW9uUmVxdWVzdBoxLmxlYWRyb3V0ZXIudjEuQmF0Y2hVcGRhdGVMZWFkRGlzcG9zaXRpb25SZXNwb25zZSI0irUYAQKC0+STAik6ASoiJC9hcGkvdjEvbGVhZHM6YmF0Y2hVcGRhdGVEaXNwb3NpdGlvbhKIAQoNUmVkZWxpdmVyTGVhZBIjLmxlYWRyb3V0ZXIudjEuUmVkZWxpdmVyTGVhZFJlcXVlc3QaJC5sZWFkcm91dGVyLnYxLlJlZGVsaXZlckxlYWRSZXNwb25zZSIsirUYAQKC0+STAiE6ASoiHC9hcGkvdjEvbGVhZHMve2lkfTpyZWRlbGl2ZXIShAEKDEVyYXNlTGVhZFBpaRIiLmxlYWRyb3V0ZXIudjEuRXJhc2VMZWFkUGlpUmVxdWVzdBojLmxlYWRyb3V0ZXIudjEuRXJhc2VMZWFkUGlpUmVzcG9uc2UiK4q1GAECgtPkkwIgOgEqIhsvYXBpL3YxL2xlYWRzL3tpZH06ZXJhc2VQaWliBnByb3RvMw", [file_google_api_annotations, file_google_api_field_behavior, file_google_protobuf_struct, file_google_protobuf_timestamp, file_leadrouter_v1_common, file_leadrouter_v1_options]);
 
 /**
  * Describes the message leadrouter.v1.Consent.
@@ -44,17 +44,52 @@ export const Sale_DeliveryStatus = /*@__PURE__*/
   tsEnum(Sale_DeliveryStatusSchema);
 
 /**
+ * Describes the enum leadrouter.v1.Sale.Disposition.
+ */
+export const Sale_DispositionSchema = /*@__PURE__*/
+  enumDesc(file_leadrouter_v1_leads, 1, 1);
+
+/**
+ * Disposition is how the sale went at the buyer, as the buyer reports it.
+ *
+ * @generated from enum leadrouter.v1.Sale.Disposition
+ */
+export const Sale_Disposition = /*@__PURE__*/
+  tsEnum(Sale_DispositionSchema);
+
+/**
+ * Describes the message leadrouter.v1.DeliveryAttempt.
+ * Use `create(DeliveryAttemptSchema)` to create a new message.
+ */
+export const DeliveryAttemptSchema = /*@__PURE__*/
+  messageDesc(file_leadrouter_v1_leads, 2);
+
+/**
+ * Describes the enum leadrouter.v1.DeliveryAttempt.Outcome.
+ */
+export const DeliveryAttempt_OutcomeSchema = /*@__PURE__*/
+  enumDesc(file_leadrouter_v1_leads, 2, 0);
+
+/**
+ * What the buyer's endpoint answered.
+ *
+ * @generated from enum leadrouter.v1.DeliveryAttempt.Outcome
+ */
+export const DeliveryAttempt_Outcome = /*@__PURE__*/
+  tsEnum(DeliveryAttempt_OutcomeSchema);
+
+/**
  * Describes the message leadrouter.v1.Distribution.
  * Use `create(DistributionSchema)` to create a new message.
  */
 export const DistributionSchema = /*@__PURE__*/
-  messageDesc(file_leadrouter_v1_leads, 2);
+  messageDesc(file_leadrouter_v1_leads, 3);
 
 /**
  * Describes the enum leadrouter.v1.Distribution.Outcome.
  */
 export const Distribution_OutcomeSchema = /*@__PURE__*/
-  enumDesc(file_leadrouter_v1_leads, 2, 0);
+  enumDesc(file_leadrouter_v1_leads, 3, 0);
 
 /**
  * The contract's outcome.
@@ -69,13 +104,13 @@ export const Distribution_Outcome = /*@__PURE__*/
  * Use `create(LeadSchema)` to create a new message.
  */
 export const LeadSchema = /*@__PURE__*/
-  messageDesc(file_leadrouter_v1_leads, 3);
+  messageDesc(file_leadrouter_v1_leads, 4);
 
 /**
  * Describes the enum leadrouter.v1.Lead.Status.
  */
 export const Lead_StatusSchema = /*@__PURE__*/
-  enumDesc(file_leadrouter_v1_leads, 3, 0);
+  enumDesc(file_leadrouter_v1_leads, 4, 0);
 
 /**
  * Where the lead ended.
@@ -90,42 +125,98 @@ export const Lead_Status = /*@__PURE__*/
  * Use `create(SubmitLeadRequestSchema)` to create a new message.
  */
 export const SubmitLeadRequestSchema = /*@__PURE__*/
-  messageDesc(file_leadrouter_v1_leads, 4);
+  messageDesc(file_leadrouter_v1_leads, 5);
 
 /**
  * Describes the message leadrouter.v1.SubmitLeadResponse.
  * Use `create(SubmitLeadResponseSchema)` to create a new message.
  */
 export const SubmitLeadResponseSchema = /*@__PURE__*/
-  messageDesc(file_leadrouter_v1_leads, 5);
+  messageDesc(file_leadrouter_v1_leads, 6);
 
 /**
  * Describes the message leadrouter.v1.ListLeadsRequest.
  * Use `create(ListLeadsRequestSchema)` to create a new message.
  */
 export const ListLeadsRequestSchema = /*@__PURE__*/
-  messageDesc(file_leadrouter_v1_leads, 6);
+  messageDesc(file_leadrouter_v1_leads, 7);
 
 /**
  * Describes the message leadrouter.v1.ListLeadsResponse.
  * Use `create(ListLeadsResponseSchema)` to create a new message.
  */
 export const ListLeadsResponseSchema = /*@__PURE__*/
-  messageDesc(file_leadrouter_v1_leads, 7);
+  messageDesc(file_leadrouter_v1_leads, 8);
 
 /**
  * Describes the message leadrouter.v1.GetLeadRequest.
  * Use `create(GetLeadRequestSchema)` to create a new message.
  */
 export const GetLeadRequestSchema = /*@__PURE__*/
-  messageDesc(file_leadrouter_v1_leads, 8);
+  messageDesc(file_leadrouter_v1_leads, 9);
 
 /**
  * Describes the message leadrouter.v1.GetLeadResponse.
  * Use `create(GetLeadResponseSchema)` to create a new message.
  */
 export const GetLeadResponseSchema = /*@__PURE__*/
-  messageDesc(file_leadrouter_v1_leads, 9);
+  messageDesc(file_leadrouter_v1_leads, 10);
+
+/**
+ * Describes the message leadrouter.v1.SetLeadDispositionRequest.
+ * Use `create(SetLeadDispositionRequestSchema)` to create a new message.
+ */
+export const SetLeadDispositionRequestSchema = /*@__PURE__*/
+  messageDesc(file_leadrouter_v1_leads, 11);
+
+/**
+ * Describes the message leadrouter.v1.SetLeadDispositionResponse.
+ * Use `create(SetLeadDispositionResponseSchema)` to create a new message.
+ */
+export const SetLeadDispositionResponseSchema = /*@__PURE__*/
+  messageDesc(file_leadrouter_v1_leads, 12);
+
+/**
+ * Describes the message leadrouter.v1.BatchUpdateLeadDispositionRequest.
+ * Use `create(BatchUpdateLeadDispositionRequestSchema)` to create a new message.
+ */
+export const BatchUpdateLeadDispositionRequestSchema = /*@__PURE__*/
+  messageDesc(file_leadrouter_v1_leads, 13);
+
+/**
+ * Describes the message leadrouter.v1.BatchUpdateLeadDispositionResponse.
+ * Use `create(BatchUpdateLeadDispositionResponseSchema)` to create a new message.
+ */
+export const BatchUpdateLeadDispositionResponseSchema = /*@__PURE__*/
+  messageDesc(file_leadrouter_v1_leads, 14);
+
+/**
+ * Describes the message leadrouter.v1.RedeliverLeadRequest.
+ * Use `create(RedeliverLeadRequestSchema)` to create a new message.
+ */
+export const RedeliverLeadRequestSchema = /*@__PURE__*/
+  messageDesc(file_leadrouter_v1_leads, 15);
+
+/**
+ * Describes the message leadrouter.v1.RedeliverLeadResponse.
+ * Use `create(RedeliverLeadResponseSchema)` to create a new message.
+ */
+export const RedeliverLeadResponseSchema = /*@__PURE__*/
+  messageDesc(file_leadrouter_v1_leads, 16);
+
+/**
+ * Describes the message leadrouter.v1.EraseLeadPiiRequest.
+ * Use `create(EraseLeadPiiRequestSchema)` to create a new message.
+ */
+export const EraseLeadPiiRequestSchema = /*@__PURE__*/
+  messageDesc(file_leadrouter_v1_leads, 17);
+
+/**
+ * Describes the message leadrouter.v1.EraseLeadPiiResponse.
+ * Use `create(EraseLeadPiiResponseSchema)` to create a new message.
+ */
+export const EraseLeadPiiResponseSchema = /*@__PURE__*/
+  messageDesc(file_leadrouter_v1_leads, 18);
 
 /**
  * LeadService takes leads from partners, sells them to buyers through

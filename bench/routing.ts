@@ -1,0 +1,119 @@
+/**
+ * The routing benchmark: direct-post SubmitLead over REST against 100 active
+ * contracts (routing-world.ts), each lead with a fresh email so the duplicate
+ * window lets it through, buyers' destinations on a local stub that accepts
+ * at once; then, in the same run, the floor (floor.ts) for as many rows as a
+ * submission wrote, and the ratio of the two medians.
+ */
+import { randomUUID } from "node:crypto";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import autocannon from "autocannon";
+import pg from "pg";
+import type { Row } from "./core.ts";
+import { measureFloor, ownerUrl } from "./floor.ts";
+import type { Result } from "./load.ts";
+import { GEO, type RoutingWorld, routingWorld } from "./routing-world.ts";
+import type { BenchServer } from "./server.ts";
+
+/** A buyer endpoint that accepts every lead at once; counts what it got. */
+async function startStub(): Promise<{ url: string; received: () => number; close: () => Promise<void> }> {
+  let received = 0;
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      received++;
+      res.writeHead(200, { "content-type": "application/json" }).end('{"status":"accepted"}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/leads`;
+  return { url, received: () => received, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+/** Posts leads for `seconds` at `connections`, each a new consumer somewhere in GEO. */
+async function submitLeads(s: BenchServer, w: RoutingWorld, connections: number, seconds: number): Promise<Result> {
+  const r = await autocannon({
+    url: s.url,
+    connections,
+    duration: seconds,
+    requests: [
+      {
+        method: "POST",
+        path: "/api/v1/leads/submit",
+        headers: { authorization: `Bearer ${w.partnerKey}`, "content-type": "application/json" },
+        setupRequest: (req) => {
+          const [state, zip] = GEO[Math.floor(Math.random() * GEO.length)];
+          const lead = {
+            campaignId: w.campaignId,
+            postingKey: w.postingKey,
+            firstName: "Alex",
+            lastName: "Rivera",
+            email: `lead.${randomUUID()}@example.com`,
+            // A consumer of its own: the duplicate check locks both keys, so a shared phone would serialise every post.
+            phone: `+15125${String(Math.floor(Math.random() * 1e6)).padStart(6, "0")}`,
+            state,
+            zip,
+            creditScore: 500 + Math.floor(Math.random() * 350),
+            consent: { timestamp: new Date().toISOString(), ip: "198.51.100.42", userAgent: "bench" },
+          };
+          return { ...req, body: JSON.stringify(lead) };
+        },
+      },
+    ],
+  });
+  return { p50: r.latency.p50, p99: r.latency.p99, rps: r.requests.average, errors: r.errors + r.timeouts + r.non2xx };
+}
+
+/** What the measured submissions wrote: leads by status and rows per lead (inserted, plus the engine's row updates). */
+async function written(tenantId: string, since: Date): Promise<{ statuses: string; inserted: number; updated: number }> {
+  const db = new pg.Client({ connectionString: ownerUrl() });
+  await db.connect();
+  try {
+    const args = [tenantId, since];
+    const count = async (table: string, extra = "") =>
+      Number((await db.query(`SELECT count(*) AS n FROM ${table} WHERE tenant_id = $1 AND created_at >= $2 ${extra}`, args)).rows[0].n);
+    const byStatus = (
+      await db.query("SELECT status, count(*)::int AS n FROM leads WHERE tenant_id = $1 AND created_at >= $2 GROUP BY 1 ORDER BY 1", args)
+    ).rows as { status: string; n: number }[];
+    const leads = byStatus.reduce((a, r) => a + r.n, 0) || 1;
+    const sales = await count("lead_sales");
+    let inserted = leads + sales;
+    for (const t of ["lead_distribution", "lead_deliveries", "outbox_events"]) inserted += await count(t);
+    for (const t of ["buyer_ledger_entries", "partner_ledger_entries"]) inserted += await count(t, "AND lead_id IS NOT NULL");
+    // Per lead the status update; per sale 4 cap counters, the buyer's reserve twice, its balance and the partner's payout balance.
+    const updated = leads + 8 * sales;
+    return { statuses: byStatus.map((r) => `${r.n} ${r.status}`).join(", "), inserted: inserted / leads, updated: updated / leads };
+  } finally {
+    await db.end();
+  }
+}
+
+/** Runs the routing benchmark and its floor; returns the table rows and notes. */
+export async function benchRouting(s: BenchServer, concurrency: number, seconds: number): Promise<{ rows: Row[]; notes: string[] }> {
+  const stub = await startStub();
+  try {
+    const w = await routingWorld(s, stub.url);
+    await submitLeads(s, w, concurrency, Math.max(1, Math.round(seconds / 3)));
+    const since = new Date();
+    const delivered = stub.received();
+    const submit = await submitLeads(s, w, concurrency, seconds);
+    const rows = await written(s.tenantId, since);
+    const perLead = Math.round(rows.inserted + rows.updated);
+    const floor = await measureFloor(perLead, concurrency, seconds);
+    const ratio = submit.p50 / floor.p50;
+    return {
+      rows: [
+        { name: `SubmitLead REST, ${w.contracts} contracts (direct post)`, result: submit },
+        { name: `Floor: ${perLead} rows in one transaction`, result: floor },
+      ],
+      notes: [
+        `submit p50 / floor p50: ${ratio.toFixed(2)}x (target ≤ 3x); targets p50 < 10 ms, p99 < 25 ms, ≥ 300 leads/s, no errors`,
+        `measured leads: ${rows.statuses}; buyer endpoint received ${stub.received() - delivered}`,
+        `rows per submission: ${rows.inserted.toFixed(1)} inserted + ${rows.updated.toFixed(1)} updated`,
+      ],
+    };
+  } finally {
+    await stub.close();
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * Claiming an inbox lead, in three steps so no transaction is open across
+ * the buyer's HTTP endpoint: (1) take the claim, count the contract's caps
+ * and reserve the buyer's funds in one short transaction — any refusal
+ * rolls all three back and leaves the lead open; (2) deliver with no
+ * transaction open; (3) settle (settle.ts). A delivery the buyer's endpoint
+ * refuses gives the claim back: the lead stays in the inbox for the others,
+ * just as a refused direct-post delivery falls through to the next contract.
+ */
+import type { JsonObject } from "@bufbuild/protobuf";
+import { sql } from "slonik";
+import type { Contract } from "../../gen/es/leadrouter/v1/contracts_pb.js";
+import { deliveryTargetOf, destinations } from "../buyers/destinations-store.ts";
+import { type DeliveryResult, deliver } from "../buyers/delivery.ts";
+import { buyerFacts } from "../contracts/eligibility.ts";
+import { toContract } from "../contracts/mapping.ts";
+import { statusChecks } from "../contracts/match.ts";
+import { recordUsage } from "../contracts/caps.ts";
+import { contracts } from "../contracts/store.ts";
+import { type Db, type Tx, withEngine } from "../db/tenant-tx.ts";
+import { failedPrecondition, notFound } from "../pipeline/errors.ts";
+import { settleClaim } from "./settle.ts";
+import { entryOf, type InboxLeadRow, takeClaim } from "./store.ts";
+
+/** A claim taken and funded, waiting for delivery and settlement. */
+export interface TakenClaim {
+  item: InboxLeadRow;
+  contract: Contract;
+  buyerId: string;
+  timeZone: string;
+  at: Date;
+  /** The full lead (PII included), for delivery. */
+  fields: JsonObject;
+  campaignId: string;
+}
+
+/** Step 1: the one-winner claim with the contract's caps and the buyer's funds, or failed_precondition. */
+async function take(tx: Tx, idOrShort: string, buyerId: string, at: Date): Promise<TakenClaim> {
+  const item = await entryOf(tx, idOrShort, buyerId);
+  if (!item) throw notFound("inbox lead", idOrShort);
+  if (item.claimed_by !== null) throw failedPrecondition(`lead ${item.short_id} was already claimed`);
+  if (item.expires_at <= at) throw failedPrecondition(`lead ${item.short_id} left the inbox at ${item.expires_at.toISOString()}`);
+  const row = await contracts.get(tx, item.contract_id);
+  const buyer = await buyerFacts(tx, buyerId);
+  const contract = row ? toContract(row) : null;
+  const refused = contract ? statusChecks(contract.status, buyer).find((c) => !c.passed) : undefined;
+  if (!contract || refused) throw failedPrecondition(`the buyer cannot buy now: ${refused?.detail ?? "its contract was deleted"}`);
+  if (!(await takeClaim(tx, item.lead_id, buyerId, contract.id))) throw failedPrecondition(`lead ${item.short_id} was already claimed`);
+  const timeZone = buyer?.timezone ?? "UTC";
+  const usage = await recordUsage(tx, contract.id, contract.caps, at, timeZone, item.price);
+  if (!usage.recorded) {
+    throw failedPrecondition(`the contract's ${usage.reached.period} ${usage.reached.metric} cap is reached (${usage.reached.limit})`);
+  }
+  // The same conditional reservation the engine uses, so claims and routing never overdraw a buyer together.
+  const funded = await tx.maybeOne(sql.unsafe`
+    UPDATE buyers SET reserved = reserved + ${item.price}::numeric
+    WHERE id = ${buyerId} AND balance - reserved - ${item.price}::numeric >= -credit_limit
+    RETURNING id`);
+  if (!funded) throw failedPrecondition(`the buyer's balance and credit limit do not cover ${item.price}; credit the buyer first`);
+  const lead = (await tx.one(sql.unsafe`SELECT fields, campaign_id FROM leads WHERE id = ${item.lead_id}`)) as {
+    fields: JsonObject;
+    campaign_id: string;
+  };
+  return { item, contract, buyerId, timeZone, at, fields: lead.fields, campaignId: lead.campaign_id };
+}
+
+/** Step 2: delivery to the contract's destination, if it has a live one. */
+async function send(db: Db, tenantId: string, claim: TakenClaim): Promise<DeliveryResult | null> {
+  const id = claim.contract.destinationId;
+  if (!id) return null;
+  const dest = await withEngine(db, tenantId, (tx) => destinations.get(tx, id));
+  return dest ? deliver(deliveryTargetOf(dest), claim.fields) : null;
+}
+
+/**
+ * Sells the inbox lead to the buyer, or throws failed_precondition (already
+ * claimed, expired, cap reached, insufficient funds, delivery refused).
+ * Returns the lead's id.
+ */
+export async function claimInboxLead(db: Db, tenantId: string, idOrShort: string, buyerId: string): Promise<string> {
+  const claim = await withEngine(db, tenantId, (tx) => take(tx, idOrShort, buyerId, new Date()));
+  const result = await send(db, tenantId, claim);
+  await withEngine(db, tenantId, (tx) => settleClaim(tx, tenantId, claim, result));
+  if (result && result.outcome !== "accepted") {
+    throw failedPrecondition(
+      `the buyer's destination did not accept the lead (${result.reason || result.outcome}); nothing was charged and the lead stays in the inbox`,
+    );
+  }
+  return claim.item.lead_id;
+}

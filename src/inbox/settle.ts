@@ -1,0 +1,104 @@
+/**
+ * Settling a claim in one transaction: either the sale (charge, sale row,
+ * distribution row, partner earning, the lead sold, lead.sold in the
+ * outbox) or, when the buyer's endpoint refused the lead, the release of
+ * everything the claim held (funds, cap capacity, the claim itself).
+ */
+import { sql } from "slonik";
+import { postLedgerEntry } from "../buyers/ledger.ts";
+import type { DeliveryResult } from "../buyers/delivery.ts";
+import type { CampaignRow } from "../campaigns/store.ts";
+import { releaseUsage } from "../contracts/caps.ts";
+import { formatCents, toCents } from "../contracts/money.ts";
+import type { Tx } from "../db/tenant-tx.ts";
+import { emit } from "../events/outbox.ts";
+import { earningFor } from "../leads/payout.ts";
+import { insertDelivery, insertDistribution, insertSale } from "../leads/store.ts";
+import { postPartnerLedgerEntry } from "../partners/ledger.ts";
+import { newId } from "../standard/ids.ts";
+import type { TakenClaim } from "./claim.ts";
+import { markSold, releaseClaim } from "./store.ts";
+
+type Payout = Pick<CampaignRow, "payout_model" | "payout_amount" | "payout_percent">;
+
+/** Records the sale of a claimed lead and moves the money. */
+async function recordSale(tx: Tx, tenantId: string, c: TakenClaim, delivery: "delivered" | "not_required"): Promise<void> {
+  const { item, contract, buyerId } = c;
+  await postLedgerEntry(tx, {
+    buyerId,
+    kind: "charge",
+    amount: formatCents(-toCents(item.price)),
+    memo: `lead ${item.lead_id}`,
+    leadId: item.lead_id,
+  });
+  await insertSale(tx, tenantId, item.partner_id, newId(), {
+    lead_id: item.lead_id,
+    buyer_id: buyerId,
+    contract_id: contract.id,
+    price: item.price,
+    delivery_status: delivery,
+  });
+  // After routing's rows: the lead was unsold, so this is its only sale and the next position is free.
+  const position = (await tx.oneFirst(sql.unsafe`
+    SELECT coalesce(max(position) + 1, 0) FROM lead_distribution WHERE lead_id = ${item.lead_id}`)) as number;
+  await insertDistribution(tx, tenantId, item.partner_id, {
+    lead_id: item.lead_id,
+    position,
+    contract_id: contract.id,
+    buyer_id: buyerId,
+    outcome: "sold",
+    reason: "cherry_pick",
+    price: item.price,
+  });
+  const campaign = (await tx.one(sql.unsafe`
+    SELECT payout_model, payout_amount::text AS payout_amount, payout_percent::text AS payout_percent
+    FROM campaigns WHERE id = ${c.campaignId}`)) as Payout;
+  // The lead had no sale before this one, so a fixed payout is earned now.
+  const earning = earningFor(campaign, item.price, true);
+  if (toCents(earning) > 0n) {
+    await postPartnerLedgerEntry(tx, {
+      partnerId: item.partner_id,
+      kind: "earning",
+      amount: earning,
+      leadId: item.lead_id,
+      memo: `lead ${item.lead_id}`,
+    });
+  }
+  await tx.query(sql.unsafe`
+    UPDATE leads SET status = 'sold', payout = payout + ${earning}::numeric, updated_at = now() WHERE id = ${item.lead_id}`);
+  await markSold(tx, item.lead_id);
+  await emit(tx, tenantId, "lead.sold", item.lead_id, {
+    buyerId,
+    contractId: contract.id,
+    price: item.price,
+    test: false,
+    channel: "cherry_pick",
+  });
+}
+
+/** Step 3 of a claim: log the delivery, give back the reservation, then sell or release. */
+export async function settleClaim(tx: Tx, tenantId: string, c: TakenClaim, result: DeliveryResult | null): Promise<void> {
+  const { item, contract, buyerId } = c;
+  if (result) {
+    await insertDelivery(tx, tenantId, {
+      id: newId(),
+      leadId: item.lead_id,
+      contractId: contract.id,
+      destinationId: contract.destinationId,
+      outcome: result.outcome,
+      httpStatus: result.httpStatus,
+      latencyMs: result.latencyMs,
+      responseExcerpt: result.responseExcerpt,
+      reason: result.reason,
+    });
+  }
+  if (result === null || result.outcome === "accepted") {
+    await tx.query(sql.unsafe`UPDATE buyers SET reserved = reserved - ${item.price}::numeric WHERE id = ${buyerId}`);
+    await recordSale(tx, tenantId, c, result === null ? "not_required" : "delivered");
+    return;
+  }
+  // Counters before the buyer row, the order every claim takes its locks in, so the two never deadlock.
+  await releaseUsage(tx, contract.id, c.at, c.timeZone, item.price);
+  await tx.query(sql.unsafe`UPDATE buyers SET reserved = reserved - ${item.price}::numeric WHERE id = ${buyerId}`);
+  await releaseClaim(tx, item.lead_id, buyerId);
+}

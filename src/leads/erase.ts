@@ -1,0 +1,36 @@
+/**
+ * Erasing a lead's personal data on the consumer's request (GDPR/CCPA
+ * deletion) while the business keeps its books: sales, charges, payouts,
+ * returns and the distribution stay; what identifies the consumer goes — the
+ * vertical's PII fields, the consent's IP address and user agent, the
+ * duplicate keys, the buyers' echoed answers and stored idempotent replies.
+ */
+import type { Lead } from "../../gen/es/leadrouter/v1/leads_pb.js";
+import type { Tx } from "../db/tenant-tx.ts";
+import { emit } from "../events/outbox.ts";
+import { notFound } from "../pipeline/errors.ts";
+import { LOCK_SECONDS } from "../pipeline/idempotency-store.ts";
+import type { Principal } from "../pipeline/principal.ts";
+import { eraseStoredReplies } from "./erase-replies.ts";
+import { eraseLeadRow, lockLeads, scrubDeliveryAnswers } from "./manage-store.ts";
+import { piiKeysOf, present } from "./read.ts";
+
+/** Erases the lead's PII (admins; once — a second erase changes nothing) and returns the lead as it now reads. */
+export async function eraseLeadPii(tx: Tx, p: Principal, id: string): Promise<Lead> {
+  const [lead] = await lockLeads(tx, [id]);
+  if (!lead) throw notFound("lead", id);
+  if (lead.erased_at) return (await present(tx, [lead], p))[0];
+  const pii = [...((await piiKeysOf(tx, [lead.vertical_id])).get(lead.vertical_id) ?? [])];
+  const erased = await eraseLeadRow(tx, lead.id, pii);
+  await scrubDeliveryAnswers(tx, lead.id);
+  const at = erased.erased_at ?? new Date();
+  // The submit's key was claimed before the lead existed, within the key's lock (60 s) of it.
+  const since = new Date(lead.created_at.getTime() - 2 * LOCK_SECONDS * 1000);
+  const replies = await eraseStoredReplies(tx, { leadId: lead.id, fields: erased.fields, at }, since);
+  await emit(tx, lead.tenant_id, "lead.updated", lead.id, {
+    change: "pii_erased",
+    fields: pii.filter((k) => k in lead.fields),
+    storedRepliesErased: replies,
+  });
+  return (await present(tx, [erased], p))[0];
+}

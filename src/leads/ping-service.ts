@@ -1,0 +1,71 @@
+/** PingPostService: ping and post (the auction engine), and reads of pings and their bids. */
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import { sql } from "slonik";
+import type { PingPostService } from "../../gen/es/leadrouter/v1/ping_post_pb.js";
+import { type Db, type Tx, withTenant } from "../db/tenant-tx.ts";
+import { notFound } from "../pipeline/errors.ts";
+import { type Principal, principalKey } from "../pipeline/principal.ts";
+import { createdWithin, rangeKey } from "../standard/filters.ts";
+import { pageOf, paginate } from "../standard/pagination.ts";
+import { requireUuid } from "../standard/violations.ts";
+import { pingLead } from "./ping.ts";
+import { toPing, toPingBid } from "./ping-read.ts";
+import { bidsOf, type PingRow, pingBids, pings } from "./ping-store.ts";
+import { postLead } from "./post.ts";
+import { findLead, present } from "./read.ts";
+
+function principal(ctx: HandlerContext): Principal {
+  const p = ctx.values.get(principalKey);
+  if (!p) throw new Error("pipeline ran without authentication");
+  return p;
+}
+
+/** The ping the caller may see (row-level security hides other partners'), or not_found. */
+async function visiblePing(tx: Tx, id: string): Promise<PingRow> {
+  const row = await pings.get(tx, id);
+  if (!row) throw notFound("ping", id);
+  return row;
+}
+
+/** The PingPostService implementation. */
+export function pingPostService(db: Db): ServiceImpl<typeof PingPostService> {
+  return {
+    async pingLead(req, ctx) {
+      return { data: await pingLead(db, req, principal(ctx)) };
+    },
+    async postLead(req, ctx) {
+      const id = await postLead(db, req, principal(ctx));
+      return withTenant(db, ctx, async (tx, p) => {
+        const row = await findLead(tx, id);
+        if (!row) throw notFound("lead", id);
+        return { data: (await present(tx, [row], p))[0] };
+      });
+    },
+    async listPings(req, ctx) {
+      const campaignId = req.campaignId ? requireUuid("campaignId", req.campaignId) : "";
+      return withTenant(db, ctx, async (tx, p) => {
+        const page = pageOf(req, p.tenantId ?? "", pings.spec.orderable, { created: rangeKey(req.created), campaignId });
+        const where = [...createdWithin(req.created)];
+        if (campaignId) where.push(sql.fragment`campaign_id = ${campaignId}`);
+        const { rows, pagination } = paginate(await pings.list(tx, where, page), page);
+        return { data: rows.map((r) => toPing(r)), pagination };
+      });
+    },
+    async getPing(req, ctx) {
+      const id = requireUuid("id", req.id);
+      return withTenant(db, ctx, async (tx) => {
+        const row = await visiblePing(tx, id);
+        return { data: toPing(row, await bidsOf(tx, [row.id])) };
+      });
+    },
+    async listPingBids(req, ctx) {
+      const pingId = requireUuid("pingId", req.pingId);
+      return withTenant(db, ctx, async (tx, p) => {
+        await visiblePing(tx, pingId);
+        const page = pageOf({ ...req, orderBy: "" }, p.tenantId ?? "", pingBids.spec.orderable, { pingId }, "rank");
+        const { rows, pagination } = paginate(await pingBids.list(tx, [sql.fragment`ping_id = ${pingId}`], page), page);
+        return { data: rows.map(toPingBid), pagination };
+      });
+    },
+  };
+}

@@ -1,0 +1,94 @@
+/**
+ * What a post records besides the sale machinery of sale.ts: the sale of a
+ * winning bid (sale row, distribution, partner earning, event, bid outcome,
+ * in the transaction that charges the buyer), and the distribution row of
+ * every bid that did not win.
+ */
+import type { Contract } from "../../gen/es/leadrouter/v1/contracts_pb.js";
+import type { CampaignRow } from "../campaigns/store.ts";
+import { toCents } from "../contracts/money.ts";
+import type { Tx } from "../db/tenant-tx.ts";
+import { emit } from "../events/outbox.ts";
+import { postPartnerLedgerEntry } from "../partners/ledger.ts";
+import { newId } from "../standard/ids.ts";
+import { earningFor } from "./payout.ts";
+import { type BidRow, setBidOutcome } from "./ping-store.ts";
+import type { SaleContext } from "./sale.ts";
+import { type DistributionRow, insertDistribution, insertSale } from "./store.ts";
+
+/** What the post decided for a bid that did not win, with the reason. */
+export interface Settled {
+  bid: BidRow;
+  outcome: Exclude<BidRow["outcome"], "pending" | "won">;
+  reason: string;
+}
+
+/** The lead's distribution row for a bid that did not win (valid bids settled by the post, the rest by their status). */
+export function distributionOfBid(leadId: string, s: Settled): DistributionRow {
+  const { bid } = s;
+  const base = { lead_id: leadId, position: bid.position, contract_id: bid.contract_id, buyer_id: bid.buyer_id, price: bid.amount };
+  if (bid.status === "valid") {
+    return { ...base, outcome: s.outcome === "excluded" ? "filtered" : s.outcome, reason: s.reason };
+  }
+  if (bid.status === "ineligible") return { ...base, outcome: bid.exclusion ?? "filtered", reason: bid.reason };
+  if (bid.status === "refused") return { ...base, outcome: "filtered", reason: bid.reason };
+  if (bid.status === "declined") return { ...base, outcome: "rejected", reason: bid.reason };
+  return { ...base, outcome: "error", reason: bid.reason };
+}
+
+/** The sale state a post carries between its sales: how many, and the partner's earnings so far (cents). */
+export interface PostTally {
+  sold: number;
+  payout: bigint;
+  /** The earning of the sale being settled, added to payout once it commits. */
+  lastEarning: bigint;
+}
+
+/** Records the sale of one winning bid; matches route.ts's recordSale, plus the bid's outcome. */
+export function recordWinningBid(
+  lead: { id: string; test: boolean; campaign: CampaignRow; pingId: string },
+  tenantId: string,
+  bid: BidRow,
+  tally: PostTally,
+): SaleContext["recordSale"] {
+  const c = lead.campaign;
+  return async (tx: Tx, contract: Contract, price: string, delivery) => {
+    await insertSale(tx, tenantId, c.partner_id, newId(), {
+      lead_id: lead.id,
+      buyer_id: contract.buyerId,
+      contract_id: contract.id,
+      price,
+      delivery_status: delivery,
+    });
+    await insertDistribution(tx, tenantId, c.partner_id, {
+      lead_id: lead.id,
+      position: bid.position,
+      contract_id: contract.id,
+      buyer_id: contract.buyerId,
+      outcome: "sold",
+      reason: "",
+      price,
+    });
+    await setBidOutcome(tx, bid.id, "won", "");
+    const earning = lead.test ? "0.00" : earningFor(c, price, tally.sold === 0);
+    // Set, not added: a retried settlement runs this again, and post.ts adds it once the sale committed.
+    tally.lastEarning = toCents(earning);
+    if (toCents(earning) > 0n) {
+      await postPartnerLedgerEntry(tx, {
+        partnerId: c.partner_id,
+        kind: "earning",
+        amount: earning,
+        leadId: lead.id,
+        memo: `lead ${lead.id}`,
+      });
+    }
+    await emit(tx, tenantId, "lead.sold", lead.id, {
+      buyerId: contract.buyerId,
+      contractId: contract.id,
+      price,
+      test: lead.test,
+      pingId: lead.pingId,
+      bidId: bid.id,
+    });
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * Redelivering a sale: the lead is sent again to the destination of the
+ * contract that bought it (the buyer lost it, or fixed its endpoint). The
+ * sale, its charge and its caps are untouched whatever the buyer answers;
+ * the attempt is logged with the lead's other deliveries and announced.
+ * No transaction is open while the buyer's endpoint is called.
+ */
+import type { JsonObject } from "@bufbuild/protobuf";
+import { sql } from "slonik";
+import type { DeliveryAttempt } from "../../gen/es/leadrouter/v1/leads_pb.js";
+import { type DestinationRow, deliveryTargetOf, destinations } from "../buyers/destinations-store.ts";
+import { deliver } from "../buyers/delivery.ts";
+import { type Db, withEngine } from "../db/tenant-tx.ts";
+import { emit } from "../events/outbox.ts";
+import { failedPrecondition, notFound } from "../pipeline/errors.ts";
+import { newId } from "../standard/ids.ts";
+import { toDeliveryAttempt } from "./mapping.ts";
+import { findLead } from "./read.ts";
+import { type DeliveryLog, type DeliveryRow, insertDelivery } from "./store.ts";
+
+/** What the sale needs delivered, read before the call. */
+interface Plan {
+  leadId: string;
+  fields: JsonObject;
+  dest: DestinationRow;
+}
+
+/**
+ * The lead, its sale through the contract and the contract's destination
+ * (with its credentials: read on the engine's path, as routing reads it);
+ * failed_precondition when there is nothing the sale can be delivered to.
+ */
+async function planOf(db: Db, tenantId: string, id: string, contractId: string): Promise<Plan> {
+  return withEngine(db, tenantId, async (tx) => {
+    const lead = await findLead(tx, id);
+    if (!lead) throw notFound("lead", id);
+    if (lead.erased_at) throw failedPrecondition(`lead ${id}'s personal data was erased: there is nothing to deliver`);
+    if (lead.test) throw failedPrecondition(`lead ${id} is a test lead: test leads are never sent to buyers`);
+    const sale = await tx.maybeOne(sql.unsafe`SELECT 1 FROM lead_sales WHERE lead_id = ${lead.id} AND contract_id = ${contractId}`);
+    if (!sale) throw failedPrecondition(`contract ${contractId} did not buy lead ${id}`);
+    const destinationId = (await tx.maybeOneFirst(sql.unsafe`SELECT destination_id FROM contracts WHERE id = ${contractId}`)) as
+      | string
+      | null;
+    if (!destinationId) throw failedPrecondition(`contract ${contractId} has no destination to deliver to`);
+    const dest = await destinations.get(tx, destinationId);
+    if (!dest) throw failedPrecondition(`contract ${contractId}'s destination was deleted`);
+    return { leadId: lead.id, fields: lead.fields, dest };
+  });
+}
+
+/** Delivers the sold lead again through the contract (the caller is an admin) and returns the logged attempt. */
+export async function redeliverLead(db: Db, tenantId: string, id: string, contractId: string): Promise<DeliveryAttempt> {
+  const plan = await planOf(db, tenantId, id, contractId);
+  const dest = plan.dest;
+  const result = await deliver(deliveryTargetOf(dest), plan.fields);
+  return withEngine(db, tenantId, async (tx) => {
+    // Erased while the call was out: keep the record of the attempt, not the buyer's echo of the lead.
+    const erased = (await tx.maybeOneFirst(sql.unsafe`SELECT erased_at IS NOT NULL FROM leads WHERE id = ${plan.leadId} FOR SHARE`)) as
+      | boolean
+      | null;
+    const log: DeliveryLog = {
+      id: newId(),
+      leadId: plan.leadId,
+      contractId,
+      destinationId: dest.id,
+      outcome: result.outcome,
+      httpStatus: result.httpStatus,
+      latencyMs: Math.round(result.latencyMs),
+      responseExcerpt: erased ? "" : result.responseExcerpt,
+      reason: result.reason,
+    };
+    const row: DeliveryRow = { ...log, createdAt: await insertDelivery(tx, tenantId, log) };
+    await emit(tx, tenantId, "lead.updated", plan.leadId, {
+      change: "redelivered",
+      contractId,
+      destinationId: dest.id,
+      deliveryId: row.id,
+      outcome: result.outcome,
+    });
+    return toDeliveryAttempt(row);
+  });
+}

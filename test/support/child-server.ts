@@ -1,0 +1,70 @@
+/**
+ * A second server as its own operating-system process (`lead-router serve`
+ * on the test database), for tests that must show a rule holds across
+ * processes, not only across connections of one process.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { createServer } from "node:net";
+import { join, resolve } from "node:path";
+import { inject } from "vitest";
+import type { CallOptions, RestResponse } from "./server.ts";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+
+/** A running child server. */
+export interface ChildServer {
+  url: string;
+  call<T = any>(method: string, path: string, opts?: CallOptions): Promise<RestResponse<T>>;
+  close(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((ok) => probe.listen(0, "127.0.0.1", ok));
+  const { port } = probe.address() as { port: number };
+  await new Promise((ok) => probe.close(ok));
+  return port;
+}
+
+/** Starts `src/cli.ts serve` on a free port and waits until it is ready. */
+export async function startChildServer(): Promise<ChildServer> {
+  const port = await freePort();
+  const env = { ...process.env, DATABASE_URL: inject("databaseUrl"), PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "warn" };
+  const proc: ChildProcess = spawn(join(ROOT, "node_modules/.bin/node"), ["src/cli.ts", "serve"], { cwd: ROOT, env, stdio: "pipe" });
+  let output = "";
+  proc.stdout?.on("data", (d) => {
+    output += String(d);
+  });
+  proc.stderr?.on("data", (d) => {
+    output += String(d);
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`child server exited:\n${output}`);
+    if (Date.now() > deadline) throw new Error(`child server not ready:\n${output}`);
+    const ready = await fetch(`${url}/readyz`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
+    if (ready) break;
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+  return {
+    url,
+    async call(method, path, opts = {}) {
+      const headers: Record<string, string> = { ...opts.headers };
+      if (opts.key) headers.authorization = `Bearer ${opts.key}`;
+      const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+      if (body !== undefined) headers["content-type"] ??= "application/json";
+      const res = await fetch(`${url}${path}`, { method, headers, body });
+      const text = await res.text();
+      return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined, text };
+    },
+    close: () =>
+      new Promise<void>((ok) => {
+        proc.once("exit", () => ok());
+        proc.kill("SIGTERM");
+      }),
+  };
+}
