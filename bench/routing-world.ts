@@ -20,6 +20,7 @@ export const GEO: readonly [string, string][] = [
 
 /** What the load generator needs to post leads. */
 export interface RoutingWorld {
+  tenantId: string;
   partnerKey: string;
   campaignId: string;
   postingKey: string;
@@ -60,7 +61,19 @@ function termsOf(i: number): Record<string, unknown> {
 
 /** Creates the tenant's routing configuration on a bench server; destinations point at stubUrl. */
 export async function routingWorld(s: BenchServer, stubUrl: string, contracts = 100, buyers = 20): Promise<RoutingWorld> {
-  const call = async (path: string, body: unknown, key = s.adminKey) => (await post(`${s.url}${path}`, key, body)).data;
+  // A tenant of its own: the other benchmarks leave thousands of buyers in the bench tenant.
+  const tenant = (await post(`${s.url}/api/v1/tenants`, s.superadminKey, { name: "routing bench", plan: "scale" })).data;
+  // Created by the superadmin: only it may lift a key's limits above the plan's.
+  const lifted = { managementPerMinute: 1_000_000, ingestionPerMinute: 1_000_000 };
+  const admin = (
+    await post(`${s.url}/api/v1/api-keys`, s.superadminKey, {
+      name: "routing admin",
+      role: "admin",
+      tenantId: tenant.id,
+      rateLimitOverride: lifted,
+    })
+  ).data.secret as string;
+  const call = async (path: string, body: unknown, key = admin) => (await post(`${s.url}${path}`, key, body)).data;
   const vertical = await call("/api/v1/verticals", {
     name: `Routing ${randomUUID().slice(0, 8)}`,
     fields: [
@@ -80,16 +93,9 @@ export async function routingWorld(s: BenchServer, stubUrl: string, contracts = 
     selection: "highest_price",
   });
   const partner = await call("/api/v1/partners", { name: "Bench partner" });
-  // Created by the superadmin: only it may lift a key's limits above the plan's.
   const key = await call(
     "/api/v1/api-keys",
-    {
-      name: "bench partner",
-      role: "partner",
-      tenantId: s.tenantId,
-      partnerId: partner.id,
-      rateLimitOverride: { managementPerMinute: 1_000_000, ingestionPerMinute: 1_000_000 },
-    },
+    { name: "bench partner", role: "partner", tenantId: tenant.id, partnerId: partner.id, rateLimitOverride: lifted },
     s.superadminKey,
   );
   const campaign = await call("/api/v1/campaigns", {
@@ -129,5 +135,5 @@ export async function routingWorld(s: BenchServer, stubUrl: string, contracts = 
       ...termsOf(i),
     });
   }
-  return { partnerKey: key.secret, campaignId: campaign.id, postingKey: posting.secret, contracts };
+  return { tenantId: tenant.id, partnerKey: key.secret, campaignId: campaign.id, postingKey: posting.secret, contracts };
 }

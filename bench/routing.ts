@@ -98,7 +98,7 @@ export async function benchRouting(s: BenchServer, concurrency: number, seconds:
     const since = new Date();
     const delivered = stub.received();
     const submit = await submitLeads(s, w, concurrency, seconds);
-    const rows = await written(s.tenantId, since);
+    const rows = await written(w.tenantId, since);
     const perLead = Math.round(rows.inserted + rows.updated);
     const floor = await measureFloor(perLead, concurrency, seconds);
     const ratio = submit.p50 / floor.p50;

@@ -79,3 +79,18 @@ export function toLead(
     erasedAt: r.erased_at ? timestampFromDate(r.erased_at) : undefined,
   });
 }
+
+/**
+ * What a buyer may not see of a lead it can read: the partner's payout and
+ * source, ever; the consent's identifying parts (IP, user agent, language)
+ * until it bought the lead. Partners see who bought and at what price, as
+ * the submit answer shows them.
+ */
+export function redactFor(lead: Lead, p: Principal, bought: boolean): Lead {
+  if (p.role !== "buyer") return lead;
+  lead.payout = "";
+  lead.partnerId = "";
+  lead.campaignId = "";
+  if (!bought && lead.consent) lead.consent = create(ConsentSchema, { timestamp: lead.consent.timestamp });
+  return lead;
+}

@@ -4,7 +4,7 @@ import type { Lead } from "../../gen/es/leadrouter/v1/leads_pb.js";
 import type { Tx } from "../db/tenant-tx.ts";
 import type { Principal } from "../pipeline/principal.ts";
 import type { StoredField } from "../verticals/fields.ts";
-import { toLead, visibleFields } from "./mapping.ts";
+import { redactFor, toLead, visibleFields } from "./mapping.ts";
 import { deliveriesOf, historyOf, type LeadRow } from "./store.ts";
 
 /** The PII keys of each vertical (its fields flagged pii). */
@@ -40,7 +40,8 @@ export async function present(tx: Tx, rows: readonly LeadRow[], p: Principal): P
       sales: history.sales.filter((s) => s.lead_id === r.id),
       deliveries: deliveries.filter((d) => d.leadId === r.id),
     };
-    return toLead(r, mine, visibleFields(r.fields, pii.get(r.vertical_id) ?? new Set(), p, mine.sales));
+    const bought = mine.sales.some((sale) => sale.buyer_id === p.buyerId);
+    return redactFor(toLead(r, mine, visibleFields(r.fields, pii.get(r.vertical_id) ?? new Set(), p, mine.sales)), p, bought);
   });
 }
 
