@@ -125,7 +125,9 @@ describe("POST /api/v1/inbox/{lead_id}:claim", () => {
     expect(await payoutBalance(w.adminKey, w.partnerId)).toBe("10.00");
     const got = (await server.call("GET", `/api/v1/leads/${lead.id}`, { key: winner.key })).body.data;
     expect(got.status).toBe("sold");
-    expect(got.payout).toBe("10.00");
+    // The partner's payout is the tenant's business, not the buyer's.
+    expect(got.payout).toBe("");
+    expect((await server.call("GET", `/api/v1/leads/${lead.id}`, { key: w.adminKey })).body.data.payout).toBe("10.00");
     expect(got.fields).toMatchObject({ email: lead.fields.email, phone: "+15125551212" });
     expect(got.sales).toHaveLength(1);
     expect(got.sales[0]).toMatchObject({

@@ -53,7 +53,7 @@ export function createRest(rpc: Rpc): Rest {
     for (const [i, candidate] of candidates.entries()) {
       const allow = new Set<string>();
       for (const route of routes) {
-        if (route.template.verb !== candidate.verb) continue;
+        if (route.template.verb !== candidate.verb || !candidate.path.startsWith(route.template.prefix)) continue;
         const vars = route.template.match(candidate.path);
         if (!vars) continue;
         if (route.httpMethod === method) return { route, vars };

@@ -13,6 +13,8 @@ export interface PathTemplate {
   variables: string[];
   /** Literal segment count, for literal-first ordering of ambiguous routes. */
   literals: number;
+  /** The literal text before the first variable: a cheap test before the regular expression. */
+  prefix: string;
   match(path: string): Map<string, string> | undefined;
 }
 
@@ -59,11 +61,13 @@ export function compileTemplate(source: string): PathTemplate {
     }
   });
   const re = new RegExp(`^/${parts.join("/")}$`);
+  const firstVariable = body.search(/[{*]/);
   return {
     source,
     verb,
     variables,
     literals,
+    prefix: `/${firstVariable < 0 ? body : body.slice(0, firstVariable)}`,
     match(path) {
       const m = re.exec(path);
       if (!m) return undefined;
