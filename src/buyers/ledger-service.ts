@@ -14,7 +14,7 @@ import { pageOf, paginate } from "../standard/pagination.ts";
 import { requireUuid, Violations } from "../standard/violations.ts";
 import { type LedgerEntryRow, ledgerEntries, postLedgerEntry } from "./ledger.ts";
 import { checkMoney } from "./money.ts";
-import { ofBuyer, requireBuyer } from "./parent.ts";
+import { ofBuyer, requireBuyer, requireChild } from "./parent.ts";
 import { sql } from "slonik";
 
 /** The API shape of a ledger entry. */
@@ -40,9 +40,9 @@ function checkPosting(req: { id: string; amount: string; memo: string }, kind: "
   v.check();
 }
 
-type LedgerMethods = "listBuyerTransactions" | "creditBuyer" | "adjustBuyerBalance";
+type LedgerMethods = "listBuyerTransactions" | "getBuyerTransaction" | "creditBuyer" | "adjustBuyerBalance";
 
-/** ListBuyerTransactions, CreditBuyer and AdjustBuyerBalance. */
+/** ListBuyerTransactions, GetBuyerTransaction, CreditBuyer and AdjustBuyerBalance. */
 export function buyerLedgerHandlers(db: Db): Pick<ServiceImpl<typeof BuyerService>, LedgerMethods> {
   const post =
     (kind: "credit" | "adjustment") => async (req: { id: string; amount: string; memo: string }, ctx: Parameters<typeof withTenant>[1]) => {
@@ -65,6 +65,14 @@ export function buyerLedgerHandlers(db: Db): Pick<ServiceImpl<typeof BuyerServic
         const { rows, pagination } = paginate(await ledgerEntries.list(tx, where, page), page);
         return { data: rows.map(toBuyerTransaction), pagination };
       });
+    },
+    async getBuyerTransaction(req, ctx) {
+      const buyerId = requireUuid("buyerId", req.buyerId);
+      const id = requireUuid("id", req.id);
+      // A buyer key sees its own buyer and entries only (RLS), so another buyer's reads as not_found.
+      return withTenant(db, ctx, async (tx) => ({
+        data: toBuyerTransaction(await requireChild(tx, ledgerEntries.get, "transaction", buyerId, id)),
+      }));
     },
     creditBuyer: post("credit"),
     adjustBuyerBalance: post("adjustment"),

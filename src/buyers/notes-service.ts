@@ -8,6 +8,7 @@ import { invalidArgument } from "../pipeline/errors.ts";
 import { createdWithin, rangeKey } from "../standard/filters.ts";
 import { newId } from "../standard/ids.ts";
 import { pageOf, paginate } from "../standard/pagination.ts";
+import { resolveMask } from "../standard/update-mask.ts";
 import { requireUuid, Violations } from "../standard/violations.ts";
 import { type BuyerNoteRow, buyerNotes } from "./notes-store.ts";
 import { ofBuyer, requireBuyer, requireChild } from "./parent.ts";
@@ -23,9 +24,9 @@ export function toBuyerNote(r: BuyerNoteRow): BuyerNote {
   });
 }
 
-type NoteMethods = "listBuyerNotes" | "createBuyerNote" | "deleteBuyerNote";
+type NoteMethods = "listBuyerNotes" | "getBuyerNote" | "createBuyerNote" | "updateBuyerNote" | "deleteBuyerNote";
 
-/** ListBuyerNotes, CreateBuyerNote and DeleteBuyerNote. */
+/** List, Get, Create, Update (the body only) and Delete of buyer notes. */
 export function buyerNoteHandlers(db: Db): Pick<ServiceImpl<typeof BuyerService>, NoteMethods> {
   return {
     async listBuyerNotes(req, ctx) {
@@ -37,6 +38,11 @@ export function buyerNoteHandlers(db: Db): Pick<ServiceImpl<typeof BuyerService>
         const { rows: pageRows, pagination } = paginate(rows, page);
         return { data: pageRows.map(toBuyerNote), pagination };
       });
+    },
+    async getBuyerNote(req, ctx) {
+      const buyerId = requireUuid("buyerId", req.buyerId);
+      const id = requireUuid("id", req.id);
+      return withTenant(db, ctx, async (tx) => ({ data: toBuyerNote(await requireChild(tx, buyerNotes.get, "note", buyerId, id)) }));
     },
     async createBuyerNote(req, ctx) {
       const buyerId = requireUuid("buyerId", req.buyerId);
@@ -53,6 +59,19 @@ export function buyerNoteHandlers(db: Db): Pick<ServiceImpl<typeof BuyerService>
           author_key_id: p.keyId ?? null,
         });
         return { data: toBuyerNote(row) };
+      });
+    },
+    async updateBuyerNote(req, ctx) {
+      const buyerId = requireUuid("buyerId", req.buyerId);
+      if (!req.note) throw invalidArgument([{ field: "note", description: "is required" }]);
+      const id = requireUuid("id", req.note.id);
+      const paths = resolveMask(req.updateMask, BuyerNoteSchema, req.note, ["body"]);
+      const body = req.note.body.trim();
+      if (paths.length > 0) new Violations().required("body", body, 10_000).check();
+      return withTenant(db, ctx, async (tx) => {
+        const row = await requireChild(tx, buyerNotes.get, "note", buyerId, id, true);
+        const updated = paths.length > 0 ? await buyerNotes.update(tx, id, { body }) : row;
+        return { data: toBuyerNote(updated ?? row) };
       });
     },
     async deleteBuyerNote(req, ctx) {

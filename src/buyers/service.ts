@@ -10,6 +10,7 @@ import { newId } from "../standard/ids.ts";
 import { pageOf, paginate } from "../standard/pagination.ts";
 import { resolveMask } from "../standard/update-mask.ts";
 import { requireUuid, Violations } from "../standard/violations.ts";
+import { buyerContractHandlers } from "./contracts-service.ts";
 import { buyerDestinationHandlers } from "./destinations-service.ts";
 import { buyerLedgerHandlers } from "./ledger-service.ts";
 import { buyerValues, checkBuyer, toBuyer, updatableBuyerPaths } from "./mapping.ts";
@@ -109,6 +110,7 @@ export function buyerService(db: Db): ServiceImpl<typeof BuyerService> {
     ...buyerNoteHandlers(db),
     ...buyerDestinationHandlers(db),
     ...buyerLedgerHandlers(db),
+    ...buyerContractHandlers(db),
   };
 }
 

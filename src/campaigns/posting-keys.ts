@@ -64,6 +64,11 @@ export async function revokePostingKey(tx: Tx, id: string): Promise<PostingKeyRo
     WHERE id = ${id} RETURNING *`)) as PostingKeyRow | null;
 }
 
+/** Renames a key and returns it (posting keys keep no updated_at, so not the standard update). */
+export async function renamePostingKey(tx: Tx, id: string, name: string): Promise<PostingKeyRow | null> {
+  return (await tx.maybeOne(sql.unsafe`UPDATE posting_keys SET name = ${name} WHERE id = ${id} RETURNING *`)) as PostingKeyRow | null;
+}
+
 /** Revokes every active key of a campaign; returns how many there were. */
 export async function revokeCampaignKeys(tx: Tx, campaignId: string): Promise<number> {
   const r = await tx.query(sql.unsafe`

@@ -2,6 +2,7 @@
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { type CampaignService, Campaign_Status, CampaignSchema } from "../../gen/es/leadrouter/v1/campaigns_pb.js";
 import { type Db, withTenant } from "../db/tenant-tx.ts";
+import { listLeadPage } from "../leads/listing.ts";
 import { failedPrecondition, invalidArgument, notFound } from "../pipeline/errors.ts";
 import { batchGet } from "../standard/batch.ts";
 import { newId } from "../standard/ids.ts";
@@ -143,6 +144,13 @@ export function campaignService(db: Db, publicUrl: () => string): ServiceImpl<ty
         const vertical = await store.verticalOf(tx, row.vertical_id);
         if (!vertical) throw failedPrecondition("the campaign's vertical was deleted; it takes no leads");
         return { data: postingSpec(row.id, publicUrl(), vertical.fields, row.field_mappings) };
+      });
+    },
+    async listCampaignLeads(req, ctx) {
+      const campaignId = requireUuid("campaignId", req.campaignId);
+      return withTenant(db, ctx, async (tx, p) => {
+        await store.requireCampaign(tx, campaignId);
+        return listLeadPage(tx, req, p, { campaignId });
       });
     },
     ...postingKeyHandlers(db),

@@ -1,8 +1,10 @@
 /** OfferService: thin handlers over the offers store, inside tenant transactions. */
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { sql } from "slonik";
+import { Campaign_Status } from "../../gen/es/leadrouter/v1/campaigns_pb.js";
 import type { OfferService } from "../../gen/es/leadrouter/v1/offers_pb.js";
 import { type Offer, Offer_Status, OfferSchema } from "../../gen/es/leadrouter/v1/offers_pb.js";
+import { listCampaignPage } from "../campaigns/listing.ts";
 import { type Db, type Tx, withTenant } from "../db/tenant-tx.ts";
 import { failedPrecondition, invalidArgument, notFound } from "../pipeline/errors.ts";
 import { batchGet } from "../standard/batch.ts";
@@ -123,6 +125,14 @@ export function offerService(db: Db): ServiceImpl<typeof OfferService> {
     },
     pauseOffer: setStatus("paused"),
     resumeOffer: setStatus("active"),
+    async listOfferCampaigns(req, ctx) {
+      const offerId = requireUuid("offerId", req.offerId);
+      return withTenant(db, ctx, async (tx, p) => {
+        if (!(await offers.get(tx, offerId))) throw notFound("offer", offerId);
+        const status = req.status ? Campaign_Status[req.status] : undefined;
+        return listCampaignPage(tx, req, p.tenantId ?? "", { offerId, status });
+      });
+    },
     ...offerContractHandlers(db),
   };
 }

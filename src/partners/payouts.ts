@@ -1,19 +1,20 @@
-/** The payout handlers of PartnerService: the ledger read, recorded payouts and manual adjustments. */
+/** The payout handlers of PartnerService: the ledger reads, recorded payouts and manual adjustments. */
 import type { ServiceImpl } from "@connectrpc/connect";
 import { sql } from "slonik";
 import { PartnerLedgerEntry_Kind, type PartnerService } from "../../gen/es/leadrouter/v1/partners_pb.js";
 import { checkMoney } from "../buyers/money.ts";
 import { type Db, withTenant } from "../db/tenant-tx.ts";
+import { notFound } from "../pipeline/errors.ts";
 import { createdWithin, rangeKey } from "../standard/filters.ts";
 import { pageOf, paginate } from "../standard/pagination.ts";
 import { requireUuid, Violations } from "../standard/violations.ts";
 import { type LedgerKind, ledger, postPartnerLedgerEntry, toLedgerEntry } from "./ledger.ts";
 import { requirePartner } from "./store.ts";
 
+type PayoutMethods = "listPartnerPayouts" | "getPartnerPayout" | "recordPartnerPayout" | "adjustPartnerBalance";
+
 /** The payout handlers of PartnerService. */
-export function payoutHandlers(
-  db: Db,
-): Pick<ServiceImpl<typeof PartnerService>, "listPartnerPayouts" | "recordPartnerPayout" | "adjustPartnerBalance"> {
+export function payoutHandlers(db: Db): Pick<ServiceImpl<typeof PartnerService>, PayoutMethods> {
   return {
     async listPartnerPayouts(req, ctx) {
       const partnerId = requireUuid("partnerId", req.partnerId);
@@ -28,6 +29,17 @@ export function payoutHandlers(
         ];
         const { rows, pagination } = paginate(await ledger.list(tx, where, page), page);
         return { data: rows.map(toLedgerEntry), pagination };
+      });
+    },
+    async getPartnerPayout(req, ctx) {
+      const partnerId = requireUuid("partnerId", req.partnerId);
+      const id = requireUuid("id", req.id);
+      // A partner key sees its own partner and entries only (RLS), so another partner's reads as not_found.
+      return withTenant(db, ctx, async (tx) => {
+        await requirePartner(tx, partnerId);
+        const entry = await ledger.get(tx, id);
+        if (!entry || entry.partner_id !== partnerId) throw notFound("payout", id);
+        return { data: toLedgerEntry(entry) };
       });
     },
     async recordPartnerPayout(req, ctx) {

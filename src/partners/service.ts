@@ -4,6 +4,7 @@ import { type PartnerService, Partner_Status, PartnerSchema } from "../../gen/es
 import { Campaign_Status } from "../../gen/es/leadrouter/v1/campaigns_pb.js";
 import { listCampaignPage } from "../campaigns/listing.ts";
 import { type Db, type Tx, withTenant } from "../db/tenant-tx.ts";
+import { listLeadPage } from "../leads/listing.ts";
 import { invalidatesAuth } from "../pipeline/auth-cache.ts";
 import { failedPrecondition, invalidArgument, notFound } from "../pipeline/errors.ts";
 import { batchGet } from "../standard/batch.ts";
@@ -125,6 +126,13 @@ export function partnerService(db: Db): ServiceImpl<typeof PartnerService> {
         await store.requirePartner(tx, partnerId);
         const status = req.status ? Campaign_Status[req.status] : undefined;
         return listCampaignPage(tx, req, p.tenantId ?? "", { partnerId, status });
+      });
+    },
+    async listPartnerLeads(req, ctx) {
+      const partnerId = requireUuid("partnerId", req.partnerId);
+      return withTenant(db, ctx, async (tx, p) => {
+        await store.requirePartner(tx, partnerId);
+        return listLeadPage(tx, req, p, { partnerId });
       });
     },
     ...noteHandlers(db),

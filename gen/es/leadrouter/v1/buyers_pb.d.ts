@@ -6,6 +6,7 @@ import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobu
 import type { JsonObject, Message } from "@bufbuild/protobuf";
 import type { Contact, Pagination, TimeRange } from "./common_pb.js";
 import type { FieldMask, Timestamp } from "@bufbuild/protobuf/wkt";
+import type { Contract, Contract_Status } from "./contracts_pb.js";
 
 /**
  * Describes the file leadrouter/v1/buyers.proto.
@@ -1888,6 +1889,231 @@ export declare type AdjustBuyerBalanceResponse = Message<"leadrouter.v1.AdjustBu
 export declare const AdjustBuyerBalanceResponseSchema: GenMessage<AdjustBuyerBalanceResponse>;
 
 /**
+ * Request for GetBuyerNote.
+ *
+ * @generated from message leadrouter.v1.GetBuyerNoteRequest
+ */
+export declare type GetBuyerNoteRequest = Message<"leadrouter.v1.GetBuyerNoteRequest"> & {
+  /**
+   * The buyer's id.
+   *
+   * @generated from field: string buyer_id = 1;
+   */
+  buyerId: string;
+
+  /**
+   * The note's id.
+   *
+   * @generated from field: string id = 2;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message leadrouter.v1.GetBuyerNoteRequest.
+ * Use `create(GetBuyerNoteRequestSchema)` to create a new message.
+ */
+export declare const GetBuyerNoteRequestSchema: GenMessage<GetBuyerNoteRequest>;
+
+/**
+ * Response of GetBuyerNote.
+ *
+ * @generated from message leadrouter.v1.GetBuyerNoteResponse
+ */
+export declare type GetBuyerNoteResponse = Message<"leadrouter.v1.GetBuyerNoteResponse"> & {
+  /**
+   * The note.
+   *
+   * @generated from field: leadrouter.v1.BuyerNote data = 1;
+   */
+  data?: BuyerNote | undefined;
+};
+
+/**
+ * Describes the message leadrouter.v1.GetBuyerNoteResponse.
+ * Use `create(GetBuyerNoteResponseSchema)` to create a new message.
+ */
+export declare const GetBuyerNoteResponseSchema: GenMessage<GetBuyerNoteResponse>;
+
+/**
+ * Request for UpdateBuyerNote.
+ *
+ * @generated from message leadrouter.v1.UpdateBuyerNoteRequest
+ */
+export declare type UpdateBuyerNoteRequest = Message<"leadrouter.v1.UpdateBuyerNoteRequest"> & {
+  /**
+   * The buyer's id.
+   *
+   * @generated from field: string buyer_id = 1;
+   */
+  buyerId: string;
+
+  /**
+   * The new text; `id` names the note.
+   *
+   * @generated from field: leadrouter.v1.BuyerNote note = 2;
+   */
+  note?: BuyerNote | undefined;
+
+  /**
+   * Fields to change: only `body` is updatable. Omitted: every field present
+   * in the body.
+   *
+   * @generated from field: google.protobuf.FieldMask update_mask = 3;
+   */
+  updateMask?: FieldMask | undefined;
+};
+
+/**
+ * Describes the message leadrouter.v1.UpdateBuyerNoteRequest.
+ * Use `create(UpdateBuyerNoteRequestSchema)` to create a new message.
+ */
+export declare const UpdateBuyerNoteRequestSchema: GenMessage<UpdateBuyerNoteRequest>;
+
+/**
+ * Response of UpdateBuyerNote.
+ *
+ * @generated from message leadrouter.v1.UpdateBuyerNoteResponse
+ */
+export declare type UpdateBuyerNoteResponse = Message<"leadrouter.v1.UpdateBuyerNoteResponse"> & {
+  /**
+   * The updated note.
+   *
+   * @generated from field: leadrouter.v1.BuyerNote data = 1;
+   */
+  data?: BuyerNote | undefined;
+};
+
+/**
+ * Describes the message leadrouter.v1.UpdateBuyerNoteResponse.
+ * Use `create(UpdateBuyerNoteResponseSchema)` to create a new message.
+ */
+export declare const UpdateBuyerNoteResponseSchema: GenMessage<UpdateBuyerNoteResponse>;
+
+/**
+ * Request for GetBuyerTransaction.
+ *
+ * @generated from message leadrouter.v1.GetBuyerTransactionRequest
+ */
+export declare type GetBuyerTransactionRequest = Message<"leadrouter.v1.GetBuyerTransactionRequest"> & {
+  /**
+   * The buyer's id.
+   *
+   * @generated from field: string buyer_id = 1;
+   */
+  buyerId: string;
+
+  /**
+   * The transaction's id.
+   *
+   * @generated from field: string id = 2;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message leadrouter.v1.GetBuyerTransactionRequest.
+ * Use `create(GetBuyerTransactionRequestSchema)` to create a new message.
+ */
+export declare const GetBuyerTransactionRequestSchema: GenMessage<GetBuyerTransactionRequest>;
+
+/**
+ * Response of GetBuyerTransaction.
+ *
+ * @generated from message leadrouter.v1.GetBuyerTransactionResponse
+ */
+export declare type GetBuyerTransactionResponse = Message<"leadrouter.v1.GetBuyerTransactionResponse"> & {
+  /**
+   * The transaction.
+   *
+   * @generated from field: leadrouter.v1.BuyerTransaction data = 1;
+   */
+  data?: BuyerTransaction | undefined;
+};
+
+/**
+ * Describes the message leadrouter.v1.GetBuyerTransactionResponse.
+ * Use `create(GetBuyerTransactionResponseSchema)` to create a new message.
+ */
+export declare const GetBuyerTransactionResponseSchema: GenMessage<GetBuyerTransactionResponse>;
+
+/**
+ * Request for ListBuyerContracts.
+ *
+ * @generated from message leadrouter.v1.ListBuyerContractsRequest
+ */
+export declare type ListBuyerContractsRequest = Message<"leadrouter.v1.ListBuyerContractsRequest"> & {
+  /**
+   * The buyer's id.
+   *
+   * @generated from field: string buyer_id = 1;
+   */
+  buyerId: string;
+
+  /**
+   * Maximum items to return (default 50, maximum 500).
+   *
+   * @generated from field: int32 page_size = 2;
+   */
+  pageSize: number;
+
+  /**
+   * Token from a previous response's pagination.
+   *
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
+
+  /**
+   * Only contracts with this status.
+   *
+   * @generated from field: leadrouter.v1.Contract.Status status = 4;
+   */
+  status: Contract_Status;
+
+  /**
+   * Sort order: `created_at`, `updated_at`, `name` or `priority`, optionally
+   * followed by ` desc`. Default `created_at desc`.
+   *
+   * @generated from field: string order_by = 5;
+   */
+  orderBy: string;
+};
+
+/**
+ * Describes the message leadrouter.v1.ListBuyerContractsRequest.
+ * Use `create(ListBuyerContractsRequestSchema)` to create a new message.
+ */
+export declare const ListBuyerContractsRequestSchema: GenMessage<ListBuyerContractsRequest>;
+
+/**
+ * Response of ListBuyerContracts.
+ *
+ * @generated from message leadrouter.v1.ListBuyerContractsResponse
+ */
+export declare type ListBuyerContractsResponse = Message<"leadrouter.v1.ListBuyerContractsResponse"> & {
+  /**
+   * The page of contracts.
+   *
+   * @generated from field: repeated leadrouter.v1.Contract data = 1;
+   */
+  data: Contract[];
+
+  /**
+   * Where the next page starts.
+   *
+   * @generated from field: leadrouter.v1.Pagination pagination = 2;
+   */
+  pagination?: Pagination | undefined;
+};
+
+/**
+ * Describes the message leadrouter.v1.ListBuyerContractsResponse.
+ * Use `create(ListBuyerContractsResponseSchema)` to create a new message.
+ */
+export declare const ListBuyerContractsResponseSchema: GenMessage<ListBuyerContractsResponse>;
+
+/**
  * BuyerService manages the companies that buy leads.
  *
  * @generated from service leadrouter.v1.BuyerService
@@ -2133,6 +2359,48 @@ export declare const BuyerService: GenService<{
     methodKind: "unary";
     input: typeof AdjustBuyerBalanceRequestSchema;
     output: typeof AdjustBuyerBalanceResponseSchema;
+  },
+  /**
+   * Returns one note kept about a buyer.
+   *
+   * @generated from rpc leadrouter.v1.BuyerService.GetBuyerNote
+   */
+  getBuyerNote: {
+    methodKind: "unary";
+    input: typeof GetBuyerNoteRequestSchema;
+    output: typeof GetBuyerNoteResponseSchema;
+  },
+  /**
+   * Rewrites a note's text. Only `body` can change; the author and the time
+   * written stay as they were.
+   *
+   * @generated from rpc leadrouter.v1.BuyerService.UpdateBuyerNote
+   */
+  updateBuyerNote: {
+    methodKind: "unary";
+    input: typeof UpdateBuyerNoteRequestSchema;
+    output: typeof UpdateBuyerNoteResponseSchema;
+  },
+  /**
+   * Returns one of the buyer's balance transactions. A buyer key may read
+   * its own.
+   *
+   * @generated from rpc leadrouter.v1.BuyerService.GetBuyerTransaction
+   */
+  getBuyerTransaction: {
+    methodKind: "unary";
+    input: typeof GetBuyerTransactionRequestSchema;
+    output: typeof GetBuyerTransactionResponseSchema;
+  },
+  /**
+   * Lists the buyer's contracts. A buyer key may list its own.
+   *
+   * @generated from rpc leadrouter.v1.BuyerService.ListBuyerContracts
+   */
+  listBuyerContracts: {
+    methodKind: "unary";
+    input: typeof ListBuyerContractsRequestSchema;
+    output: typeof ListBuyerContractsResponseSchema;
   },
 }>;
 

@@ -7,6 +7,7 @@ import type { Message } from "@bufbuild/protobuf";
 import type { FieldMask, Timestamp } from "@bufbuild/protobuf/wkt";
 import type { LeadField_Type } from "./verticals_pb.js";
 import type { Pagination, TimeRange } from "./common_pb.js";
+import type { Lead, Lead_Status } from "./leads_pb.js";
 
 /**
  * Describes the file leadrouter/v1/campaigns.proto.
@@ -1356,6 +1357,183 @@ export declare type RevokePostingKeyResponse = Message<"leadrouter.v1.RevokePost
 export declare const RevokePostingKeyResponseSchema: GenMessage<RevokePostingKeyResponse>;
 
 /**
+ * Request for GetPostingKey.
+ *
+ * @generated from message leadrouter.v1.GetPostingKeyRequest
+ */
+export declare type GetPostingKeyRequest = Message<"leadrouter.v1.GetPostingKeyRequest"> & {
+  /**
+   * The campaign's id.
+   *
+   * @generated from field: string campaign_id = 1;
+   */
+  campaignId: string;
+
+  /**
+   * The key's id.
+   *
+   * @generated from field: string id = 2;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message leadrouter.v1.GetPostingKeyRequest.
+ * Use `create(GetPostingKeyRequestSchema)` to create a new message.
+ */
+export declare const GetPostingKeyRequestSchema: GenMessage<GetPostingKeyRequest>;
+
+/**
+ * Response of GetPostingKey.
+ *
+ * @generated from message leadrouter.v1.GetPostingKeyResponse
+ */
+export declare type GetPostingKeyResponse = Message<"leadrouter.v1.GetPostingKeyResponse"> & {
+  /**
+   * The key, without its secret.
+   *
+   * @generated from field: leadrouter.v1.PostingKey data = 1;
+   */
+  data?: PostingKey | undefined;
+};
+
+/**
+ * Describes the message leadrouter.v1.GetPostingKeyResponse.
+ * Use `create(GetPostingKeyResponseSchema)` to create a new message.
+ */
+export declare const GetPostingKeyResponseSchema: GenMessage<GetPostingKeyResponse>;
+
+/**
+ * Request for UpdatePostingKey.
+ *
+ * @generated from message leadrouter.v1.UpdatePostingKeyRequest
+ */
+export declare type UpdatePostingKeyRequest = Message<"leadrouter.v1.UpdatePostingKeyRequest"> & {
+  /**
+   * The new name; `campaignId` and `id` name the key.
+   *
+   * @generated from field: leadrouter.v1.PostingKey posting_key = 1;
+   */
+  postingKey?: PostingKey | undefined;
+
+  /**
+   * Fields to change: only `name` is updatable. Omitted: every field present
+   * in the body.
+   *
+   * @generated from field: google.protobuf.FieldMask update_mask = 2;
+   */
+  updateMask?: FieldMask | undefined;
+};
+
+/**
+ * Describes the message leadrouter.v1.UpdatePostingKeyRequest.
+ * Use `create(UpdatePostingKeyRequestSchema)` to create a new message.
+ */
+export declare const UpdatePostingKeyRequestSchema: GenMessage<UpdatePostingKeyRequest>;
+
+/**
+ * Response of UpdatePostingKey.
+ *
+ * @generated from message leadrouter.v1.UpdatePostingKeyResponse
+ */
+export declare type UpdatePostingKeyResponse = Message<"leadrouter.v1.UpdatePostingKeyResponse"> & {
+  /**
+   * The renamed key, without its secret.
+   *
+   * @generated from field: leadrouter.v1.PostingKey data = 1;
+   */
+  data?: PostingKey | undefined;
+};
+
+/**
+ * Describes the message leadrouter.v1.UpdatePostingKeyResponse.
+ * Use `create(UpdatePostingKeyResponseSchema)` to create a new message.
+ */
+export declare const UpdatePostingKeyResponseSchema: GenMessage<UpdatePostingKeyResponse>;
+
+/**
+ * Request for ListCampaignLeads.
+ *
+ * @generated from message leadrouter.v1.ListCampaignLeadsRequest
+ */
+export declare type ListCampaignLeadsRequest = Message<"leadrouter.v1.ListCampaignLeadsRequest"> & {
+  /**
+   * The campaign's id.
+   *
+   * @generated from field: string campaign_id = 1;
+   */
+  campaignId: string;
+
+  /**
+   * Maximum items to return (default 50, maximum 500).
+   *
+   * @generated from field: int32 page_size = 2;
+   */
+  pageSize: number;
+
+  /**
+   * Token from a previous response's pagination.
+   *
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
+
+  /**
+   * Only leads with this status.
+   *
+   * @generated from field: leadrouter.v1.Lead.Status status = 4;
+   */
+  status: Lead_Status;
+
+  /**
+   * Only leads received within this range.
+   *
+   * @generated from field: leadrouter.v1.TimeRange created = 5;
+   */
+  created?: TimeRange | undefined;
+
+  /**
+   * Sort order: `created_at` or `created_at desc` (the default).
+   *
+   * @generated from field: string order_by = 6;
+   */
+  orderBy: string;
+};
+
+/**
+ * Describes the message leadrouter.v1.ListCampaignLeadsRequest.
+ * Use `create(ListCampaignLeadsRequestSchema)` to create a new message.
+ */
+export declare const ListCampaignLeadsRequestSchema: GenMessage<ListCampaignLeadsRequest>;
+
+/**
+ * Response of ListCampaignLeads.
+ *
+ * @generated from message leadrouter.v1.ListCampaignLeadsResponse
+ */
+export declare type ListCampaignLeadsResponse = Message<"leadrouter.v1.ListCampaignLeadsResponse"> & {
+  /**
+   * The page of leads.
+   *
+   * @generated from field: repeated leadrouter.v1.Lead data = 1;
+   */
+  data: Lead[];
+
+  /**
+   * Where the next page starts.
+   *
+   * @generated from field: leadrouter.v1.Pagination pagination = 2;
+   */
+  pagination?: Pagination | undefined;
+};
+
+/**
+ * Describes the message leadrouter.v1.ListCampaignLeadsResponse.
+ * Use `create(ListCampaignLeadsResponseSchema)` to create a new message.
+ */
+export declare const ListCampaignLeadsResponseSchema: GenMessage<ListCampaignLeadsResponse>;
+
+/**
  * CampaignService manages campaigns (a partner's traffic source in one
  * vertical), the posting keys partners submit leads with, and the posting
  * specification handed to partners.
@@ -1519,6 +1697,38 @@ export declare const CampaignService: GenService<{
     methodKind: "unary";
     input: typeof RevokePostingKeyRequestSchema;
     output: typeof RevokePostingKeyResponseSchema;
+  },
+  /**
+   * Returns one posting key, without its secret; the prefix identifies it.
+   *
+   * @generated from rpc leadrouter.v1.CampaignService.GetPostingKey
+   */
+  getPostingKey: {
+    methodKind: "unary";
+    input: typeof GetPostingKeyRequestSchema;
+    output: typeof GetPostingKeyResponseSchema;
+  },
+  /**
+   * Renames a posting key. Only `name` can change; the secret, status and
+   * times stay as they were, and the secret is not returned.
+   *
+   * @generated from rpc leadrouter.v1.CampaignService.UpdatePostingKey
+   */
+  updatePostingKey: {
+    methodKind: "unary";
+    input: typeof UpdatePostingKeyRequestSchema;
+    output: typeof UpdatePostingKeyResponseSchema;
+  },
+  /**
+   * Lists the leads posted to the campaign, newest first. A partner key may
+   * list its own campaigns' leads; any other campaign is not_found for it.
+   *
+   * @generated from rpc leadrouter.v1.CampaignService.ListCampaignLeads
+   */
+  listCampaignLeads: {
+    methodKind: "unary";
+    input: typeof ListCampaignLeadsRequestSchema;
+    output: typeof ListCampaignLeadsResponseSchema;
   },
 }>;
 

@@ -1052,8 +1052,9 @@ export declare const LeadService: GenService<{
     output: typeof ListLeadsResponseSchema;
   },
   /**
-   * Returns one lead with its full distribution history and deliveries. PII
-   * is withheld from buyers that did not buy the lead.
+   * Returns one lead with its full distribution history and, for admins,
+   * every delivery attempt. PII is withheld from buyers that did not buy the
+   * lead, and from everyone once it was erased.
    *
    * @generated from rpc leadrouter.v1.LeadService.GetLead
    */

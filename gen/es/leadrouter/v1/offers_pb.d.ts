@@ -6,6 +6,7 @@ import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobu
 import type { Message } from "@bufbuild/protobuf";
 import type { FieldMask, Timestamp } from "@bufbuild/protobuf/wkt";
 import type { Pagination, TimeRange } from "./common_pb.js";
+import type { Campaign, Campaign_Status } from "./campaigns_pb.js";
 
 /**
  * Describes the file leadrouter/v1/offers.proto.
@@ -960,6 +961,82 @@ export declare type ListOfferContractsResponse = Message<"leadrouter.v1.ListOffe
 export declare const ListOfferContractsResponseSchema: GenMessage<ListOfferContractsResponse>;
 
 /**
+ * Request for ListOfferCampaigns.
+ *
+ * @generated from message leadrouter.v1.ListOfferCampaignsRequest
+ */
+export declare type ListOfferCampaignsRequest = Message<"leadrouter.v1.ListOfferCampaignsRequest"> & {
+  /**
+   * The offer's id.
+   *
+   * @generated from field: string offer_id = 1;
+   */
+  offerId: string;
+
+  /**
+   * Maximum items to return (default 50, maximum 500).
+   *
+   * @generated from field: int32 page_size = 2;
+   */
+  pageSize: number;
+
+  /**
+   * Token from a previous response's pagination.
+   *
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
+
+  /**
+   * Only campaigns with this status.
+   *
+   * @generated from field: leadrouter.v1.Campaign.Status status = 4;
+   */
+  status: Campaign_Status;
+
+  /**
+   * Sort order: `created_at`, `updated_at` or `name`, optionally followed by
+   * ` desc`. Default `created_at desc`.
+   *
+   * @generated from field: string order_by = 5;
+   */
+  orderBy: string;
+};
+
+/**
+ * Describes the message leadrouter.v1.ListOfferCampaignsRequest.
+ * Use `create(ListOfferCampaignsRequestSchema)` to create a new message.
+ */
+export declare const ListOfferCampaignsRequestSchema: GenMessage<ListOfferCampaignsRequest>;
+
+/**
+ * Response of ListOfferCampaigns.
+ *
+ * @generated from message leadrouter.v1.ListOfferCampaignsResponse
+ */
+export declare type ListOfferCampaignsResponse = Message<"leadrouter.v1.ListOfferCampaignsResponse"> & {
+  /**
+   * The page of campaigns.
+   *
+   * @generated from field: repeated leadrouter.v1.Campaign data = 1;
+   */
+  data: Campaign[];
+
+  /**
+   * Where the next page starts.
+   *
+   * @generated from field: leadrouter.v1.Pagination pagination = 2;
+   */
+  pagination?: Pagination | undefined;
+};
+
+/**
+ * Describes the message leadrouter.v1.ListOfferCampaignsResponse.
+ * Use `create(ListOfferCampaignsResponseSchema)` to create a new message.
+ */
+export declare const ListOfferCampaignsResponseSchema: GenMessage<ListOfferCampaignsResponse>;
+
+/**
  * OfferService manages offers: the contracts of one vertical grouped together,
  * with the rules that decide how each lead is sold among them.
  *
@@ -1086,6 +1163,16 @@ export declare const OfferService: GenService<{
     methodKind: "unary";
     input: typeof ListOfferContractsRequestSchema;
     output: typeof ListOfferContractsResponseSchema;
+  },
+  /**
+   * Lists the live campaigns that send leads to the offer.
+   *
+   * @generated from rpc leadrouter.v1.OfferService.ListOfferCampaigns
+   */
+  listOfferCampaigns: {
+    methodKind: "unary";
+    input: typeof ListOfferCampaignsRequestSchema;
+    output: typeof ListOfferCampaignsResponseSchema;
   },
 }>;
 

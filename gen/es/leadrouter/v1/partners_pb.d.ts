@@ -7,6 +7,7 @@ import type { Message } from "@bufbuild/protobuf";
 import type { Contact, Pagination, TimeRange } from "./common_pb.js";
 import type { FieldMask, Timestamp } from "@bufbuild/protobuf/wkt";
 import type { Campaign, Campaign_Status } from "./campaigns_pb.js";
+import type { Lead, Lead_Status } from "./leads_pb.js";
 
 /**
  * Describes the file leadrouter/v1/partners.proto.
@@ -1136,6 +1137,237 @@ export declare type ListPartnerCampaignsResponse = Message<"leadrouter.v1.ListPa
 export declare const ListPartnerCampaignsResponseSchema: GenMessage<ListPartnerCampaignsResponse>;
 
 /**
+ * Request for GetPartnerNote.
+ *
+ * @generated from message leadrouter.v1.GetPartnerNoteRequest
+ */
+export declare type GetPartnerNoteRequest = Message<"leadrouter.v1.GetPartnerNoteRequest"> & {
+  /**
+   * The partner's id.
+   *
+   * @generated from field: string partner_id = 1;
+   */
+  partnerId: string;
+
+  /**
+   * The note's id.
+   *
+   * @generated from field: string id = 2;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message leadrouter.v1.GetPartnerNoteRequest.
+ * Use `create(GetPartnerNoteRequestSchema)` to create a new message.
+ */
+export declare const GetPartnerNoteRequestSchema: GenMessage<GetPartnerNoteRequest>;
+
+/**
+ * Response of GetPartnerNote.
+ *
+ * @generated from message leadrouter.v1.GetPartnerNoteResponse
+ */
+export declare type GetPartnerNoteResponse = Message<"leadrouter.v1.GetPartnerNoteResponse"> & {
+  /**
+   * The note.
+   *
+   * @generated from field: leadrouter.v1.PartnerNote data = 1;
+   */
+  data?: PartnerNote | undefined;
+};
+
+/**
+ * Describes the message leadrouter.v1.GetPartnerNoteResponse.
+ * Use `create(GetPartnerNoteResponseSchema)` to create a new message.
+ */
+export declare const GetPartnerNoteResponseSchema: GenMessage<GetPartnerNoteResponse>;
+
+/**
+ * Request for UpdatePartnerNote.
+ *
+ * @generated from message leadrouter.v1.UpdatePartnerNoteRequest
+ */
+export declare type UpdatePartnerNoteRequest = Message<"leadrouter.v1.UpdatePartnerNoteRequest"> & {
+  /**
+   * The partner's id.
+   *
+   * @generated from field: string partner_id = 1;
+   */
+  partnerId: string;
+
+  /**
+   * The new text; `id` names the note.
+   *
+   * @generated from field: leadrouter.v1.PartnerNote note = 2;
+   */
+  note?: PartnerNote | undefined;
+
+  /**
+   * Fields to change: only `body` is updatable. Omitted: every field present
+   * in the body.
+   *
+   * @generated from field: google.protobuf.FieldMask update_mask = 3;
+   */
+  updateMask?: FieldMask | undefined;
+};
+
+/**
+ * Describes the message leadrouter.v1.UpdatePartnerNoteRequest.
+ * Use `create(UpdatePartnerNoteRequestSchema)` to create a new message.
+ */
+export declare const UpdatePartnerNoteRequestSchema: GenMessage<UpdatePartnerNoteRequest>;
+
+/**
+ * Response of UpdatePartnerNote.
+ *
+ * @generated from message leadrouter.v1.UpdatePartnerNoteResponse
+ */
+export declare type UpdatePartnerNoteResponse = Message<"leadrouter.v1.UpdatePartnerNoteResponse"> & {
+  /**
+   * The updated note.
+   *
+   * @generated from field: leadrouter.v1.PartnerNote data = 1;
+   */
+  data?: PartnerNote | undefined;
+};
+
+/**
+ * Describes the message leadrouter.v1.UpdatePartnerNoteResponse.
+ * Use `create(UpdatePartnerNoteResponseSchema)` to create a new message.
+ */
+export declare const UpdatePartnerNoteResponseSchema: GenMessage<UpdatePartnerNoteResponse>;
+
+/**
+ * Request for GetPartnerPayout.
+ *
+ * @generated from message leadrouter.v1.GetPartnerPayoutRequest
+ */
+export declare type GetPartnerPayoutRequest = Message<"leadrouter.v1.GetPartnerPayoutRequest"> & {
+  /**
+   * The partner's id.
+   *
+   * @generated from field: string partner_id = 1;
+   */
+  partnerId: string;
+
+  /**
+   * The ledger entry's id.
+   *
+   * @generated from field: string id = 2;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message leadrouter.v1.GetPartnerPayoutRequest.
+ * Use `create(GetPartnerPayoutRequestSchema)` to create a new message.
+ */
+export declare const GetPartnerPayoutRequestSchema: GenMessage<GetPartnerPayoutRequest>;
+
+/**
+ * Response of GetPartnerPayout.
+ *
+ * @generated from message leadrouter.v1.GetPartnerPayoutResponse
+ */
+export declare type GetPartnerPayoutResponse = Message<"leadrouter.v1.GetPartnerPayoutResponse"> & {
+  /**
+   * The ledger entry, with the balance after it.
+   *
+   * @generated from field: leadrouter.v1.PartnerLedgerEntry data = 1;
+   */
+  data?: PartnerLedgerEntry | undefined;
+};
+
+/**
+ * Describes the message leadrouter.v1.GetPartnerPayoutResponse.
+ * Use `create(GetPartnerPayoutResponseSchema)` to create a new message.
+ */
+export declare const GetPartnerPayoutResponseSchema: GenMessage<GetPartnerPayoutResponse>;
+
+/**
+ * Request for ListPartnerLeads.
+ *
+ * @generated from message leadrouter.v1.ListPartnerLeadsRequest
+ */
+export declare type ListPartnerLeadsRequest = Message<"leadrouter.v1.ListPartnerLeadsRequest"> & {
+  /**
+   * The partner's id.
+   *
+   * @generated from field: string partner_id = 1;
+   */
+  partnerId: string;
+
+  /**
+   * Maximum items to return (default 50, maximum 500).
+   *
+   * @generated from field: int32 page_size = 2;
+   */
+  pageSize: number;
+
+  /**
+   * Token from a previous response's pagination.
+   *
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
+
+  /**
+   * Only leads with this status.
+   *
+   * @generated from field: leadrouter.v1.Lead.Status status = 4;
+   */
+  status: Lead_Status;
+
+  /**
+   * Only leads received within this range.
+   *
+   * @generated from field: leadrouter.v1.TimeRange created = 5;
+   */
+  created?: TimeRange | undefined;
+
+  /**
+   * Sort order: `created_at` or `created_at desc` (the default).
+   *
+   * @generated from field: string order_by = 6;
+   */
+  orderBy: string;
+};
+
+/**
+ * Describes the message leadrouter.v1.ListPartnerLeadsRequest.
+ * Use `create(ListPartnerLeadsRequestSchema)` to create a new message.
+ */
+export declare const ListPartnerLeadsRequestSchema: GenMessage<ListPartnerLeadsRequest>;
+
+/**
+ * Response of ListPartnerLeads.
+ *
+ * @generated from message leadrouter.v1.ListPartnerLeadsResponse
+ */
+export declare type ListPartnerLeadsResponse = Message<"leadrouter.v1.ListPartnerLeadsResponse"> & {
+  /**
+   * The page of leads.
+   *
+   * @generated from field: repeated leadrouter.v1.Lead data = 1;
+   */
+  data: Lead[];
+
+  /**
+   * Where the next page starts.
+   *
+   * @generated from field: leadrouter.v1.Pagination pagination = 2;
+   */
+  pagination?: Pagination | undefined;
+};
+
+/**
+ * Describes the message leadrouter.v1.ListPartnerLeadsResponse.
+ * Use `create(ListPartnerLeadsResponseSchema)` to create a new message.
+ */
+export declare const ListPartnerLeadsResponseSchema: GenMessage<ListPartnerLeadsResponse>;
+
+/**
  * PartnerService manages traffic partners (the affiliates and publishers who
  * post leads), the notes kept about them, and the payouts owed to them.
  *
@@ -1305,6 +1537,49 @@ export declare const PartnerService: GenService<{
     methodKind: "unary";
     input: typeof ListPartnerCampaignsRequestSchema;
     output: typeof ListPartnerCampaignsResponseSchema;
+  },
+  /**
+   * Returns one internal note kept about a partner.
+   *
+   * @generated from rpc leadrouter.v1.PartnerService.GetPartnerNote
+   */
+  getPartnerNote: {
+    methodKind: "unary";
+    input: typeof GetPartnerNoteRequestSchema;
+    output: typeof GetPartnerNoteResponseSchema;
+  },
+  /**
+   * Rewrites a note's text. Only `body` can change; the author and the time
+   * written stay as they were.
+   *
+   * @generated from rpc leadrouter.v1.PartnerService.UpdatePartnerNote
+   */
+  updatePartnerNote: {
+    methodKind: "unary";
+    input: typeof UpdatePartnerNoteRequestSchema;
+    output: typeof UpdatePartnerNoteResponseSchema;
+  },
+  /**
+   * Returns one entry of the partner's payout ledger. A partner key may read
+   * its own.
+   *
+   * @generated from rpc leadrouter.v1.PartnerService.GetPartnerPayout
+   */
+  getPartnerPayout: {
+    methodKind: "unary";
+    input: typeof GetPartnerPayoutRequestSchema;
+    output: typeof GetPartnerPayoutResponseSchema;
+  },
+  /**
+   * Lists the leads the partner sent, newest first. A partner key may list
+   * its own; another partner's are not_found for it.
+   *
+   * @generated from rpc leadrouter.v1.PartnerService.ListPartnerLeads
+   */
+  listPartnerLeads: {
+    methodKind: "unary";
+    input: typeof ListPartnerLeadsRequestSchema;
+    output: typeof ListPartnerLeadsResponseSchema;
   },
 }>;
 
