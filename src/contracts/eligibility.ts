@@ -52,6 +52,14 @@ function capChecksOf(usage: readonly CapUsage[]): CheckOutcome[] {
   });
 }
 
+/** Whether another delivery may start: fewer than concurrency_cap in flight (the engine re-checks atomically when it claims). */
+export function concurrencyCheck(contract: Contract): CheckOutcome {
+  const detail = `${contract.inFlight} of ${contract.concurrencyCap} deliveries in flight`;
+  return contract.inFlight < contract.concurrencyCap
+    ? passed(Kind.cap, "concurrencyCap", detail)
+    : failed(Kind.cap, "concurrencyCap", "concurrency_cap_reached", detail);
+}
+
 /** Whether the buyer can pay price: balance - price >= -credit_limit. */
 export function balanceCheck(buyer: BuyerFacts | null, price: string): CheckOutcome {
   if (!buyer) return failed(Kind.balance, "balance", "insufficient_balance", "the buyer was deleted");
@@ -111,6 +119,7 @@ export async function evaluateEligibility(tx: Tx, contract: Contract, lead: Matc
   if (snap)
     checks.push(...capChecksOf(usageOf(contract.caps, snap.countersOf.get(contract.id) ?? new Map(), snap.windowsIn(zone), charge)));
   else checks.push(...(await capChecks(tx, contract, lead.at, zone, charge)));
+  if (contract.concurrencyCap > 0) checks.push(concurrencyCheck(contract));
   checks.push(balanceCheck(buyer, charge));
   checks.push(...(await suppressionChecks(tx, contract, lead)));
   if (partnerId !== "") checks.push(await partnerCheck(tx, partnerId, contract.buyerId));

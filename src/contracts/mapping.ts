@@ -59,6 +59,7 @@ export function toContract(r: ContractRow, suppressionListIds: string[] = []): C
     filters: r.filters.map((f) => fromJson(ContractFilterSchema, f, read)),
     caps: r.caps.map((c) => fromJson(ContractCapSchema, c, read)),
     concurrencyCap: r.concurrency_cap,
+    inFlight: r.in_flight ?? 0,
     schedule: fromJson(ContractScheduleSchema, r.schedule, read),
     pricing: fromJson(ContractPricingSchema, r.pricing, read),
     returnPolicy: fromJson(ContractReturnPolicySchema, r.return_policy, read),

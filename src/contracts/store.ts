@@ -18,6 +18,8 @@ export interface ContractRow {
   priority: number;
   weight: number;
   concurrency_cap: number;
+  /** Deliveries in flight (the concurrency cap's usage); written only by the lead engine. */
+  in_flight: number;
   filters: JsonValue[];
   caps: JsonValue[];
   schedule: JsonObject;

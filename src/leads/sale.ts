@@ -73,6 +73,11 @@ async function claim(tx: Tx, ctx: SaleContext, contract: Contract, price: string
         const u = usage.reached;
         throw new Refused(u.metric === "spend" ? `${u.period}_spend_cap_reached` : `${u.period}_cap_reached`);
       }
+      if (contract.concurrencyCap > 0) {
+        const started = await sp.maybeOne(sql.unsafe`
+          UPDATE contracts SET in_flight = in_flight + 1 WHERE id = ${contract.id} AND in_flight < concurrency_cap RETURNING id`);
+        if (!started) throw new Refused("concurrency_cap_reached");
+      }
       const funded = await sp.maybeOne(sql.unsafe`
         UPDATE buyers SET reserved = reserved + ${price}::numeric
         WHERE id = ${contract.buyerId} AND deleted_at IS NULL AND balance - reserved - ${price}::numeric >= -credit_limit
@@ -97,9 +102,17 @@ async function send(ctx: SaleContext, contract: Contract, lead: JsonObject): Pro
   return deliver(deliveryTargetOf(dest), lead);
 }
 
-/** Gives back claimed capacity and funds: counters before the buyer, as in the claim. */
+/** Ends the delivery's turn under the concurrency cap. */
+async function endInFlight(tx: Tx, contract: Contract): Promise<void> {
+  if (contract.concurrencyCap > 0) {
+    await tx.query(sql.unsafe`UPDATE contracts SET in_flight = in_flight - 1 WHERE id = ${contract.id} AND in_flight > 0`);
+  }
+}
+
+/** Gives back claimed capacity and funds: counters, then the contract, then the buyer, as in the claim. */
 async function release(tx: Tx, ctx: SaleContext, contract: Contract, price: string): Promise<void> {
   await releaseUsage(tx, contract.id, ctx.at, ctx.timeZoneOf(contract.buyerId), price);
+  await endInFlight(tx, contract);
   await tx.query(sql.unsafe`UPDATE buyers SET reserved = reserved - ${price}::numeric WHERE id = ${contract.buyerId}`);
 }
 
@@ -124,6 +137,7 @@ async function settle(tx: Tx, ctx: SaleContext, contract: Contract, price: strin
     return;
   }
   if (!accepted) return release(tx, ctx, contract, price);
+  await endInFlight(tx, contract);
   await tx.query(sql.unsafe`UPDATE buyers SET reserved = reserved - ${price}::numeric WHERE id = ${contract.buyerId}`);
   if (toCents(price) > 0n) {
     await postLedgerEntry(tx, {

@@ -157,6 +157,13 @@ export declare type Contract = Message<"leadrouter.v1.Contract"> & {
    * @generated from field: google.protobuf.Timestamp updated_at = 19;
    */
   updatedAt?: Timestamp | undefined;
+
+  /**
+   * Deliveries to the buyer in flight right now: the concurrency cap's usage.
+   *
+   * @generated from field: int32 in_flight = 20;
+   */
+  inFlight: number;
 };
 
 /**
