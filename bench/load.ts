@@ -22,9 +22,32 @@ export interface HttpRequest {
   body?: string;
 }
 
+/** Percentiles of latencies (ms), rounded to 0.01 ms. */
+export function percentiles(latencies: number[]): { p50: number; p99: number } {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+  return { p50: round(at(0.5)), p99: round(at(0.99)) };
+}
+
+/**
+ * Runs autocannon and takes percentiles from every response's own duration
+ * (autocannon's summary histogram has whole-millisecond buckets, too coarse
+ * for sub-millisecond differences).
+ */
+export function runAutocannon(opts: autocannon.Options): Promise<Result> {
+  const latencies: number[] = [];
+  return new Promise((resolve, reject) => {
+    const tracker = autocannon(opts, (err, r) => {
+      if (err) return reject(err);
+      resolve({ ...percentiles(latencies), rps: r.requests.average, errors: r.errors + r.non2xx });
+    });
+    tracker.on("response", (_client, _status, _bytes, ms: number) => latencies.push(ms));
+  });
+}
+
 /** Runs autocannon at the given concurrency for `seconds`. */
-export async function http1(url: string, req: HttpRequest, connections: number, seconds: number): Promise<Result> {
-  const r = await autocannon({
+export function http1(url: string, req: HttpRequest, connections: number, seconds: number): Promise<Result> {
+  return runAutocannon({
     url: `${url}${req.path}`,
     method: req.method,
     headers: req.headers,
@@ -32,7 +55,6 @@ export async function http1(url: string, req: HttpRequest, connections: number, 
     connections,
     duration: seconds,
   });
-  return { p50: r.latency.p50, p99: r.latency.p99, rps: r.requests.average, errors: r.errors + r.non2xx };
 }
 
 /** A closed loop of `concurrency` gRPC calls for `seconds`. */
@@ -59,9 +81,7 @@ export async function grpc(
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
-  return { p50: round(at(0.5)), p99: round(at(0.99)), rps: Math.round(latencies.length / seconds), errors };
+  return { ...percentiles(latencies), rps: Math.round(latencies.length / seconds), errors };
 }
 
 function round(ms: number): number {

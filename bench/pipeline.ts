@@ -4,14 +4,13 @@
  * started for the same run, one with RATE_LIMITS=off.
  */
 import { randomUUID } from "node:crypto";
-import autocannon from "autocannon";
 import type { Row } from "./core.ts";
-import type { Result } from "./load.ts";
+import { type Result, runAutocannon } from "./load.ts";
 import type { BenchServer } from "./server.ts";
 
 async function createBuyers(s: BenchServer, withKey: boolean, connections: number, seconds: number): Promise<Result> {
   const body = JSON.stringify({ name: "Bench Buyer", tags: ["bench"] });
-  const r = await autocannon({
+  return runAutocannon({
     url: s.url,
     connections,
     duration: seconds,
@@ -26,7 +25,6 @@ async function createBuyers(s: BenchServer, withKey: boolean, connections: numbe
       },
     ],
   });
-  return { p50: r.latency.p50, p99: r.latency.p99, rps: r.requests.average, errors: r.errors + r.non2xx };
 }
 
 /** Runs the four combinations and reports the overhead at p50. */

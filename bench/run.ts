@@ -8,7 +8,10 @@ import { benchPipeline } from "./pipeline.ts";
 import { benchRouting } from "./routing.ts";
 import { startBenchServer } from "./server.ts";
 
-const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 16);
+// Latency figures (core, pipeline) at a client's usual handful of connections;
+// routing at the issue's load level. Both are fixed per run and printed.
+const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 2);
+const routingConcurrency = Number(process.env.BENCH_ROUTING_CONCURRENCY ?? 16);
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 // BENCH_ONLY=routing (comma-separated: core, pipeline, routing) runs a subset, e.g. while profiling one.
 const only = new Set((process.env.BENCH_ONLY ?? "core,pipeline,routing").split(",").map((x) => x.trim()));
@@ -23,7 +26,9 @@ const server = await startBenchServer();
 const unlimited = await startBenchServer({ RATE_LIMITS: "off" });
 try {
   const redis = process.env.REDIS_URL ? "Redis" : "in-process";
-  process.stdout.write(`Lead Router benchmarks: concurrency ${concurrency}, ${seconds} s per scenario, rate limits in ${redis}\n\n`);
+  process.stdout.write(
+    `Lead Router benchmarks: concurrency ${concurrency} (routing ${routingConcurrency}), ${seconds} s per scenario, rate limits in ${redis}\n\n`,
+  );
   if (only.has("core")) {
     const core = await benchCore(server, concurrency, seconds);
     process.stdout.write(table("Core: GetBuyer / ListBuyers by protocol", core.rows, core.notes));
@@ -33,7 +38,7 @@ try {
     process.stdout.write(table("Pipeline: idempotency and rate limiting on a mutation", pipeline.rows, pipeline.notes));
   }
   if (only.has("routing")) {
-    const routing = await benchRouting(server, concurrency, seconds);
+    const routing = await benchRouting(server, routingConcurrency, seconds);
     process.stdout.write(table("Routing: direct-post SubmitLead and its floor", routing.rows, routing.notes));
   }
 } finally {
