@@ -21,10 +21,9 @@ import { distributionOf, loadCandidates } from "./candidates.ts";
 import { type BidRow, bidsOf, linkLead, pingByToken, redeemPing, setBidOutcome } from "./ping-store.ts";
 import { postIntake, refuseClosed } from "./post-intake.ts";
 import { distributionOfBid, type PostTally, recordWinningBid, type Settled } from "./post-sale.ts";
-import { insertLead } from "./post-store.ts";
 import { checkRules, duplicateKeys } from "./rules.ts";
 import { sellTo } from "./sale.ts";
-import { insertDistribution } from "./store.ts";
+import { insertDistribution, insertLead } from "./store.ts";
 
 /** Sells a pinged lead to its winning bids and returns the lead's id. */
 export async function postLead(db: Db, req: PostLeadRequest, p: Principal): Promise<string> {

@@ -23,25 +23,7 @@ import { earningFor } from "./payout.ts";
 import { checkRules, duplicateKeys } from "./rules.ts";
 import { sellTo, withEngineRetry } from "./sale.ts";
 import { newShortId } from "./short-id.ts";
-import { type DistributionRow, insertDistribution, insertSale, type LeadRow } from "./store.ts";
-
-/** Inserts the lead with a fresh short id, retrying the rare collision. */
-async function insertLead(
-  tx: Tx,
-  values: Omit<LeadRow, "short_id" | "created_at" | "updated_at" | "payout"> & { email_key: string | null; phone_key: string | null },
-): Promise<LeadRow> {
-  for (;;) {
-    const row = await tx.maybeOne(sql.unsafe`
-      INSERT INTO leads (id, tenant_id, short_id, campaign_id, partner_id, vertical_id, offer_id, status, reason, test, fields,
-                         consent, email_key, phone_key)
-      VALUES (${values.id}, ${values.tenant_id}, ${newShortId()}, ${values.campaign_id}, ${values.partner_id}, ${values.vertical_id},
-              ${values.offer_id}, ${values.status}, ${values.reason}, ${values.test}, ${sql.jsonb(values.fields as never)},
-              ${sql.jsonb(values.consent as never)}, ${values.email_key}, ${values.phone_key})
-      ON CONFLICT (tenant_id, short_id) DO NOTHING
-      RETURNING *, payout::text AS payout`);
-    if (row) return row as LeadRow;
-  }
-}
+import { type DistributionRow, insertDistribution, insertLead, insertSale } from "./store.ts";
 
 /** A contract that was not offered the lead, and why. */
 function excluded(

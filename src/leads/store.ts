@@ -3,6 +3,7 @@ import type { JsonObject } from "@bufbuild/protobuf";
 import { sql } from "slonik";
 import type { Tx } from "../db/tenant-tx.ts";
 import { table } from "../standard/table.ts";
+import { newShortId } from "./short-id.ts";
 
 /** A leads row. */
 export interface LeadRow {
@@ -137,4 +138,25 @@ export async function historyOf(tx: Tx, leadIds: readonly string[]): Promise<{ d
     SELECT lead_id, buyer_id, contract_id, price::text AS price, delivery_status, disposition, disposition_updated_at
     FROM lead_sales WHERE lead_id = ANY(${ids}) ORDER BY created_at, id`)) as SaleRow[];
   return { distribution, sales };
+}
+
+/** What a new lead row is made of (times, short id and payout are the database's). */
+export type NewLead = Omit<LeadRow, "short_id" | "created_at" | "updated_at" | "payout"> & {
+  email_key: string | null;
+  phone_key: string | null;
+};
+
+/** Inserts a lead (submitted or posted) with a fresh short id, retrying the rare collision. */
+export async function insertLead(tx: Tx, values: NewLead): Promise<LeadRow> {
+  for (;;) {
+    const row = await tx.maybeOne(sql.unsafe`
+      INSERT INTO leads (id, tenant_id, short_id, campaign_id, partner_id, vertical_id, offer_id, status, reason, test, fields,
+                         consent, email_key, phone_key)
+      VALUES (${values.id}, ${values.tenant_id}, ${newShortId()}, ${values.campaign_id}, ${values.partner_id}, ${values.vertical_id},
+              ${values.offer_id}, ${values.status}, ${values.reason}, ${values.test}, ${sql.jsonb(values.fields as never)},
+              ${sql.jsonb(values.consent as never)}, ${values.email_key}, ${values.phone_key})
+      ON CONFLICT (tenant_id, short_id) DO NOTHING
+      RETURNING *, payout::text AS payout`);
+    if (row) return row as LeadRow;
+  }
 }

@@ -58,6 +58,11 @@ CREATE TABLE audit_log (
   request_id text
 );
 GRANT INSERT ON audit_log TO lead_router_app;
+-- Only the superadmin path writes the audit log; only the owner reads it.
+ALTER TABLE audit_log ENABLE ROW LEVEL SECURITY;
+ALTER TABLE audit_log FORCE ROW LEVEL SECURITY;
+CREATE POLICY superadmin_insert ON audit_log FOR INSERT WITH CHECK (lr.is_superadmin());
+CREATE POLICY owner_read ON audit_log FOR SELECT TO CURRENT_USER USING (true);
 
 CREATE TABLE api_keys (
   id uuid PRIMARY KEY,

@@ -38,9 +38,13 @@ CREATE TABLE idempotency_keys (
   response_body bytea,
   response_headers jsonb,
   created_at timestamptz NOT NULL DEFAULT now(),
-  completed_at timestamptz
+  completed_at timestamptz,
+  -- The tenant, or the zero UUID for the bootstrap superadmin: a plain column
+  -- so that RLS-guarded lookups can use the unique index (an expression index
+  -- on coalesce(tenant_id, …) is not matched under row security).
+  scope uuid GENERATED ALWAYS AS (coalesce(tenant_id, '00000000-0000-0000-0000-000000000000'::uuid)) STORED
 );
-CREATE UNIQUE INDEX idempotency_keys_scope ON idempotency_keys (coalesce(tenant_id, '00000000-0000-0000-0000-000000000000'::uuid), key);
+CREATE UNIQUE INDEX idempotency_keys_scope_key ON idempotency_keys (scope, key);
 CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
 ALTER TABLE idempotency_keys ENABLE ROW LEVEL SECURITY;
 ALTER TABLE idempotency_keys FORCE ROW LEVEL SECURITY;
@@ -71,19 +75,25 @@ RETURNS TABLE (outcome text, response_code integer, response_body bytea, respons
 LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
   r idempotency_keys%ROWTYPE;
-  scope uuid := coalesce(p_tenant, '00000000-0000-0000-0000-000000000000'::uuid);
+  v_scope uuid := coalesce(p_tenant, '00000000-0000-0000-0000-000000000000'::uuid);
 BEGIN
   PERFORM lr.idempotency_claims(p_tenant, p_role);
-  INSERT INTO idempotency_keys (tenant_id, key, operation, request_hash, locked_until)
-  VALUES (p_tenant, p_key, p_operation, p_hash, now() + make_interval(secs => p_lock_seconds))
-  ON CONFLICT ((coalesce(tenant_id, '00000000-0000-0000-0000-000000000000'::uuid)), key) DO NOTHING;
-  IF FOUND THEN
-    RETURN QUERY SELECT 'acquired'::text, NULL::integer, NULL::bytea, NULL::jsonb;
-    RETURN;
-  END IF;
-  SELECT * INTO r FROM idempotency_keys i
-  WHERE coalesce(i.tenant_id, '00000000-0000-0000-0000-000000000000'::uuid) = scope AND i.key = p_key
-  FOR UPDATE;
+  -- The claim need not wait for its own WAL flush: the mutation it guards
+  -- commits synchronously afterwards, which flushes this record with it.
+  PERFORM set_config('synchronous_commit', 'off', true);
+  LOOP
+    INSERT INTO idempotency_keys (tenant_id, key, operation, request_hash, locked_until)
+    VALUES (p_tenant, p_key, p_operation, p_hash, now() + make_interval(secs => p_lock_seconds))
+    ON CONFLICT (scope, key) DO NOTHING;
+    IF FOUND THEN
+      RETURN QUERY SELECT 'acquired'::text, NULL::integer, NULL::bytea, NULL::jsonb;
+      RETURN;
+    END IF;
+    SELECT * INTO r FROM idempotency_keys i
+    WHERE i.scope = v_scope AND i.key = p_key
+    FOR UPDATE;
+    EXIT WHEN FOUND;
+  END LOOP;
   IF r.operation <> p_operation OR r.request_hash <> p_hash THEN
     RETURN QUERY SELECT 'mismatch'::text, NULL::integer, NULL::bytea, NULL::jsonb;
   ELSIF r.state = 'done' THEN
@@ -93,10 +103,12 @@ BEGIN
   ELSE
     -- The first attempt's process died before finishing: this attempt takes over.
     UPDATE idempotency_keys i SET locked_until = now() + make_interval(secs => p_lock_seconds)
-    WHERE coalesce(i.tenant_id, '00000000-0000-0000-0000-000000000000'::uuid) = scope AND i.key = p_key;
+    WHERE i.scope = v_scope AND i.key = p_key;
     RETURN QUERY SELECT 'acquired'::text, NULL::integer, NULL::bytea, NULL::jsonb;
   END IF;
 END $$;
+
+
 
 CREATE FUNCTION lr.idempotency_finish(p_tenant uuid, p_role text, p_key text, p_code integer, p_body bytea, p_headers jsonb)
 RETURNS void LANGUAGE plpgsql VOLATILE AS $$
@@ -104,20 +116,18 @@ BEGIN
   PERFORM lr.idempotency_claims(p_tenant, p_role);
   UPDATE idempotency_keys i
   SET state = 'done', response_code = p_code, response_body = p_body, response_headers = p_headers, completed_at = now()
-  WHERE coalesce(i.tenant_id, '00000000-0000-0000-0000-000000000000'::uuid)
-        = coalesce(p_tenant, '00000000-0000-0000-0000-000000000000'::uuid)
-    AND i.key = p_key;
+  WHERE i.scope = coalesce(p_tenant, '00000000-0000-0000-0000-000000000000'::uuid) AND i.key = p_key;
 END $$;
 
 CREATE FUNCTION lr.idempotency_release(p_tenant uuid, p_role text, p_key text)
 RETURNS void LANGUAGE plpgsql VOLATILE AS $$
 BEGIN
   PERFORM lr.idempotency_claims(p_tenant, p_role);
+  PERFORM set_config('synchronous_commit', 'off', true);
   DELETE FROM idempotency_keys i
-  WHERE coalesce(i.tenant_id, '00000000-0000-0000-0000-000000000000'::uuid)
-        = coalesce(p_tenant, '00000000-0000-0000-0000-000000000000'::uuid)
-    AND i.key = p_key AND i.state = 'running';
+  WHERE i.scope = coalesce(p_tenant, '00000000-0000-0000-0000-000000000000'::uuid) AND i.key = p_key AND i.state = 'running';
 END $$;
+
 
 -- Down Migration
 DROP FUNCTION lr.idempotency_release(uuid, text, text);
