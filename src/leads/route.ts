@@ -23,7 +23,7 @@ import { earningFor } from "./payout.ts";
 import { checkRules, duplicateKeys } from "./rules.ts";
 import { sellTo, withEngineRetry } from "./sale.ts";
 import { newShortId } from "./short-id.ts";
-import { type DistributionRow, insertDistribution, insertLead, insertSale } from "./store.ts";
+import { type DistributionRow, insertDistribution, insertDistributions, insertLead, insertSale } from "./store.ts";
 
 /** A contract that was not offered the lead, and why. */
 function excluded(
@@ -156,7 +156,7 @@ export async function submitLead(db: Db, req: SubmitLeadRequest, p: Principal): 
     } else outcomeRows.push({ ...base, outcome: result.outcome, reason: result.reason });
   }
   await withEngineRetry(db, tenantId, async (tx) => {
-    for (const row of outcomeRows) await insertDistribution(tx, tenantId, c.partner_id, row);
+    await insertDistributions(tx, tenantId, c.partner_id, outcomeRows);
     await tx.query(sql.unsafe`
       UPDATE leads SET status = ${sold > 0 ? "sold" : "unsold"}, payout = ${formatCents(payout)}::numeric, updated_at = now()
       WHERE id = ${leadId}`);
