@@ -3,7 +3,7 @@
  * concurrency, plus the REST/Connect latency ratio from the same run.
  */
 import { BuyerService } from "../gen/es/leadrouter/v1/buyers_pb.js";
-import { grpc, http1, type Result } from "./load.ts";
+import { grpc, http1, interleaved, type Result } from "./load.ts";
 import { type BenchServer, post } from "./server.ts";
 
 /** One row of the README's performance table. */
@@ -19,37 +19,43 @@ export async function benchCore(s: BenchServer, concurrency: number, seconds: nu
   const id = buyer.data.id as string;
   const auth = { authorization: `Bearer ${s.adminKey}` };
   const json = { ...auth, "content-type": "application/json" };
-  const rows: Row[] = [];
-  const warm = Math.max(1, Math.round(seconds / 3));
-  // Each scenario gets a discarded warm-up pass (JIT, pool, caches) first.
-  const runBoth = async (name: string, f: (secs: number) => Promise<Result>) => {
-    await f(warm);
-    rows.push({ name, result: await f(seconds) });
-  };
-  await runBoth("GetBuyer REST", (t) => http1(s.url, { method: "GET", path: `/api/v1/buyers/${id}`, headers: auth }, concurrency, t));
-  await runBoth("GetBuyer Connect JSON", (t) =>
+  const getRest = (t: number) => http1(s.url, { method: "GET", path: `/api/v1/buyers/${id}`, headers: auth }, concurrency, t);
+  const getConnect = (t: number) =>
     http1(
       s.url,
       { method: "POST", path: "/leadrouter.v1.BuyerService/GetBuyer", headers: json, body: JSON.stringify({ id }) },
       concurrency,
       t,
-    ),
-  );
-  await runBoth("GetBuyer gRPC", (t) => grpc(s.url, (c) => c.getBuyer({ id }, { headers: auth }), BuyerService, concurrency, t));
-  await runBoth("ListBuyers REST (20 items)", (t) =>
-    http1(s.url, { method: "GET", path: "/api/v1/buyers?pageSize=20", headers: auth }, concurrency, t),
-  );
-  await runBoth("ListBuyers Connect JSON (20 items)", (t) =>
+    );
+  const getGrpc = (t: number) => grpc(s.url, (c) => c.getBuyer({ id }, { headers: auth }), BuyerService, concurrency, t);
+  const listRest = (t: number) => http1(s.url, { method: "GET", path: "/api/v1/buyers?pageSize=20", headers: auth }, concurrency, t);
+  const listConnect = (t: number) =>
     http1(
       s.url,
       { method: "POST", path: "/leadrouter.v1.BuyerService/ListBuyers", headers: json, body: JSON.stringify({ pageSize: 20 }) },
       concurrency,
       t,
-    ),
-  );
-  await runBoth("ListBuyers gRPC (20 items)", (t) =>
-    grpc(s.url, (c) => c.listBuyers({ pageSize: 20 }, { headers: auth }), BuyerService, concurrency, t),
-  );
+    );
+  const listGrpc = (t: number) => grpc(s.url, (c) => c.listBuyers({ pageSize: 20 }, { headers: auth }), BuyerService, concurrency, t);
+  // Each protocol pair runs in turns, so the REST/Connect ratio compares like with like.
+  const rows: Row[] = [
+    ...(await interleaved(
+      [
+        ["GetBuyer REST", getRest],
+        ["GetBuyer Connect JSON", getConnect],
+        ["GetBuyer gRPC", getGrpc],
+      ],
+      seconds,
+    )),
+    ...(await interleaved(
+      [
+        ["ListBuyers REST (20 items)", listRest],
+        ["ListBuyers Connect JSON (20 items)", listConnect],
+        ["ListBuyers gRPC (20 items)", listGrpc],
+      ],
+      seconds,
+    )),
+  ];
   const p50 = (n: string) => rows.find((r) => r.name === n)?.result.p50 ?? Number.NaN;
   const ratio = (a: string, b: string) => (p50(a) / p50(b)).toFixed(2);
   return {

@@ -12,6 +12,8 @@ export interface Result {
   p99: number;
   rps: number;
   errors: number;
+  /** Every response's duration (ms), for pooling interleaved runs. */
+  latencies?: number[];
 }
 
 /** One HTTP/1.1 request shape. */
@@ -39,7 +41,7 @@ export function runAutocannon(opts: autocannon.Options): Promise<Result> {
   return new Promise((resolve, reject) => {
     const tracker = autocannon(opts, (err, r) => {
       if (err) return reject(err);
-      resolve({ ...percentiles(latencies), rps: r.requests.average, errors: r.errors + r.non2xx });
+      resolve({ ...percentiles(latencies), rps: r.requests.average, errors: r.errors + r.non2xx, latencies });
     });
     tracker.on("response", (_client, _status, _bytes, ms: number) => latencies.push(ms));
   });
@@ -81,9 +83,39 @@ export async function grpc(
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-  return { ...percentiles(latencies), rps: Math.round(latencies.length / seconds), errors };
+  return { ...percentiles(latencies), rps: Math.round(latencies.length / seconds), errors, latencies };
 }
 
 function round(ms: number): number {
   return Math.round(ms * 100) / 100;
+}
+
+/**
+ * Runs scenarios in turns (each `rounds` times for seconds/rounds) and pools
+ * each one's latencies, so slow drifts of a shared machine hit all of them
+ * alike and their ratio is fair.
+ */
+export async function interleaved(
+  scenarios: [string, (seconds: number) => Promise<Result>][],
+  seconds: number,
+  rounds = 5,
+): Promise<{ name: string; result: Result }[]> {
+  const slice = Math.max(1, Math.round(seconds / rounds));
+  for (const [, run] of scenarios) await run(slice); // warm-up, discarded
+  const pooled = scenarios.map(() => ({ latencies: [] as number[], errors: 0 }));
+  for (let r = 0; r < rounds; r++) {
+    for (const [i, [, run]] of scenarios.entries()) {
+      const res = await run(slice);
+      pooled[i].latencies.push(...(res.latencies ?? []));
+      pooled[i].errors += res.errors;
+    }
+  }
+  return scenarios.map(([name], i) => ({
+    name,
+    result: {
+      ...percentiles(pooled[i].latencies),
+      rps: Math.round(pooled[i].latencies.length / (slice * rounds)),
+      errors: pooled[i].errors,
+    },
+  }));
 }

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Row } from "./core.ts";
-import { type Result, runAutocannon } from "./load.ts";
+import { interleaved, type Result, runAutocannon } from "./load.ts";
 import type { BenchServer } from "./server.ts";
 
 async function createBuyers(s: BenchServer, withKey: boolean, connections: number, seconds: number): Promise<Result> {
@@ -34,17 +34,15 @@ export async function benchPipeline(
   concurrency: number,
   seconds: number,
 ): Promise<{ rows: Row[]; notes: string[] }> {
-  const scenarios: [string, BenchServer, boolean][] = [
-    ["CreateBuyer, no key, limits off", unlimited, false],
-    ["CreateBuyer, Idempotency-Key, limits off", unlimited, true],
-    ["CreateBuyer, no key, limits on", limited, false],
-    ["CreateBuyer, Idempotency-Key, limits on", limited, true],
-  ];
-  const rows: Row[] = [];
-  for (const [name, server, key] of scenarios) {
-    await createBuyers(server, key, concurrency, Math.max(1, Math.round(seconds / 3)));
-    rows.push({ name, result: await createBuyers(server, key, concurrency, seconds) });
-  }
+  const rows: Row[] = await interleaved(
+    [
+      ["CreateBuyer, no key, limits off", (t) => createBuyers(unlimited, false, concurrency, t)],
+      ["CreateBuyer, Idempotency-Key, limits off", (t) => createBuyers(unlimited, true, concurrency, t)],
+      ["CreateBuyer, no key, limits on", (t) => createBuyers(limited, false, concurrency, t)],
+      ["CreateBuyer, Idempotency-Key, limits on", (t) => createBuyers(limited, true, concurrency, t)],
+    ],
+    seconds,
+  );
   const p50 = (i: number) => rows[i].result.p50;
   return {
     rows,
