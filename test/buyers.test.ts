@@ -8,6 +8,7 @@ import { uuidv7 } from "uuidv7";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BadRequestSchema } from "../gen/es/google/rpc/error_details_pb.js";
 import { Buyer_Status, BuyerService } from "../gen/es/leadrouter/v1/buyers_pb.js";
+import { expectError } from "./support/errors.ts";
 import { bearer, type RestResponse, startServer, type TestServer } from "./support/server.ts";
 
 /** A buyer as REST returns it. */
@@ -44,21 +45,6 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The fields named by the error's google.rpc.BadRequest detail, in order. */
-function violatedFields(r: RestResponse): string[] {
-  const details = (r.body?.error?.details ?? []) as { "@type": string; fieldViolations?: { field: string }[] }[];
-  return details
-    .filter((d) => d["@type"] === "type.googleapis.com/google.rpc.BadRequest")
-    .flatMap((d) => (d.fieldViolations ?? []).map((v) => v.field));
-}
-
-/** Asserts an error's status, code and the fields it names. */
-function expectError(r: RestResponse, status: number, code: string, fields: string[] = []): void {
-  expect(r.status, r.text).toBe(status);
-  expect(r.body.error.code).toBe(code);
-  expect(violatedFields(r)).toEqual(fields);
-}
 
 async function createBuyer(key: string, body: Record<string, unknown>): Promise<BuyerJson> {
   const r = await server.call<{ data: BuyerJson }>("POST", BUYERS, { key, body });

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { CampaignService } from "../gen/es/leadrouter/v1/campaigns_pb.js";
 import { verifyPostingKey } from "../src/campaigns/posting-keys.ts";
 import { appUrlFrom, openPool } from "../src/db/pool.ts";
+import { expectError } from "./support/errors.ts";
 import { bearer, type RestResponse, startServer, type TestServer } from "./support/server.ts";
 
 const CAMPAIGNS = "/api/v1/campaigns";
@@ -29,21 +30,6 @@ afterAll(async () => {
   await appPool.end();
   await server.close();
 });
-
-/** The fields named by the error's google.rpc.BadRequest detail, in order. */
-function violatedFields(r: RestResponse): string[] {
-  const details = (r.body?.error?.details ?? []) as { "@type": string; fieldViolations?: { field: string }[] }[];
-  return details
-    .filter((d) => d["@type"] === "type.googleapis.com/google.rpc.BadRequest")
-    .flatMap((d) => (d.fieldViolations ?? []).map((v) => v.field));
-}
-
-/** Asserts an error's status, code and the fields it names. */
-function expectError(r: RestResponse, status: number, code: string, fields: string[] = []): void {
-  expect(r.status, r.text).toBe(status);
-  expect(r.body.error.code).toBe(code);
-  expect(violatedFields(r)).toEqual(fields);
-}
 
 /** Asserts a 200 and returns `data`. */
 function ok<T = any>(r: RestResponse): T {

@@ -10,6 +10,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { BadRequestSchema } from "../gen/es/google/rpc/error_details_pb.js";
 import { Contract_Status, ContractCap_Period, ContractService } from "../gen/es/leadrouter/v1/contracts_pb.js";
+import { expectError } from "./support/errors.ts";
 import { bearer, type RestResponse, startServer, type TestServer } from "./support/server.ts";
 
 const CONTRACTS = "/api/v1/contracts";
@@ -35,20 +36,6 @@ afterAll(async () => {
   await owner.end();
   await server.close();
 });
-
-/** The fields named by the error's google.rpc.BadRequest detail, in order. */
-function violatedFields(r: RestResponse): string[] {
-  const details = (r.body?.error?.details ?? []) as { "@type": string; fieldViolations?: { field: string }[] }[];
-  return details
-    .filter((d) => d["@type"] === "type.googleapis.com/google.rpc.BadRequest")
-    .flatMap((d) => (d.fieldViolations ?? []).map((v) => v.field));
-}
-
-function expectError(r: RestResponse, status: number, code: string, fields: string[] = []): void {
-  expect(r.status, r.text).toBe(status);
-  expect(r.body.error.code).toBe(code);
-  expect(violatedFields(r)).toEqual(fields);
-}
 
 async function ok<T = any>(r: Promise<RestResponse<T>>): Promise<T> {
   const res = await r;

@@ -11,7 +11,8 @@ import { uuidv7 } from "uuidv7";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { BadRequestSchema } from "../gen/es/google/rpc/error_details_pb.js";
 import { Offer_Distribution_Mode, Offer_Selection, OfferService } from "../gen/es/leadrouter/v1/offers_pb.js";
-import { bearer, type RestResponse, startServer, type TestServer } from "./support/server.ts";
+import { expectError } from "./support/errors.ts";
+import { bearer, startServer, type TestServer } from "./support/server.ts";
 
 /** An offer as REST returns it. */
 interface OfferJson {
@@ -45,21 +46,6 @@ afterAll(async () => {
   await owner.end();
   await server.close();
 });
-
-/** The fields named by the error's google.rpc.BadRequest detail, in order. */
-function violatedFields(r: RestResponse): string[] {
-  const details = (r.body?.error?.details ?? []) as { "@type": string; fieldViolations?: { field: string }[] }[];
-  return details
-    .filter((d) => d["@type"] === "type.googleapis.com/google.rpc.BadRequest")
-    .flatMap((d) => (d.fieldViolations ?? []).map((v) => v.field));
-}
-
-/** Asserts an error's status, code and the fields it names. */
-function expectError(r: RestResponse, status: number, code: string, fields: string[] = []): void {
-  expect(r.status, r.text).toBe(status);
-  expect(r.body.error.code).toBe(code);
-  expect(violatedFields(r)).toEqual(fields);
-}
 
 /** Calls and expects 200, returning `data`. */
 async function ok<T = any>(method: string, path: string, key: string, body?: unknown): Promise<T> {

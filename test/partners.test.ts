@@ -8,6 +8,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { uuidv7 } from "uuidv7";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PartnerService } from "../gen/es/leadrouter/v1/partners_pb.js";
+import { expectError } from "./support/errors.ts";
 import { bearer, type RestResponse, startServer, type TestServer } from "./support/server.ts";
 
 const PARTNERS = "/api/v1/partners";
@@ -20,21 +21,6 @@ beforeAll(async () => {
   server = await startServer();
 });
 afterAll(() => server.close());
-
-/** The fields named by the error's google.rpc.BadRequest detail, in order. */
-function violatedFields(r: RestResponse): string[] {
-  const details = (r.body?.error?.details ?? []) as { "@type": string; fieldViolations?: { field: string }[] }[];
-  return details
-    .filter((d) => d["@type"] === "type.googleapis.com/google.rpc.BadRequest")
-    .flatMap((d) => (d.fieldViolations ?? []).map((v) => v.field));
-}
-
-/** Asserts an error's status, code and the fields it names. */
-function expectError(r: RestResponse, status: number, code: string, fields: string[] = []): void {
-  expect(r.status, r.text).toBe(status);
-  expect(r.body.error.code).toBe(code);
-  expect(violatedFields(r)).toEqual(fields);
-}
 
 /** Asserts a 200 and returns `data`. */
 function ok<T = any>(r: RestResponse): T {

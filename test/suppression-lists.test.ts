@@ -13,7 +13,8 @@ import { uuidv7 } from "uuidv7";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { SuppressionList_Kind, SuppressionListService } from "../gen/es/leadrouter/v1/suppression_lists_pb.js";
 import { isSuppressed, suppressingLists } from "../src/suppression-lists/check.ts";
-import { bearer, type RestResponse, startServer, type TestServer } from "./support/server.ts";
+import { expectError } from "./support/errors.ts";
+import { bearer, startServer, type TestServer } from "./support/server.ts";
 
 /** A suppression list as REST returns it. */
 interface ListJson {
@@ -47,21 +48,6 @@ afterAll(async () => {
   await owner.end();
   await server.close();
 });
-
-/** The fields named by the error's google.rpc.BadRequest detail, in order. */
-function violatedFields(r: RestResponse): string[] {
-  const details = (r.body?.error?.details ?? []) as { "@type": string; fieldViolations?: { field: string }[] }[];
-  return details
-    .filter((d) => d["@type"] === "type.googleapis.com/google.rpc.BadRequest")
-    .flatMap((d) => (d.fieldViolations ?? []).map((v) => v.field));
-}
-
-/** Asserts an error's status, code and the fields it names. */
-function expectError(r: RestResponse, status: number, code: string, fields: string[] = []): void {
-  expect(r.status, r.text).toBe(status);
-  expect(r.body.error.code).toBe(code);
-  expect(violatedFields(r)).toEqual(fields);
-}
 
 /** Calls and expects 200, returning `data`. */
 async function ok<T = any>(method: string, path: string, key: string, body?: unknown): Promise<T> {

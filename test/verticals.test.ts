@@ -5,7 +5,8 @@
 import { Ajv2020 } from "ajv/dist/2020.js";
 import { uuidv7 } from "uuidv7";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RestResponse, startServer, type TestServer } from "./support/server.ts";
+import { expectError } from "./support/errors.ts";
+import { startServer, type TestServer } from "./support/server.ts";
 
 /** A lead field as REST returns it. */
 interface FieldJson {
@@ -73,21 +74,6 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The fields named by the error's google.rpc.BadRequest detail, in order. */
-function violatedFields(r: RestResponse): string[] {
-  const details = (r.body?.error?.details ?? []) as { "@type": string; fieldViolations?: { field: string }[] }[];
-  return details
-    .filter((d) => d["@type"] === "type.googleapis.com/google.rpc.BadRequest")
-    .flatMap((d) => (d.fieldViolations ?? []).map((v) => v.field));
-}
-
-/** Asserts an error's status, code and the fields it names. */
-function expectError(r: RestResponse, status: number, code: string, fields: string[] = []): void {
-  expect(r.status, r.text).toBe(status);
-  expect(r.body.error.code).toBe(code);
-  expect(violatedFields(r)).toEqual(fields);
-}
 
 async function createVertical(key: string, body: Record<string, unknown>): Promise<VerticalJson> {
   const r = await server.call<{ data: VerticalJson }>("POST", VERTICALS, { key, body });
