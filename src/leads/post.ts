@@ -21,9 +21,9 @@ import { distributionOf, loadCandidates } from "./candidates.ts";
 import { type BidRow, bidsOf, linkLead, pingByToken, redeemPing, setBidOutcome } from "./ping-store.ts";
 import { postIntake, refuseClosed } from "./post-intake.ts";
 import { distributionOfBid, type PostTally, recordWinningBid, type Settled } from "./post-sale.ts";
-import { checkRules, duplicateKeys } from "./rules.ts";
+import { admitLead } from "./rules.ts";
 import { sellTo } from "./sale.ts";
-import { insertDistribution, insertLead } from "./store.ts";
+import { insertDistribution } from "./store.ts";
 
 /** Sells a pinged lead to its winning bids and returns the lead's id. */
 export async function postLead(db: Db, req: PostLeadRequest, p: Principal): Promise<string> {
@@ -38,24 +38,8 @@ export async function postLead(db: Db, req: PostLeadRequest, p: Principal): Prom
       if (now) refuseClosed(now);
       throw failedPrecondition("the ping token was already redeemed: a token sells one lead");
     }
-    const keys = duplicateKeys(lead);
-    const verdict = await checkRules(tx, lead, keys);
+    const verdict = await admitLead(tx, tenantId, leadId, lead);
     const c = lead.campaign;
-    await insertLead(tx, {
-      id: leadId,
-      tenant_id: tenantId,
-      campaign_id: c.id,
-      partner_id: c.partner_id,
-      vertical_id: c.vertical_id,
-      offer_id: c.offer_id,
-      status: verdict.ok ? "routing" : verdict.status,
-      reason: verdict.ok ? "" : verdict.reason,
-      test: lead.test,
-      fields: lead.values,
-      consent: lead.consent,
-      email_key: keys.email,
-      phone_key: keys.phone,
-    });
     await linkLead(tx, ping.id, leadId);
     await emit(tx, tenantId, "lead.created", leadId, { campaignId: c.id, partnerId: c.partner_id, test: lead.test, pingId: ping.id });
     const bids = await bidsOf(tx, [ping.id]);

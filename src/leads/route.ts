@@ -11,7 +11,7 @@ import { ContractMatch_Check_Kind as Kind } from "../../gen/es/leadrouter/v1/con
 import { evaluateEligibility } from "../contracts/eligibility.ts";
 import type { MatchLead } from "../contracts/match.ts";
 import { formatCents, toCents } from "../contracts/money.ts";
-import { type Db, type Tx, withEngine } from "../db/tenant-tx.ts";
+import { type Db, withEngine } from "../db/tenant-tx.ts";
 import { emit } from "../events/outbox.ts";
 import { enqueueUnsold } from "../inbox/enqueue.ts";
 import { postPartnerLedgerEntry } from "../partners/ledger.ts";
@@ -20,10 +20,9 @@ import { newId } from "../standard/ids.ts";
 import { distributionOf, loadCandidates, type Ranked, rank } from "./candidates.ts";
 import { intake } from "./intake.ts";
 import { earningFor } from "./payout.ts";
-import { checkRules, duplicateKeys } from "./rules.ts";
+import { admitLead } from "./rules.ts";
 import { sellTo, withEngineRetry } from "./sale.ts";
-import { newShortId } from "./short-id.ts";
-import { type DistributionRow, insertDistribution, insertDistributions, insertLead, insertSale } from "./store.ts";
+import { type DistributionRow, insertDistribution, insertDistributions, insertSale } from "./store.ts";
 
 /** A contract that was not offered the lead, and why. */
 function excluded(
@@ -52,24 +51,8 @@ export async function submitLead(db: Db, req: SubmitLeadRequest, p: Principal): 
   const leadId = newId();
   const plan = await withEngine(db, tenantId, async (tx) => {
     const lead = await intake(tx, req, p);
-    const keys = duplicateKeys(lead);
-    const verdict = await checkRules(tx, lead, keys);
+    const verdict = await admitLead(tx, tenantId, leadId, lead);
     const c = lead.campaign;
-    await insertLead(tx, {
-      id: leadId,
-      tenant_id: tenantId,
-      campaign_id: c.id,
-      partner_id: c.partner_id,
-      vertical_id: c.vertical_id,
-      offer_id: c.offer_id,
-      status: verdict.ok ? "routing" : verdict.status,
-      reason: verdict.ok ? "" : verdict.reason,
-      test: lead.test,
-      fields: lead.values,
-      consent: lead.consent,
-      email_key: keys.email,
-      phone_key: keys.phone,
-    });
     await emit(tx, tenantId, "lead.created", leadId, { campaignId: c.id, partnerId: c.partner_id, test: lead.test });
     if (!verdict.ok) {
       await emit(tx, tenantId, "lead.rejected", leadId, { status: verdict.status, reason: verdict.reason });

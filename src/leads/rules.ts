@@ -10,6 +10,7 @@ import { suppressionListsOf } from "../campaigns/store.ts";
 import type { Tx } from "../db/tenant-tx.ts";
 import { suppressingLists } from "../suppression-lists/check.ts";
 import type { Intake } from "./intake.ts";
+import { insertLead } from "./store.ts";
 
 /** How a lead is recognised again: its normalised email and phone. */
 export interface DuplicateKeys {
@@ -68,4 +69,31 @@ export async function checkRules(tx: Tx, lead: Intake, keys: DuplicateKeys): Pro
     if (hits.length > 0) return { ok: false, status: "rejected", reason: "suppressed" };
   }
   return { ok: true };
+}
+
+/**
+ * Checks the rules and stores the lead — status `routing` if it passed, else
+ * the rule's status and reason — in the caller's transaction. Submitted and
+ * posted leads both enter the system here.
+ */
+export async function admitLead(tx: Tx, tenantId: string, leadId: string, lead: Intake): Promise<Verdict> {
+  const keys = duplicateKeys(lead);
+  const verdict = await checkRules(tx, lead, keys);
+  const c = lead.campaign;
+  await insertLead(tx, {
+    id: leadId,
+    tenant_id: tenantId,
+    campaign_id: c.id,
+    partner_id: c.partner_id,
+    vertical_id: c.vertical_id,
+    offer_id: c.offer_id,
+    status: verdict.ok ? "routing" : verdict.status,
+    reason: verdict.ok ? "" : verdict.reason,
+    test: lead.test,
+    fields: lead.values,
+    consent: lead.consent,
+    email_key: keys.email,
+    phone_key: keys.phone,
+  });
+  return verdict;
 }
