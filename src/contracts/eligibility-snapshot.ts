@@ -91,10 +91,13 @@ async function countersOf(
   return byContract;
 }
 
-async function load(tx: Tx, contract: Contract, at: Date): Promise<Snapshot> {
+async function scopeOf(tx: Tx, contract: Contract): Promise<readonly { id: string; buyer_id: string }[]> {
   const scope = contract.offerId ? sql.fragment`offer_id = ${contract.offerId}` : sql.fragment`vertical_id = ${contract.verticalId}`;
-  const contracts = (await tx.any(sql.unsafe`
+  return (await tx.any(sql.unsafe`
     SELECT id, buyer_id FROM contracts WHERE ${scope} AND deleted_at IS NULL`)) as readonly { id: string; buyer_id: string }[];
+}
+
+async function load(tx: Tx, contracts: readonly { id: string; buyer_id: string }[], at: Date): Promise<Snapshot> {
   const buyers = await liveBuyers(tx, [...new Set(contracts.map((c) => c.buyer_id))]);
   // Working out a window asks Intl for the zone's wall clock: once per zone, not per contract and cap.
   const zones = new Map<string, Map<Period, CapWindow>>();
@@ -111,11 +114,28 @@ async function load(tx: Tx, contract: Contract, at: Date): Promise<Snapshot> {
   };
 }
 
+const keyOf = (contract: Contract, at: Date) => `${contract.offerId || `v:${contract.verticalId}`}@${at.getTime()}`;
+
 /** The snapshot holding the contract at `at`, or null when it is not in its scope (created or deleted since). */
 export async function snapshotFor(tx: Tx, contract: Contract, at: Date): Promise<Snapshot | null> {
-  const key = `${contract.offerId || `v:${contract.verticalId}`}@${at.getTime()}`;
-  const snap = await memo(snapshots, tx, key, () => load(tx, contract, at));
+  const snap = await memo(snapshots, tx, keyOf(contract, at), async () => load(tx, await scopeOf(tx, contract), at));
   return snap.buyerOf.has(contract.id) ? snap : null;
+}
+
+/**
+ * Takes the snapshot of the contracts a caller already read (all of one
+ * offer, or of one vertical without an offer), so evaluating them does not
+ * read the scope again. Contracts outside the list fall back to their own reads.
+ */
+export async function primeSnapshot(tx: Tx, contracts: readonly Contract[], at: Date): Promise<void> {
+  if (contracts.length === 0) return;
+  await memo(snapshots, tx, keyOf(contracts[0], at), () =>
+    load(
+      tx,
+      contracts.map((c) => ({ id: c.id, buyer_id: c.buyerId })),
+      at,
+    ),
+  );
 }
 
 // The rules table belongs to the partners group; once seen it stays (migrations only add it).

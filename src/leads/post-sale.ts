@@ -8,13 +8,11 @@ import type { Contract } from "../../gen/es/leadrouter/v1/contracts_pb.js";
 import type { CampaignRow } from "../campaigns/store.ts";
 import { toCents } from "../contracts/money.ts";
 import type { Tx } from "../db/tenant-tx.ts";
-import { emit } from "../events/outbox.ts";
-import { postPartnerLedgerEntry } from "../partners/ledger.ts";
-import { newId } from "../standard/ids.ts";
+import type { Writes } from "./engine-writes.ts";
 import { earningFor } from "./payout.ts";
 import { type BidRow, setBidOutcome } from "./ping-store.ts";
-import type { SaleContext } from "./sale.ts";
-import { type DistributionRow, insertDistribution, insertSale } from "./store.ts";
+import { recordSold, type SaleContext } from "./sale.ts";
+import type { DistributionRow } from "./store.ts";
 
 /** What the post decided for a bid that did not win, with the reason. */
 export interface Settled {
@@ -52,43 +50,20 @@ export function recordWinningBid(
   tally: PostTally,
 ): SaleContext["recordSale"] {
   const c = lead.campaign;
-  return async (tx: Tx, contract: Contract, price: string, delivery) => {
-    await insertSale(tx, tenantId, c.partner_id, newId(), {
-      lead_id: lead.id,
-      buyer_id: contract.buyerId,
-      contract_id: contract.id,
-      price,
-      delivery_status: delivery,
-    });
-    await insertDistribution(tx, tenantId, c.partner_id, {
-      lead_id: lead.id,
-      position: bid.position,
-      contract_id: contract.id,
-      buyer_id: contract.buyerId,
-      outcome: "sold",
-      reason: "",
-      price,
-    });
+  return async (tx: Tx, w: Writes, contract: Contract, price: string, delivery) => {
     await setBidOutcome(tx, bid.id, "won", "");
     const earning = lead.test ? "0.00" : earningFor(c, price, tally.sold === 0);
     // Set, not added: a retried settlement runs this again, and post.ts adds it once the sale committed.
     tally.lastEarning = toCents(earning);
-    if (toCents(earning) > 0n) {
-      await postPartnerLedgerEntry(tx, {
-        partnerId: c.partner_id,
-        kind: "earning",
-        amount: earning,
-        leadId: lead.id,
-        memo: `lead ${lead.id}`,
-      });
-    }
-    await emit(tx, tenantId, "lead.sold", lead.id, {
-      buyerId: contract.buyerId,
-      contractId: contract.id,
+    recordSold(w, {
+      leadId: lead.id,
+      position: bid.position,
+      contract,
       price,
+      delivery,
+      earning,
       test: lead.test,
-      pingId: lead.pingId,
-      bidId: bid.id,
+      event: { pingId: lead.pingId, bidId: bid.id },
     });
   };
 }

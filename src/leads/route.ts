@@ -1,28 +1,58 @@
 /**
- * SubmitLead, end to end: intake and rules, then eligibility of every
- * contract of the campaign's offer, then sales in the offer's order until it
- * is sold out, then the lead's final status. Every contract considered gets
- * a distribution row with its outcome and reason.
+ * SubmitLead, end to end: intake and rules, eligibility of every contract of
+ * the campaign's offer, then sales in the offer's order until it is sold out,
+ * then the lead's final status. Every contract considered gets a
+ * distribution row with its outcome and reason.
+ *
+ * Round trips are what a submission costs, so the engine holds no
+ * transaction while a buyer's system answers and otherwise packs its work
+ * into as few transactions as exactness allows: the first admits the lead,
+ * evaluates every contract and claims the first sale; each later one settles
+ * the delivered sale and claims the next, or ends routing and reads the
+ * answer back. A lead sold once at the first try takes two transactions.
  */
 import type { JsonObject } from "@bufbuild/protobuf";
-import { sql } from "slonik";
-import type { SubmitLeadRequest } from "../../gen/es/leadrouter/v1/leads_pb.js";
+import type { Lead, SubmitLeadRequest } from "../../gen/es/leadrouter/v1/leads_pb.js";
 import { ContractMatch_Check_Kind as Kind } from "../../gen/es/leadrouter/v1/contracts_pb.js";
 import { evaluateEligibility } from "../contracts/eligibility.ts";
+import { primeSnapshot, snapshotFor } from "../contracts/eligibility-snapshot.ts";
 import type { MatchLead } from "../contracts/match.ts";
 import { formatCents, toCents } from "../contracts/money.ts";
-import { type Db, withEngine } from "../db/tenant-tx.ts";
-import { emit } from "../events/outbox.ts";
+import type { Db, Tx } from "../db/tenant-tx.ts";
 import { enqueueUnsold } from "../inbox/enqueue.ts";
-import { postPartnerLedgerEntry } from "../partners/ledger.ts";
 import type { Principal } from "../pipeline/principal.ts";
 import { newId } from "../standard/ids.ts";
-import { distributionOf, loadCandidates, type Ranked, rank } from "./candidates.ts";
-import { intake } from "./intake.ts";
+import { type Distribution, distributionOf, loadCandidates, type Ranked, rank } from "./candidates.ts";
+import { flushWrites, newWrites, type Writes } from "./engine-writes.ts";
+import { type Intake, intake } from "./intake.ts";
 import { earningFor } from "./payout.ts";
+import { findLead, present } from "./read.ts";
 import { admitLead } from "./rules.ts";
-import { sellTo, withEngineRetry } from "./sale.ts";
-import { type DistributionRow, insertDistribution, insertDistributions, insertSale } from "./store.ts";
+import { type Claim, claimSale, deliverClaim, releaseClaim, recordSold, settleClaim, withEngineRetry } from "./sale.ts";
+import type { DistributionRow } from "./store.ts";
+
+/** What routing decided before selling: the ranked eligible contracts and where each stood in the offer. */
+interface Plan {
+  tenantId: string;
+  leadId: string;
+  at: Date;
+  lead: Intake;
+  rules: Distribution;
+  eligible: Ranked[];
+  position: Map<string, number>;
+  zoneOf: Map<string, string>;
+}
+
+/** How far selling got; replaced, never changed, so a retried transaction starts from the same state. */
+interface Progress {
+  next: number;
+  sold: number;
+  payout: bigint;
+  buyers: readonly string[];
+}
+
+/** A transaction's result: routing ended (with the answer), or a sale was claimed and must be delivered. */
+type Step = { done: Lead } | { progress: Progress; claim: Claim; entry: Ranked };
 
 /** A contract that was not offered the lead, and why. */
 function excluded(
@@ -44,107 +74,135 @@ function excluded(
   };
 }
 
-/** Routes one posted lead and returns its id. */
-export async function submitLead(db: Db, req: SubmitLeadRequest, p: Principal): Promise<string> {
-  const tenantId = p.tenantId as string;
-  const at = new Date();
-  const leadId = newId();
-  const plan = await withEngine(db, tenantId, async (tx) => {
-    const lead = await intake(tx, req, p);
-    const verdict = await admitLead(tx, tenantId, leadId, lead);
-    const c = lead.campaign;
-    await emit(tx, tenantId, "lead.created", leadId, { campaignId: c.id, partnerId: c.partner_id, test: lead.test });
-    if (!verdict.ok) {
-      await emit(tx, tenantId, "lead.rejected", leadId, { status: verdict.status, reason: verdict.reason });
-      return null;
-    }
-    const rules = await distributionOf(tx, c.offer_id);
-    const candidates = await loadCandidates(tx, c.vertical_id, c.offer_id);
-    const matchLead: MatchLead = { values: lead.values, consent: lead.matchConsent, at, createdAt: at };
-    const eligible: Ranked[] = [];
-    const rows: DistributionRow[] = [];
-    const zones = new Map<string, string>();
-    for (const [i, contract] of candidates.entries()) {
-      const verdictOf = await evaluateEligibility(tx, contract, matchLead, c.partner_id);
-      const e = { contract, price: verdictOf.price };
-      if (verdictOf.eligible && verdictOf.price !== "") eligible.push(e);
-      else rows.push(excluded(i, leadId, e, verdictOf.checks));
-    }
-    const tz = (await tx.any(sql.unsafe`
-      SELECT id, timezone FROM buyers WHERE id = ANY(${sql.array([...new Set(candidates.map((x) => x.buyerId))], "uuid")})`)) as readonly {
-      id: string;
-      timezone: string;
-    }[];
-    for (const b of tz) zones.set(b.id, b.timezone);
-    const position = new Map(candidates.map((x, i) => [x.id, i]));
-    return { lead, rules, eligible: rank(eligible, rules.selection), rows, zones, position };
-  });
-  if (!plan) return leadId;
+function rowOf(plan: Plan, e: Ranked, outcome: DistributionRow["outcome"], reason: string): DistributionRow {
+  const { contract } = e;
+  const position = plan.position.get(contract.id) ?? 0;
+  return { lead_id: plan.leadId, position, contract_id: contract.id, buyer_id: contract.buyerId, outcome, reason, price: e.price };
+}
 
-  const c = plan.lead.campaign;
-  let sold = 0;
-  let payout = 0n;
-  const outcomeRows = [...plan.rows];
-  const buyers = new Set<string>();
-  for (const e of plan.eligible) {
-    const pos = plan.position.get(e.contract.id) ?? 0;
-    const base = { lead_id: leadId, position: pos, contract_id: e.contract.id, buyer_id: e.contract.buyerId, price: e.price };
-    if (sold >= plan.rules.maxSales) {
-      outcomeRows.push({ ...base, outcome: "outbid", reason: "outbid" });
+/** Evaluates every contract of the offer; the excluded ones get their distribution rows on `w`. */
+async function planRouting(tx: Tx, lead: Intake, leadId: string, at: Date, tenantId: string, w: Writes): Promise<Plan> {
+  const c = lead.campaign;
+  const rules = await distributionOf(tx, c.offer_id);
+  const candidates = await loadCandidates(tx, c.vertical_id, c.offer_id);
+  await primeSnapshot(tx, candidates, at);
+  const matchLead: MatchLead = { values: lead.values, consent: lead.matchConsent, at, createdAt: at };
+  const eligible: Ranked[] = [];
+  const zoneOf = new Map<string, string>();
+  for (const [i, contract] of candidates.entries()) {
+    const verdict = await evaluateEligibility(tx, contract, matchLead, c.partner_id);
+    const e = { contract, price: verdict.price };
+    if (verdict.eligible && verdict.price !== "") eligible.push(e);
+    else w.distribution.push(excluded(i, leadId, e, verdict.checks));
+    const buyer = (await snapshotFor(tx, contract, at))?.buyerOf.get(contract.id);
+    if (buyer) zoneOf.set(contract.buyerId, buyer.timezone);
+  }
+  const position = new Map(candidates.map((x, i) => [x.id, i]));
+  return { tenantId, leadId, at, lead, rules, eligible: rank(eligible, rules.selection), position, zoneOf };
+}
+
+/**
+ * Claims the next contract that can buy, recording why each one skipped
+ * could not; when none is left, sets the lead's final status on `w`.
+ */
+async function claimNext(tx: Tx, plan: Plan, from: Progress, w: Writes): Promise<{ progress: Progress; claim: Claim; entry: Ranked } | null> {
+  let next = from.next;
+  while (next < plan.eligible.length) {
+    const e = plan.eligible[next++];
+    if (from.sold >= plan.rules.maxSales) {
+      w.distribution.push(rowOf(plan, e, "outbid", "outbid"));
       continue;
     }
     // A shared lead goes to N different buyers: a buyer never pays twice for one consumer through a second contract.
-    if (buyers.has(e.contract.buyerId)) {
-      outcomeRows.push({ ...base, outcome: "outbid", reason: "buyer_already_bought" });
+    if (from.buyers.includes(e.contract.buyerId)) {
+      w.distribution.push(rowOf(plan, e, "outbid", "buyer_already_bought"));
       continue;
     }
-    // Decided before the sale, so a retried settlement posts the same earning and the total counts it once.
-    const earning = plan.lead.test ? "0.00" : earningFor(c, e.price, sold === 0);
-    const result = await sellTo(
-      {
-        db,
-        tenantId,
-        leadId,
-        at,
-        test: plan.lead.test,
-        timeZoneOf: (b) => plan.zones.get(b) ?? "UTC",
-        recordSale: async (tx, contract, price, delivery) => {
-          await insertSale(tx, tenantId, c.partner_id, newId(), {
-            lead_id: leadId,
-            buyer_id: contract.buyerId,
-            contract_id: contract.id,
-            price,
-            delivery_status: delivery,
-          });
-          await insertDistribution(tx, tenantId, c.partner_id, { ...base, outcome: "sold", reason: "" });
-          if (toCents(earning) > 0n) {
-            await postPartnerLedgerEntry(tx, { partnerId: c.partner_id, kind: "earning", amount: earning, leadId, memo: `lead ${leadId}` });
-          }
-          await emit(tx, tenantId, "lead.sold", leadId, {
-            buyerId: contract.buyerId,
-            contractId: contract.id,
-            price,
-            test: plan.lead.test,
-          });
-        },
-      },
-      e.contract,
-      e.price,
-      plan.lead.values as JsonObject,
-    );
-    if (result.outcome === "sold") {
-      sold++;
-      buyers.add(e.contract.buyerId);
-      payout += toCents(earning);
-    } else outcomeRows.push({ ...base, outcome: result.outcome, reason: result.reason });
+    const timeZone = plan.zoneOf.get(e.contract.buyerId) ?? "UTC";
+    const claim = await claimSale(tx, w, { contract: e.contract, price: e.price, at: plan.at, timeZone, test: plan.lead.test });
+    if (typeof claim === "string") {
+      w.distribution.push(rowOf(plan, e, "capped", claim));
+      continue;
+    }
+    return { progress: { ...from, next }, claim, entry: e };
   }
-  await withEngineRetry(db, tenantId, async (tx) => {
-    await insertDistributions(tx, tenantId, c.partner_id, outcomeRows);
-    await tx.query(sql.unsafe`
-      UPDATE leads SET status = ${sold > 0 ? "sold" : "unsold"}, payout = ${formatCents(payout)}::numeric, updated_at = now()
-      WHERE id = ${leadId}`);
-    // Cherry-pick: an unsold lead joins the inbox in the transaction that marks it unsold (src/inbox/enqueue.ts).
-    if (sold === 0) await enqueueUnsold(tx, leadId);
+  w.final = { status: from.sold > 0 ? "sold" : "unsold", payout: formatCents(from.payout) };
+  return null;
+}
+
+/** Writes `w`, then either hands the claimed sale on or ends routing: the inbox for an unsold lead, and the answer. */
+async function finishStep(tx: Tx, plan: Plan, w: Writes, p: Principal, claimed: Awaited<ReturnType<typeof claimNext>>): Promise<Step> {
+  await flushWrites(tx, plan.tenantId, plan.lead.campaign.partner_id, plan.leadId, w);
+  if (claimed) return claimed;
+  // Cherry-pick: an unsold lead joins the inbox in the transaction that marks it unsold (src/inbox/enqueue.ts).
+  if (w.final?.status === "unsold") await enqueueUnsold(tx, plan.leadId);
+  return { done: await readBack(tx, plan.leadId, p) };
+}
+
+/** The lead as the caller sees it (the engine's transaction reads what the caller's own claims would show it). */
+async function readBack(tx: Tx, leadId: string, p: Principal): Promise<Lead> {
+  const row = await findLead(tx, leadId);
+  if (!row) throw new Error(`lead ${leadId} vanished while routing`);
+  return (await present(tx, [row], p))[0];
+}
+
+/** Settles a delivered sale into `w` and returns the progress it makes. */
+function settle(w: Writes, plan: Plan, from: Progress, claim: Claim, entry: Ranked, result: Awaited<ReturnType<typeof deliverClaim>>): Progress {
+  const outcome = settleClaim(w, plan.leadId, claim, result);
+  if (outcome.outcome !== "sold") {
+    w.distribution.push(rowOf(plan, entry, outcome.outcome, outcome.reason));
+    return from;
+  }
+  const c = plan.lead.campaign;
+  const earning = plan.lead.test ? "0.00" : earningFor(c, entry.price, from.sold === 0);
+  recordSold(w, {
+    leadId: plan.leadId,
+    position: plan.position.get(entry.contract.id) ?? 0,
+    contract: entry.contract,
+    price: entry.price,
+    delivery: outcome.delivery,
+    earning,
+    test: plan.lead.test,
   });
-  return leadId;
+  return { ...from, sold: from.sold + 1, payout: from.payout + toCents(earning), buyers: [...from.buyers, entry.contract.buyerId] };
+}
+
+/** Routes one posted lead and returns it as the caller sees it. */
+export async function submitLead(db: Db, req: SubmitLeadRequest, p: Principal): Promise<Lead> {
+  const tenantId = p.tenantId as string;
+  const at = new Date();
+  const leadId = newId();
+  let plan: Plan | undefined;
+  let step: Step = await withEngineRetry(db, tenantId, async (tx) => {
+    const lead = await intake(tx, req, p);
+    const verdict = await admitLead(tx, tenantId, leadId, lead);
+    const c = lead.campaign;
+    const w = newWrites();
+    w.events.push({ type: "lead.created", subjectId: leadId, payload: { campaignId: c.id, partnerId: c.partner_id, test: lead.test } });
+    if (!verdict.ok) {
+      w.events.push({ type: "lead.rejected", subjectId: leadId, payload: { status: verdict.status, reason: verdict.reason } });
+      await flushWrites(tx, tenantId, c.partner_id, leadId, w);
+      return { done: await readBack(tx, leadId, p) };
+    }
+    plan = await planRouting(tx, lead, leadId, at, tenantId, w);
+    const start: Progress = { next: 0, sold: 0, payout: 0n, buyers: [] };
+    return finishStep(tx, plan, w, p, await claimNext(tx, plan, start, w));
+  });
+  while (!("done" in step)) {
+    const { claim, entry, progress } = step;
+    const routing = plan as Plan;
+    try {
+      const result = await deliverClaim(claim, routing.lead.values as JsonObject);
+      step = await withEngineRetry(db, tenantId, async (tx) => {
+        const w = newWrites();
+        const settled = settle(w, routing, progress, claim, entry, result);
+        return finishStep(tx, routing, w, p, await claimNext(tx, routing, settled, w));
+      });
+    } catch (e) {
+      // Nothing settled (the settlement is one transaction), so the claim is still held: give it back before failing.
+      await releaseClaim(db, tenantId, routing.lead.campaign.partner_id, leadId, claim).catch(() => {});
+      throw e;
+    }
+  }
+  return step.done;
 }

@@ -39,9 +39,13 @@ export function duplicateKeys(lead: Intake): DuplicateKeys {
 async function isDuplicate(tx: Tx, lead: Intake, keys: DuplicateKeys): Promise<boolean> {
   const c = lead.campaign;
   if (c.duplicate_window_hours <= 0 || (keys.email === null && keys.phone === null)) return false;
-  for (const k of [keys.email, keys.phone].filter((x): x is string => x !== null).sort()) {
-    await tx.query(sql.unsafe`SELECT pg_advisory_xact_lock(hashtextextended(${`${c.id}:${k}`}, 0))`);
-  }
+  // Both keys in one statement, in sorted order (unnest yields the array's order), so two posts never deadlock.
+  const locks = [keys.email, keys.phone].filter((x): x is string => x !== null).sort();
+  await tx.query(sql.unsafe`
+    SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(${sql.array(
+      locks.map((k) => `${c.id}:${k}`),
+      "text",
+    )}::text[]) AS k`);
   const since = sql.fragment`now() - make_interval(hours => ${c.duplicate_window_hours})`;
   const email = keys.email === null ? sql.fragment`FALSE` : sql.fragment`email_key = ${keys.email}`;
   const phone = keys.phone === null ? sql.fragment`FALSE` : sql.fragment`phone_key = ${keys.phone}`;

@@ -1,50 +1,43 @@
 /**
  * Selling to one contract, exactly: capacity and funds are claimed in one
- * short transaction (cap counters by conditional upsert, the buyer's funds by
- * a conditional `reserved` increment), the lead is delivered with no
- * transaction open, and the outcome is settled in a second transaction —
- * charge and sale on acceptance, release of both claims otherwise.
+ * statement (lr.claim_sale: cap counters by conditional upsert, the delivery's
+ * turn under the concurrency cap, the buyer's funds by a conditional
+ * `reserved` increment), the lead is delivered with no transaction open, and
+ * the outcome is settled in a later transaction — charge and sale on
+ * acceptance, release of the claim otherwise (engine-writes.ts writes both).
  *
- * Lock order, everywhere: cap counters, then the buyer, then the partner.
- * Claims and settlements of concurrent leads therefore queue, never deadlock.
+ * Lock order, everywhere: cap counters, then the contract, then the buyer,
+ * then the partner. Claims and settlements of concurrent leads therefore
+ * queue; the rare deadlock between two multi-sale leads is retried.
  */
 import type { JsonObject } from "@bufbuild/protobuf";
 import { sql } from "slonik";
-import type { Contract } from "../../gen/es/leadrouter/v1/contracts_pb.js";
-import { deliveryTargetOf, destinations } from "../buyers/destinations-store.ts";
+import { type Contract, ContractCap_Metric } from "../../gen/es/leadrouter/v1/contracts_pb.js";
+import { type DestinationRow, deliveryTargetOf, destinations } from "../buyers/destinations-store.ts";
 import { type DeliveryResult, deliver } from "../buyers/delivery.ts";
-import { postLedgerEntry } from "../buyers/ledger.ts";
-import { capsReached, recordUsage, releaseUsage } from "../contracts/caps.ts";
-import { formatCents, toCents } from "../contracts/money.ts";
+import { periodOf, periods } from "../contracts/caps.ts";
+import { toCents } from "../contracts/money.ts";
+import { windowOf } from "../contracts/windows.ts";
 import { type Db, type Tx, withEngine } from "../db/tenant-tx.ts";
-import { emit } from "../events/outbox.ts";
 import { newId } from "../standard/ids.ts";
-import { insertDelivery } from "./store.ts";
+import { flushWrites, newWrites, type Writes } from "./engine-writes.ts";
 
-/** Where the sale is happening. */
-export interface SaleContext {
-  db: Db;
-  tenantId: string;
-  leadId: string;
-  at: Date;
+/** Capacity and funds held for one contract's sale while the lead is delivered. */
+export interface Claim {
+  contract: Contract;
+  price: string;
+  /** The start of each period's window (hourly → monthly) in the buyer's zone: the counters the claim counted in. */
+  starts: string[];
+  /** Where the lead goes; null when the contract delivers nowhere. */
+  destination: DestinationRow | null;
+  /** Test leads claim nothing and are never delivered. */
   test: boolean;
-  timeZoneOf: (buyerId: string) => string;
-  /** Records the sale (sale row, distribution, partner earning) in the transaction that charges the buyer; may run again on retry. */
-  recordSale: (tx: Tx, contract: Contract, price: string, delivery: "delivered" | "not_required") => Promise<void>;
 }
 
 /** The result of offering the lead to one contract. */
 export type SaleOutcome =
   | { outcome: "sold"; delivery: "delivered" | "not_required" }
   | { outcome: "capped" | "rejected" | "error"; reason: string };
-
-class Refused extends Error {
-  readonly reason: string;
-  constructor(reason: string) {
-    super(reason);
-    this.reason = reason;
-  }
-}
 
 /** Runs fn in an engine transaction, again when Postgres aborted it as a deadlock victim or serialization failure. */
 export async function withEngineRetry<T>(db: Db, tenantId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
@@ -58,73 +51,61 @@ export async function withEngineRetry<T>(db: Db, tenantId: string, fn: (tx: Tx) 
   }
 }
 
+/** Each period's cap limits of one metric, hourly → monthly, null where the contract has none. */
+function limits(contract: Contract, metric: ContractCap_Metric): (string | null)[] {
+  const isMetric = (m: ContractCap_Metric) => (metric === ContractCap_Metric.spend ? m === ContractCap_Metric.spend : m !== ContractCap_Metric.spend);
+  return periods.map((p) => contract.caps.find((c) => periodOf(c) === p && isMetric(c.metric))?.limit ?? null);
+}
+
 /**
- * Claims cap capacity and the buyer's funds, both or neither (a savepoint),
- * and returns "" or the reason of the refusal. The claim that fills a cap
- * announces it with buyer.capped: later claims are refused before they count,
- * so a cap that fills is announced once.
+ * Claims the contract's capacity and its buyer's funds for a sale at price,
+ * in the caller's transaction, and loads the destination. Returns the claim,
+ * or the reason it was refused. A claim that fills a cap queues buyer.capped
+ * on `w`: later claims are refused before they count, so a cap is announced once.
  */
-async function claim(tx: Tx, ctx: SaleContext, contract: Contract, price: string): Promise<string> {
-  const zone = ctx.timeZoneOf(contract.buyerId);
-  try {
-    await tx.transaction(async (sp) => {
-      const usage = await recordUsage(sp, contract.id, contract.caps, ctx.at, zone, price);
-      if (!usage.recorded) {
-        const u = usage.reached;
-        throw new Refused(u.metric === "spend" ? `${u.period}_spend_cap_reached` : `${u.period}_cap_reached`);
-      }
-      if (contract.concurrencyCap > 0) {
-        const started = await sp.maybeOne(sql.unsafe`
-          UPDATE contracts SET in_flight = in_flight + 1 WHERE id = ${contract.id} AND in_flight < concurrency_cap RETURNING id`);
-        if (!started) throw new Refused("concurrency_cap_reached");
-      }
-      const funded = await sp.maybeOne(sql.unsafe`
-        UPDATE buyers SET reserved = reserved + ${price}::numeric
-        WHERE id = ${contract.buyerId} AND deleted_at IS NULL AND balance - reserved - ${price}::numeric >= -credit_limit
-        RETURNING id`);
-      if (!funded) throw new Refused("insufficient_balance");
-    });
-  } catch (e) {
-    if (e instanceof Refused) return e.reason;
-    throw e;
+export async function claimSale(
+  tx: Tx,
+  w: Writes,
+  s: { contract: Contract; price: string; at: Date; timeZone: string; test: boolean },
+): Promise<Claim | string> {
+  const { contract, price } = s;
+  const starts = s.test ? [] : periods.map((p) => windowOf(p, s.at, s.timeZone).start.toISOString());
+  if (!s.test) {
+    const r = (await tx.one(sql.unsafe`
+      SELECT refused, filled FROM lr.claim_sale(${contract.id}, ${contract.buyerId}, ${price}::numeric,
+        ${sql.array(starts, "timestamptz")}, ${sql.array(limits(contract, ContractCap_Metric.leads), "numeric")},
+        ${sql.array(limits(contract, ContractCap_Metric.spend), "numeric")}, ${contract.concurrencyCap > 0})`)) as {
+      refused: string;
+      filled: string[];
+    };
+    if (r.refused !== "") return r.refused;
+    for (const f of r.filled) {
+      const [period, metric] = f.split(":");
+      w.events.push({ type: "buyer.capped", subjectId: contract.buyerId, payload: { contractId: contract.id, period, metric } });
+    }
   }
-  for (const u of await capsReached(tx, contract.id, contract.caps, ctx.at, zone, price)) {
-    await emit(tx, ctx.tenantId, "buyer.capped", contract.buyerId, { contractId: contract.id, period: u.period, metric: u.metric });
-  }
-  return "";
+  const destination = !s.test && contract.destinationId ? await destinations.get(tx, contract.destinationId) : null;
+  return { contract, price, starts, destination, test: s.test };
 }
 
-/** Sends the lead to the contract's destination, if it has one. */
-async function send(ctx: SaleContext, contract: Contract, lead: JsonObject): Promise<DeliveryResult | null> {
-  if (!contract.destinationId) return null;
-  const dest = await withEngine(ctx.db, ctx.tenantId, (tx) => destinations.get(tx, contract.destinationId));
-  if (!dest) return null;
-  return deliver(deliveryTargetOf(dest), lead);
+/** Sends the lead to the claim's destination; null when nothing is sent (test lead, no destination). */
+export async function deliverClaim(claim: Claim, lead: JsonObject): Promise<DeliveryResult | null> {
+  if (claim.test || !claim.destination) return null;
+  return deliver(deliveryTargetOf(claim.destination), lead);
 }
 
-/** Ends the delivery's turn under the concurrency cap. */
-async function endInFlight(tx: Tx, contract: Contract): Promise<void> {
-  if (contract.concurrencyCap > 0) {
-    await tx.query(sql.unsafe`UPDATE contracts SET in_flight = in_flight - 1 WHERE id = ${contract.id} AND in_flight > 0`);
-  }
-}
-
-/** Gives back claimed capacity and funds: counters, then the contract, then the buyer, as in the claim. */
-async function release(tx: Tx, ctx: SaleContext, contract: Contract, price: string): Promise<void> {
-  await releaseUsage(tx, contract.id, ctx.at, ctx.timeZoneOf(contract.buyerId), price);
-  await endInFlight(tx, contract);
-  await tx.query(sql.unsafe`UPDATE buyers SET reserved = reserved - ${price}::numeric WHERE id = ${contract.buyerId}`);
-}
-
-/** Charges the buyer and records the sale, or gives back the claimed capacity and funds. */
-async function settle(tx: Tx, ctx: SaleContext, contract: Contract, price: string, result: DeliveryResult | null): Promise<void> {
-  const accepted = result === null || result.outcome === "accepted";
+/**
+ * Settles a delivered claim into `w`: logs the attempt, then on acceptance
+ * queues the charge (the caller records the sale itself), otherwise the
+ * release. Returns the sale's outcome.
+ */
+export function settleClaim(w: Writes, leadId: string, claim: Claim, result: DeliveryResult | null): SaleOutcome {
   if (result) {
-    await insertDelivery(tx, ctx.tenantId, {
+    w.deliveries.push({
       id: newId(),
-      leadId: ctx.leadId,
-      contractId: contract.id,
-      destinationId: contract.destinationId,
+      leadId,
+      contractId: claim.contract.id,
+      destinationId: claim.contract.destinationId,
       outcome: result.outcome,
       httpStatus: result.httpStatus,
       latencyMs: result.latencyMs,
@@ -132,44 +113,93 @@ async function settle(tx: Tx, ctx: SaleContext, contract: Contract, price: strin
       reason: result.reason,
     });
   }
-  if (ctx.test) {
-    await ctx.recordSale(tx, contract, price, "not_required");
-    return;
+  if (claim.test) return { outcome: "sold", delivery: "not_required" };
+  if (result !== null && result.outcome !== "accepted") {
+    w.releases.push(claim);
+    return { outcome: result.outcome === "rejected" ? "rejected" : "error", reason: result.reason || result.outcome };
   }
-  if (!accepted) return release(tx, ctx, contract, price);
-  await endInFlight(tx, contract);
-  await tx.query(sql.unsafe`UPDATE buyers SET reserved = reserved - ${price}::numeric WHERE id = ${contract.buyerId}`);
-  if (toCents(price) > 0n) {
-    await postLedgerEntry(tx, {
-      buyerId: contract.buyerId,
-      kind: "charge",
-      amount: formatCents(-toCents(price)),
-      memo: `lead ${ctx.leadId}`,
-      leadId: ctx.leadId,
-      // The claim reserved these funds within the limit; the buyer accepted the lead, so the charge must land.
-      covered: true,
-    });
-  }
-  await ctx.recordSale(tx, contract, price, result === null ? "not_required" : "delivered");
+  w.charges.push(claim);
+  return { outcome: "sold", delivery: result === null ? "not_required" : "delivered" };
 }
 
-/** Offers the lead to one eligible contract at price and settles the outcome. */
+/** Gives a claim back in its own transaction: the path of a failure between claim and settlement. */
+export async function releaseClaim(db: Db, tenantId: string, partnerId: string, leadId: string, claim: Claim): Promise<void> {
+  if (claim.test) return;
+  const w = newWrites();
+  w.releases.push(claim);
+  await withEngineRetry(db, tenantId, (tx) => flushWrites(tx, tenantId, partnerId, leadId, w));
+}
+
+/** Where a one-contract sale happens (ping-post's posts). */
+export interface SaleContext {
+  db: Db;
+  tenantId: string;
+  partnerId: string;
+  leadId: string;
+  at: Date;
+  test: boolean;
+  timeZoneOf: (buyerId: string) => string;
+  /** Records the sale (sale row, distribution, partner earning, events) in the transaction that charges the buyer. */
+  recordSale: (tx: Tx, w: Writes, contract: Contract, price: string, delivery: "delivered" | "not_required") => Promise<void>;
+}
+
+/** Offers the lead to one eligible contract at price: claim, delivery and settlement, each step on its own. */
 export async function sellTo(ctx: SaleContext, contract: Contract, price: string, lead: JsonObject): Promise<SaleOutcome> {
-  if (!ctx.test) {
-    const refused = await withEngineRetry(ctx.db, ctx.tenantId, (tx) => claim(tx, ctx, contract, price));
-    if (refused) return { outcome: "capped", reason: refused };
-  }
-  let result: DeliveryResult | null;
+  const { db, tenantId, partnerId, leadId } = ctx;
+  const timeZone = ctx.timeZoneOf(contract.buyerId);
+  const claimed = await withEngineRetry(db, tenantId, async (tx) => {
+    const w = newWrites();
+    const c = await claimSale(tx, w, { contract, price, at: ctx.at, timeZone, test: ctx.test });
+    await flushWrites(tx, tenantId, partnerId, leadId, w);
+    return c;
+  });
+  if (typeof claimed === "string") return { outcome: "capped", reason: claimed };
   try {
-    // Test leads are routed but never sent to a buyer's system.
-    result = ctx.test ? null : await send(ctx, contract, lead);
-    await withEngineRetry(ctx.db, ctx.tenantId, (tx) => settle(tx, ctx, contract, price, result));
+    const result = await deliverClaim(claimed, lead);
+    return await withEngineRetry(db, tenantId, async (tx) => {
+      const w = newWrites();
+      const outcome = settleClaim(w, leadId, claimed, result);
+      if (outcome.outcome === "sold") await ctx.recordSale(tx, w, contract, price, outcome.delivery);
+      await flushWrites(tx, tenantId, partnerId, leadId, w);
+      return outcome;
+    });
   } catch (e) {
     // Nothing settled (the settlement is one transaction), so the claim is still held: give it back before failing.
-    if (!ctx.test) await withEngineRetry(ctx.db, ctx.tenantId, (tx) => release(tx, ctx, contract, price)).catch(() => {});
+    await releaseClaim(db, tenantId, partnerId, leadId, claimed).catch(() => {});
     throw e;
   }
-  if (result === null || result.outcome === "accepted")
-    return { outcome: "sold", delivery: result === null ? "not_required" : "delivered" };
-  return { outcome: result.outcome === "rejected" ? "rejected" : "error", reason: result.reason || result.outcome };
+}
+
+/** Queues what a sale records besides its charge: the sale row, the sold distribution row, the partner's earning and lead.sold. */
+export function recordSold(
+  w: Writes,
+  s: {
+    leadId: string;
+    position: number;
+    contract: Contract;
+    price: string;
+    delivery: "delivered" | "not_required";
+    earning: string;
+    test: boolean;
+    /** More of the event's payload (a post's ping and bid). */
+    event?: Record<string, unknown>;
+  },
+): void {
+  const { contract, price } = s;
+  w.sales.push({ lead_id: s.leadId, buyer_id: contract.buyerId, contract_id: contract.id, price, delivery_status: s.delivery });
+  w.distribution.push({
+    lead_id: s.leadId,
+    position: s.position,
+    contract_id: contract.id,
+    buyer_id: contract.buyerId,
+    outcome: "sold",
+    reason: "",
+    price,
+  });
+  if (toCents(s.earning) > 0n) w.earnings.push(s.earning);
+  w.events.push({
+    type: "lead.sold",
+    subjectId: s.leadId,
+    payload: { buyerId: contract.buyerId, contractId: contract.id, price, test: s.test, ...s.event },
+  });
 }

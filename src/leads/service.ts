@@ -30,8 +30,7 @@ export function leadService(db: Db): ServiceImpl<typeof LeadService> {
     });
   return {
     async submitLead(req, ctx) {
-      const id = await submitLead(db, req, principal(ctx));
-      return getById(id, ctx);
+      return { data: await submitLead(db, req, principal(ctx)) };
     },
     async listLeads(req, ctx) {
       const v = new Violations();
