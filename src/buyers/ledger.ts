@@ -94,20 +94,3 @@ export async function postLedgerEntry(tx: Tx, p: LedgerPosting): Promise<LedgerE
   await tx.query(sql.unsafe`UPDATE buyers SET balance = ${b.after}::numeric, updated_at = now() WHERE id = ${p.buyerId}`);
   return entry;
 }
-
-/**
- * The lead engine's charge for a sale whose price it reserved: moves the
- * reservation into the balance and appends the entry in one statement (the
- * claim already held the funds within the credit limit, so it cannot be
- * refused, even if the limit was lowered or the buyer deleted since).
- */
-export async function chargeReserved(tx: Tx, c: { buyerId: string; price: string; leadId: string }): Promise<void> {
-  await tx.query(sql.unsafe`
-    WITH b AS (
-      UPDATE buyers SET balance = balance - ${c.price}::numeric, reserved = reserved - ${c.price}::numeric, updated_at = now()
-      WHERE id = ${c.buyerId} RETURNING tenant_id, balance)
-    INSERT INTO buyer_ledger_entries (id, tenant_id, buyer_id, kind, amount, balance_after, memo, lead_id, created_at)
-    SELECT ${newId()}, b.tenant_id, ${c.buyerId}, 'charge', -${c.price}::numeric, b.balance, ${`lead ${c.leadId}`}, ${c.leadId},
-           clock_timestamp()
-    FROM b`);
-}

@@ -39,15 +39,3 @@ export interface PendingEvent {
   subjectId: string;
   payload: Record<string, unknown>;
 }
-
-/** Writes several events in one statement, in order (the lead engine writes two to four per lead). */
-export async function emitAll(tx: Tx, tenantId: string, events: readonly PendingEvent[]): Promise<void> {
-  if (events.length === 0) return;
-  await tx.query(sql.unsafe`
-    INSERT INTO outbox_events (id, tenant_id, type, subject_id, payload)
-    SELECT t.id, ${tenantId}, t.type, t.subject_id, t.payload::jsonb
-    FROM ${sql.unnest(
-      events.map((e) => [newId(), e.type, e.subjectId, JSON.stringify({ v: 1, ...e.payload })]),
-      ["uuid", "text", "uuid", "text"],
-    )} AS t(id, type, subject_id, payload)`);
-}

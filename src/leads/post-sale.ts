@@ -45,7 +45,6 @@ export interface PostTally {
 /** Records the sale of one winning bid; matches route.ts's recordSale, plus the bid's outcome. */
 export function recordWinningBid(
   lead: { id: string; test: boolean; campaign: CampaignRow; pingId: string },
-  tenantId: string,
   bid: BidRow,
   tally: PostTally,
 ): SaleContext["recordSale"] {

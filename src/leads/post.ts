@@ -82,8 +82,17 @@ export async function postLead(db: Db, req: PostLeadRequest, p: Principal): Prom
       settled.push({ bid, outcome: "outbid", reason: "outbid" });
       continue;
     }
-    const recordSale = recordWinningBid({ id: leadId, test: lead.test, campaign: lead.campaign, pingId: ping.id }, tenantId, bid, tally);
-    const ctx = { db, tenantId, partnerId: lead.campaign.partner_id, leadId, at, test: lead.test, timeZoneOf: (b: string) => plan.zones.get(b) ?? "UTC", recordSale };
+    const recordSale = recordWinningBid({ id: leadId, test: lead.test, campaign: lead.campaign, pingId: ping.id }, bid, tally);
+    const ctx = {
+      db,
+      tenantId,
+      partnerId: lead.campaign.partner_id,
+      leadId,
+      at,
+      test: lead.test,
+      timeZoneOf: (b: string) => plan.zones.get(b) ?? "UTC",
+      recordSale,
+    };
     const result = await sellTo(ctx, contract, bid.amount ?? "0.00", lead.values as JsonObject);
     if (result.outcome === "sold") {
       tally.sold++;

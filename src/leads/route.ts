@@ -4,12 +4,14 @@
  * then the lead's final status. Every contract considered gets a
  * distribution row with its outcome and reason.
  *
- * Round trips are what a submission costs, so the engine holds no
- * transaction while a buyer's system answers and otherwise packs its work
- * into as few transactions as exactness allows: the first admits the lead,
- * evaluates every contract and claims the first sale; each later one settles
- * the delivered sale and claims the next, or ends routing and reads the
- * answer back. A lead sold once at the first try takes two transactions.
+ * Round trips and row locks are what a submission costs. One transaction
+ * admits the lead and evaluates every contract; no transaction is open while
+ * a buyer's system answers; and the rows every sale contends for (cap
+ * counters, the buyer's funds, the partner's balance) are only touched by
+ * single statements — the claim (lr.engine_claim) and the settlement
+ * (lr.engine_write) — so no lock is held while this process is busy with
+ * other leads. A lead sold at the first try costs one transaction, two
+ * statements and the read of the answer.
  */
 import type { JsonObject } from "@bufbuild/protobuf";
 import type { Lead, SubmitLeadRequest } from "../../gen/es/leadrouter/v1/leads_pb.js";
@@ -18,7 +20,8 @@ import { evaluateEligibility } from "../contracts/eligibility.ts";
 import { primeSnapshot, snapshotFor } from "../contracts/eligibility-snapshot.ts";
 import type { MatchLead } from "../contracts/match.ts";
 import { formatCents, toCents } from "../contracts/money.ts";
-import type { Db, Tx } from "../db/tenant-tx.ts";
+import type { DestinationRow } from "../buyers/destinations-store.ts";
+import { type Db, type Tx, withEngine } from "../db/tenant-tx.ts";
 import { enqueueUnsold } from "../inbox/enqueue.ts";
 import type { Principal } from "../pipeline/principal.ts";
 import { newId } from "../standard/ids.ts";
@@ -28,7 +31,17 @@ import { type Intake, intake } from "./intake.ts";
 import { earningFor } from "./payout.ts";
 import { findLead, present } from "./read.ts";
 import { admitLead } from "./rules.ts";
-import { type Claim, claimSale, deliverClaim, releaseClaim, recordSold, settleClaim, withEngineRetry } from "./sale.ts";
+import {
+  type Claim,
+  claimSale,
+  deliverClaim,
+  destinationsOf,
+  recordSold,
+  releaseClaim,
+  settleClaim,
+  withEngineRetry,
+  withRetry,
+} from "./sale.ts";
 import type { DistributionRow } from "./store.ts";
 
 /** What routing decided before selling: the ranked eligible contracts and where each stood in the offer. */
@@ -41,6 +54,7 @@ interface Plan {
   eligible: Ranked[];
   position: Map<string, number>;
   zoneOf: Map<string, string>;
+  destinations: Map<string, DestinationRow>;
 }
 
 /** How far selling got; replaced, never changed, so a retried transaction starts from the same state. */
@@ -50,9 +64,6 @@ interface Progress {
   payout: bigint;
   buyers: readonly string[];
 }
-
-/** A transaction's result: routing ended (with the answer), or a sale was claimed and must be delivered. */
-type Step = { done: Lead } | { progress: Progress; claim: Claim; entry: Ranked };
 
 /** A contract that was not offered the lead, and why. */
 function excluded(
@@ -98,14 +109,26 @@ async function planRouting(tx: Tx, lead: Intake, leadId: string, at: Date, tenan
     if (buyer) zoneOf.set(contract.buyerId, buyer.timezone);
   }
   const position = new Map(candidates.map((x, i) => [x.id, i]));
-  return { tenantId, leadId, at, lead, rules, eligible: rank(eligible, rules.selection), position, zoneOf };
+  const destinations = lead.test
+    ? new Map()
+    : await destinationsOf(
+        tx,
+        eligible.map((e) => e.contract.destinationId),
+      );
+  return { tenantId, leadId, at, lead, rules, eligible: rank(eligible, rules.selection), position, zoneOf, destinations };
 }
 
 /**
- * Claims the next contract that can buy, recording why each one skipped
- * could not; when none is left, sets the lead's final status on `w`.
+ * Claims the next contract that can buy, each claim a statement of its own,
+ * recording why each one skipped could not; when none is left, sets the
+ * lead's final status on `w`.
  */
-async function claimNext(tx: Tx, plan: Plan, from: Progress, w: Writes): Promise<{ progress: Progress; claim: Claim; entry: Ranked } | null> {
+async function claimNext(
+  db: Db,
+  plan: Plan,
+  from: Progress,
+  w: Writes,
+): Promise<{ progress: Progress; claim: Claim; entry: Ranked } | null> {
   let next = from.next;
   while (next < plan.eligible.length) {
     const e = plan.eligible[next++];
@@ -118,8 +141,17 @@ async function claimNext(tx: Tx, plan: Plan, from: Progress, w: Writes): Promise
       w.distribution.push(rowOf(plan, e, "outbid", "buyer_already_bought"));
       continue;
     }
-    const timeZone = plan.zoneOf.get(e.contract.buyerId) ?? "UTC";
-    const claim = await claimSale(tx, w, { contract: e.contract, price: e.price, at: plan.at, timeZone, test: plan.lead.test });
+    const claim = await withRetry(() =>
+      claimSale(db.pool, {
+        tenantId: plan.tenantId,
+        contract: e.contract,
+        price: e.price,
+        at: plan.at,
+        timeZone: plan.zoneOf.get(e.contract.buyerId) ?? "UTC",
+        test: plan.lead.test,
+        destination: plan.destinations.get(e.contract.destinationId) ?? null,
+      }),
+    );
     if (typeof claim === "string") {
       w.distribution.push(rowOf(plan, e, "capped", claim));
       continue;
@@ -130,15 +162,6 @@ async function claimNext(tx: Tx, plan: Plan, from: Progress, w: Writes): Promise
   return null;
 }
 
-/** Writes `w`, then either hands the claimed sale on or ends routing: the inbox for an unsold lead, and the answer. */
-async function finishStep(tx: Tx, plan: Plan, w: Writes, p: Principal, claimed: Awaited<ReturnType<typeof claimNext>>): Promise<Step> {
-  await flushWrites(tx, plan.tenantId, plan.lead.campaign.partner_id, plan.leadId, w);
-  if (claimed) return claimed;
-  // Cherry-pick: an unsold lead joins the inbox in the transaction that marks it unsold (src/inbox/enqueue.ts).
-  if (w.final?.status === "unsold") await enqueueUnsold(tx, plan.leadId);
-  return { done: await readBack(tx, plan.leadId, p) };
-}
-
 /** The lead as the caller sees it (the engine's transaction reads what the caller's own claims would show it). */
 async function readBack(tx: Tx, leadId: string, p: Principal): Promise<Lead> {
   const row = await findLead(tx, leadId);
@@ -147,7 +170,14 @@ async function readBack(tx: Tx, leadId: string, p: Principal): Promise<Lead> {
 }
 
 /** Settles a delivered sale into `w` and returns the progress it makes. */
-function settle(w: Writes, plan: Plan, from: Progress, claim: Claim, entry: Ranked, result: Awaited<ReturnType<typeof deliverClaim>>): Progress {
+function settle(
+  w: Writes,
+  plan: Plan,
+  from: Progress,
+  claim: Claim,
+  entry: Ranked,
+  result: Awaited<ReturnType<typeof deliverClaim>>,
+): Progress {
   const outcome = settleClaim(w, plan.leadId, claim, result);
   if (outcome.outcome !== "sold") {
     w.distribution.push(rowOf(plan, entry, outcome.outcome, outcome.reason));
@@ -167,13 +197,47 @@ function settle(w: Writes, plan: Plan, from: Progress, claim: Claim, entry: Rank
   return { ...from, sold: from.sold + 1, payout: from.payout + toCents(earning), buyers: [...from.buyers, entry.contract.buyerId] };
 }
 
+/**
+ * Sells a planned lead: claims, delivers and settles contract after contract
+ * until the offer is sold out or no contract is left, then writes the
+ * outcome. The sales' writes go in one statement of their own; an unsold
+ * lead is marked and joins the cherry-pick inbox in one transaction.
+ */
+async function sell(db: Db, plan: Plan, p: Principal): Promise<Lead> {
+  const { tenantId, leadId } = plan;
+  const partnerId = plan.lead.campaign.partner_id;
+  const w = newWrites();
+  let progress: Progress = { next: 0, sold: 0, payout: 0n, buyers: [] };
+  for (;;) {
+    const claimed = await claimNext(db, plan, progress, w);
+    if (!claimed) break;
+    try {
+      const result = await deliverClaim(claimed.claim, plan.lead.values as JsonObject);
+      progress = settle(w, plan, claimed.progress, claimed.claim, claimed.entry, result);
+    } catch (e) {
+      // Nothing settled yet, so the claim is still held: give it back before failing.
+      await releaseClaim(db, tenantId, partnerId, leadId, claimed.claim).catch(() => {});
+      throw e;
+    }
+  }
+  if (w.final?.status === "sold") {
+    await withRetry(() => flushWrites(db.pool, tenantId, partnerId, leadId, w));
+    return withEngine(db, tenantId, (tx) => readBack(tx, leadId, p));
+  }
+  return withEngineRetry(db, tenantId, async (tx) => {
+    await flushWrites(tx, tenantId, partnerId, leadId, w);
+    // Cherry-pick: an unsold lead joins the inbox in the transaction that marks it unsold (src/inbox/enqueue.ts).
+    await enqueueUnsold(tx, leadId);
+    return readBack(tx, leadId, p);
+  });
+}
+
 /** Routes one posted lead and returns it as the caller sees it. */
 export async function submitLead(db: Db, req: SubmitLeadRequest, p: Principal): Promise<Lead> {
   const tenantId = p.tenantId as string;
   const at = new Date();
   const leadId = newId();
-  let plan: Plan | undefined;
-  let step: Step = await withEngineRetry(db, tenantId, async (tx) => {
+  const admitted = await withEngineRetry(db, tenantId, async (tx) => {
     const lead = await intake(tx, req, p);
     const verdict = await admitLead(tx, tenantId, leadId, lead);
     const c = lead.campaign;
@@ -182,27 +246,11 @@ export async function submitLead(db: Db, req: SubmitLeadRequest, p: Principal): 
     if (!verdict.ok) {
       w.events.push({ type: "lead.rejected", subjectId: leadId, payload: { status: verdict.status, reason: verdict.reason } });
       await flushWrites(tx, tenantId, c.partner_id, leadId, w);
-      return { done: await readBack(tx, leadId, p) };
+      return { done: await readBack(tx, leadId, p), plan: undefined };
     }
-    plan = await planRouting(tx, lead, leadId, at, tenantId, w);
-    const start: Progress = { next: 0, sold: 0, payout: 0n, buyers: [] };
-    return finishStep(tx, plan, w, p, await claimNext(tx, plan, start, w));
+    const plan = await planRouting(tx, lead, leadId, at, tenantId, w);
+    await flushWrites(tx, tenantId, c.partner_id, leadId, w);
+    return { plan, done: undefined };
   });
-  while (!("done" in step)) {
-    const { claim, entry, progress } = step;
-    const routing = plan as Plan;
-    try {
-      const result = await deliverClaim(claim, routing.lead.values as JsonObject);
-      step = await withEngineRetry(db, tenantId, async (tx) => {
-        const w = newWrites();
-        const settled = settle(w, routing, progress, claim, entry, result);
-        return finishStep(tx, routing, w, p, await claimNext(tx, routing, settled, w));
-      });
-    } catch (e) {
-      // Nothing settled (the settlement is one transaction), so the claim is still held: give it back before failing.
-      await releaseClaim(db, tenantId, routing.lead.campaign.partner_id, leadId, claim).catch(() => {});
-      throw e;
-    }
-  }
-  return step.done;
+  return admitted.plan ? sell(db, admitted.plan, p) : (admitted.done as Lead);
 }

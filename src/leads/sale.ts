@@ -20,7 +20,7 @@ import { toCents } from "../contracts/money.ts";
 import { windowOf } from "../contracts/windows.ts";
 import { type Db, type Tx, withEngine } from "../db/tenant-tx.ts";
 import { newId } from "../standard/ids.ts";
-import { flushWrites, newWrites, type Writes } from "./engine-writes.ts";
+import { flushWrites, newWrites, type Queryable, type Writes } from "./engine-writes.ts";
 
 /** Capacity and funds held for one contract's sale while the lead is delivered. */
 export interface Claim {
@@ -39,53 +39,63 @@ export type SaleOutcome =
   | { outcome: "sold"; delivery: "delivered" | "not_required" }
   | { outcome: "capped" | "rejected" | "error"; reason: string };
 
-/** Runs fn in an engine transaction, again when Postgres aborted it as a deadlock victim or serialization failure. */
-export async function withEngineRetry<T>(db: Db, tenantId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+const retryable = (e: unknown): boolean => {
+  const code = (e as { code?: string }).code ?? (e as { cause?: { code?: string } }).cause?.code;
+  return code === "40P01" || code === "40001";
+};
+
+/** Runs fn again (up to three times in all) when Postgres aborted it as a deadlock victim or serialization failure. */
+export async function withRetry<T>(fn: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await withEngine(db, tenantId, fn);
+      return await fn();
     } catch (e) {
-      const code = (e as { code?: string }).code ?? (e as { cause?: { code?: string } }).cause?.code;
-      if (attempt >= 3 || (code !== "40P01" && code !== "40001")) throw e;
+      if (attempt >= 3 || !retryable(e)) throw e;
     }
   }
+}
+
+/** Runs fn in an engine transaction, with withRetry. */
+export function withEngineRetry<T>(db: Db, tenantId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return withRetry(() => withEngine(db, tenantId, fn));
 }
 
 /** Each period's cap limits of one metric, hourly → monthly, null where the contract has none. */
 function limits(contract: Contract, metric: ContractCap_Metric): (string | null)[] {
-  const isMetric = (m: ContractCap_Metric) => (metric === ContractCap_Metric.spend ? m === ContractCap_Metric.spend : m !== ContractCap_Metric.spend);
+  const isMetric = (m: ContractCap_Metric) =>
+    metric === ContractCap_Metric.spend ? m === ContractCap_Metric.spend : m !== ContractCap_Metric.spend;
   return periods.map((p) => contract.caps.find((c) => periodOf(c) === p && isMetric(c.metric))?.limit ?? null);
 }
 
 /**
- * Claims the contract's capacity and its buyer's funds for a sale at price,
- * in the caller's transaction, and loads the destination. Returns the claim,
- * or the reason it was refused. A claim that fills a cap queues buyer.capped
- * on `w`: later claims are refused before they count, so a cap is announced once.
+ * Claims the contract's capacity and its buyer's funds for a sale at price
+ * (lr.engine_claim, which also announces each cap the claim filled: later
+ * claims are refused before they count, so a cap is announced once). `q` is
+ * the pool, for a statement of its own, or a transaction. Returns the claim,
+ * or the reason it was refused.
  */
 export async function claimSale(
-  tx: Tx,
-  w: Writes,
-  s: { contract: Contract; price: string; at: Date; timeZone: string; test: boolean },
+  q: Queryable,
+  s: { tenantId: string; contract: Contract; price: string; at: Date; timeZone: string; test: boolean; destination: DestinationRow | null },
 ): Promise<Claim | string> {
   const { contract, price } = s;
-  const starts = s.test ? [] : periods.map((p) => windowOf(p, s.at, s.timeZone).start.toISOString());
-  if (!s.test) {
-    const r = (await tx.one(sql.unsafe`
-      SELECT refused, filled FROM lr.claim_sale(${contract.id}, ${contract.buyerId}, ${price}::numeric,
-        ${sql.array(starts, "timestamptz")}, ${sql.array(limits(contract, ContractCap_Metric.leads), "numeric")},
-        ${sql.array(limits(contract, ContractCap_Metric.spend), "numeric")}, ${contract.concurrencyCap > 0})`)) as {
-      refused: string;
-      filled: string[];
-    };
-    if (r.refused !== "") return r.refused;
-    for (const f of r.filled) {
-      const [period, metric] = f.split(":");
-      w.events.push({ type: "buyer.capped", subjectId: contract.buyerId, payload: { contractId: contract.id, period, metric } });
-    }
-  }
-  const destination = !s.test && contract.destinationId ? await destinations.get(tx, contract.destinationId) : null;
-  return { contract, price, starts, destination, test: s.test };
+  if (s.test) return { contract, price, starts: [], destination: null, test: true };
+  const starts = periods.map((p) => windowOf(p, s.at, s.timeZone).start.toISOString());
+  const r = (await q.one(sql.unsafe`
+    SELECT refused FROM lr.engine_claim(${s.tenantId}, ${contract.id}, ${contract.buyerId}, ${price}::numeric,
+      ${sql.array(starts, "timestamptz")}, ${sql.array(limits(contract, ContractCap_Metric.leads), "numeric")},
+      ${sql.array(limits(contract, ContractCap_Metric.spend), "numeric")}, ${contract.concurrencyCap > 0})`)) as { refused: string };
+  if (r.refused !== "") return r.refused;
+  return { contract, price, starts, destination: s.destination, test: false };
+}
+
+/** The live destinations among ids, by id (what the engine delivers to). */
+export async function destinationsOf(tx: Tx, ids: readonly string[]): Promise<Map<string, DestinationRow>> {
+  const wanted = [...new Set(ids.filter((id) => id !== ""))];
+  if (wanted.length === 0) return new Map();
+  const rows = (await tx.any(sql.unsafe`
+    SELECT * FROM buyer_destinations WHERE id = ANY(${sql.array(wanted, "uuid")}) AND deleted_at IS NULL`)) as readonly DestinationRow[];
+  return new Map(rows.map((r) => [r.id, r]));
 }
 
 /** Sends the lead to the claim's destination; null when nothing is sent (test lead, no destination). */
@@ -122,12 +132,12 @@ export function settleClaim(w: Writes, leadId: string, claim: Claim, result: Del
   return { outcome: "sold", delivery: result === null ? "not_required" : "delivered" };
 }
 
-/** Gives a claim back in its own transaction: the path of a failure between claim and settlement. */
+/** Gives a claim back in a statement of its own: the path of a failure between claim and settlement. */
 export async function releaseClaim(db: Db, tenantId: string, partnerId: string, leadId: string, claim: Claim): Promise<void> {
   if (claim.test) return;
   const w = newWrites();
   w.releases.push(claim);
-  await withEngineRetry(db, tenantId, (tx) => flushWrites(tx, tenantId, partnerId, leadId, w));
+  await flushWrites(db.pool, tenantId, partnerId, leadId, w);
 }
 
 /** Where a one-contract sale happens (ping-post's posts). */
@@ -148,10 +158,8 @@ export async function sellTo(ctx: SaleContext, contract: Contract, price: string
   const { db, tenantId, partnerId, leadId } = ctx;
   const timeZone = ctx.timeZoneOf(contract.buyerId);
   const claimed = await withEngineRetry(db, tenantId, async (tx) => {
-    const w = newWrites();
-    const c = await claimSale(tx, w, { contract, price, at: ctx.at, timeZone, test: ctx.test });
-    await flushWrites(tx, tenantId, partnerId, leadId, w);
-    return c;
+    const destination = contract.destinationId ? await destinations.get(tx, contract.destinationId) : null;
+    return claimSale(tx, { tenantId, contract, price, at: ctx.at, timeZone, test: ctx.test, destination });
   });
   if (typeof claimed === "string") return { outcome: "capped", reason: claimed };
   try {

@@ -98,20 +98,3 @@ export function toLedgerEntry(r: LedgerRow): PartnerLedgerEntry {
     createdAt: timestampFromDate(r.created_at),
   });
 }
-
-/**
- * A sale's earning, credited in one statement: the balance and the entry
- * that records it (an earning only ever raises the balance, so nothing can
- * refuse it). The lead engine's hot path; other postings use postPartnerLedgerEntry.
- */
-export async function creditEarning(tx: Tx, e: { partnerId: string; amount: string; leadId: string }): Promise<void> {
-  if (!isMoney(e.amount) || !signOk.earning(e.amount)) throw new Error(`bad earning amount "${e.amount}"`);
-  await tx.query(sql.unsafe`
-    WITH p AS (
-      UPDATE partners SET payout_balance = payout_balance + ${e.amount}::numeric WHERE id = ${e.partnerId}
-      RETURNING tenant_id, payout_balance)
-    INSERT INTO partner_ledger_entries (id, tenant_id, partner_id, kind, amount, balance_after, memo, reference, lead_id, created_at)
-    SELECT ${newId()}, p.tenant_id, ${e.partnerId}, 'earning', ${e.amount}::numeric, p.payout_balance, ${`lead ${e.leadId}`}, '',
-           ${e.leadId}, clock_timestamp()
-    FROM p`);
-}
