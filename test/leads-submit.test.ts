@@ -82,6 +82,48 @@ describe("POST /api/v1/leads/submit", () => {
     expect(stub.received.length - before).toBe(1);
   });
 
+  it("answers with exactly what GetLead reads back: for the partner, for an admin (with delivery attempts), and unsold", async () => {
+    const w = await leadWorld(server);
+    const refusing = await startStub();
+    refusing.answer = { status: 200, body: { status: "rejected", reason: "duplicate in our CRM" } };
+    try {
+      const first = await fundedBuyer(server, w, "1000.00", refusing.url);
+      const second = await fundedBuyer(server, w, "1000.00", stub.url);
+      const far = await fundedBuyer(server, w);
+      await offerContract(server, w, first.id, { priority: 1, pricing: { model: "fixed", price: "61.10" }, destinationId: first.destinationId });
+      await offerContract(server, w, second.id, { priority: 2, pricing: { model: "fixed", price: "42.50" }, destinationId: second.destinationId });
+      await offerContract(server, w, far.id, { priority: 3, filters: [{ state: { include: ["CA"] } }], pricing: { model: "fixed", price: "9.99" } });
+
+      const asPartner = await submit(server, w, exampleLead({ email: "one@example.com", phone: "+15125550001" }));
+      expect(asPartner.status, asPartner.text).toBe(200);
+      expect(asPartner.body.data.distribution.map((d: any) => d.outcome)).toEqual(["rejected", "sold", "filtered"]);
+      const read = await server.call("GET", `/api/v1/leads/${asPartner.body.data.id}`, { key: w.partnerKey });
+      expect(read.text).toBe(asPartner.text);
+
+      const asAdmin = await server.call("POST", "/api/v1/leads/submit", {
+        key: w.adminKey,
+        body: { campaignId: w.campaignId, postingKey: w.postingKey, ...exampleLead({ email: "two@example.com", phone: "+15125550002" }) },
+      });
+      expect(asAdmin.status, asAdmin.text).toBe(200);
+      expect(asAdmin.body.data.deliveries.map((d: any) => d.outcome)).toEqual(["rejected", "accepted"]);
+      const readAdmin = await server.call("GET", `/api/v1/leads/${asAdmin.body.data.id}`, { key: w.adminKey });
+      expect(readAdmin.text).toBe(asAdmin.text);
+
+      const accepting = stub.answer;
+      stub.answer = { status: 503, body: { error: "down" } };
+      const unsold = await submit(server, w, exampleLead({ email: "three@example.com", phone: "+15125550003" })).finally(() => {
+        stub.answer = accepting;
+      });
+      expect(unsold.status, unsold.text).toBe(200);
+      expect(unsold.body.data.status).toBe("unsold");
+      expect(unsold.body.data.distribution.map((d: any) => d.outcome)).toEqual(["rejected", "error", "filtered"]);
+      const readUnsold = await server.call("GET", `/api/v1/leads/${unsold.body.data.id}`, { key: w.partnerKey });
+      expect(readUnsold.text).toBe(unsold.text);
+    } finally {
+      await refusing.close();
+    }
+  });
+
   it("accepts legacy field names through the campaign mapping, as a form post", async () => {
     const w = await leadWorld(server, {
       campaign: {

@@ -81,6 +81,11 @@ export async function activeKeyCount(tx: Tx, campaignId: string): Promise<number
   return Number(await tx.oneFirst(sql.unsafe`SELECT count(*) FROM posting_keys WHERE campaign_id = ${campaignId} AND status = 'active'`));
 }
 
+/** The lookup prefix of a presented posting key, or null when it does not have a posting key's shape. */
+export function postingKeyPrefix(secret: string): string | null {
+  return SHAPE.exec(secret)?.[1] ?? null;
+}
+
 /**
  * For the lead engine: the id of the active posting key `secret` is for, when
  * it belongs to this live campaign; null for anything else (wrong shape,
@@ -89,7 +94,7 @@ export async function activeKeyCount(tx: Tx, campaignId: string): Promise<number
  * hides other partners' campaigns and keys).
  */
 export async function verifyPostingKey(tx: Tx, campaignId: string, secret: string): Promise<string | null> {
-  const prefix = SHAPE.exec(secret)?.[1];
+  const prefix = postingKeyPrefix(secret);
   if (!prefix || !isUuid(campaignId)) return null;
   const row = (await tx.maybeOne(sql.unsafe`
     SELECT k.id, k.hash FROM posting_keys k JOIN campaigns c ON c.id = k.campaign_id

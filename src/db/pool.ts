@@ -19,6 +19,10 @@ export async function openPool(url: string, maximumPoolSize: number): Promise<Da
     captureStackTrace: false,
     statementTimeout: 30_000,
     idleInTransactionSessionTimeout: 60_000,
+    // Nothing outlives a transaction (claims are set with set_config(..., true), locks are transaction-scoped),
+    // so a returned connection needs no DISCARD ALL: it would cost a round trip per use and drop every
+    // cached plan of the PL/pgSQL functions the lead engine calls.
+    resetConnection: async () => {},
   });
 }
 

@@ -16,6 +16,12 @@ export interface Distribution {
   selection: OfferRow["selection"];
 }
 
+/** An offer's rules, or exclusive waterfall without an offer. */
+export function distributionFrom(offer: Pick<OfferRow, "distribution_mode" | "max_sales" | "selection"> | null): Distribution {
+  if (!offer) return { maxSales: 1, selection: "waterfall" };
+  return { maxSales: offer.distribution_mode === "shared" ? offer.max_sales : 1, selection: offer.selection };
+}
+
 /** The campaign's offer's rules, or exclusive waterfall when it has none. */
 export async function distributionOf(tx: Tx, offerId: string | null): Promise<Distribution> {
   const offer = offerId
@@ -25,8 +31,7 @@ export async function distributionOf(tx: Tx, offerId: string | null): Promise<Di
         "distribution_mode" | "max_sales" | "selection"
       > | null)
     : null;
-  if (!offer) return { maxSales: 1, selection: "waterfall" };
-  return { maxSales: offer.distribution_mode === "shared" ? offer.max_sales : 1, selection: offer.selection };
+  return distributionFrom(offer);
 }
 
 // Decoded contracts by id, valid while their version (updated_at, to the microsecond, and suppression
@@ -63,8 +68,10 @@ export async function loadCandidates(tx: Tx, verticalId: string, offerId: string
   }
   return live.flatMap((r) => {
     // A contract changed between the two reads is taken as the full read found it (deleted: left out).
-    const hit = decoded.get(r.id);
-    return hit ? [{ ...hit.contract, inFlight: r.in_flight }] : [];
+    // Shared and never changed in place: a copy only where the live in-flight count (concurrency caps) differs.
+    const hit = decoded.get(r.id)?.contract;
+    if (!hit) return [];
+    return [hit.inFlight === r.in_flight ? hit : { ...hit, inFlight: r.in_flight }];
   });
 }
 

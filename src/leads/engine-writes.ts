@@ -90,9 +90,12 @@ function payloadOf(w: Writes): string {
  * the hot rows every sale touches, last and in the claims' lock order
  * (counters, contract, buyer, partner). `q` is a transaction, or the pool for
  * a statement of its own, which holds those row locks only while it runs.
+ * Returns the transaction's time: the rows' created_at.
  */
-export async function flushWrites(q: Queryable, tenantId: string, partnerId: string, leadId: string, w: Writes): Promise<void> {
+export async function flushWrites(q: Queryable, tenantId: string, partnerId: string, leadId: string, w: Writes): Promise<Date> {
   const empty = w.deliveries.length + w.sales.length + w.distribution.length + w.events.length === 0;
-  if (empty && !w.final && w.releases.length + w.charges.length + w.earnings.length === 0) return;
-  await q.query(sql.unsafe`SELECT lr.engine_write(${tenantId}, ${leadId}, ${partnerId}, ${payloadOf(w)}::jsonb)`);
+  if (empty && !w.final && w.releases.length + w.charges.length + w.earnings.length === 0) return new Date();
+  const r = (await q.one(sql.unsafe`
+    SELECT lr.engine_write(${tenantId}, ${leadId}, ${partnerId}, ${payloadOf(w)}::jsonb) AS written_at`)) as { written_at: Date };
+  return r.written_at;
 }

@@ -38,7 +38,7 @@ export async function postLead(db: Db, req: PostLeadRequest, p: Principal): Prom
       if (now) refuseClosed(now);
       throw failedPrecondition("the ping token was already redeemed: a token sells one lead");
     }
-    const verdict = await admitLead(tx, tenantId, leadId, lead);
+    const { verdict } = await admitLead(tx, tenantId, leadId, lead);
     const c = lead.campaign;
     await linkLead(tx, ping.id, leadId);
     await emit(tx, tenantId, "lead.created", leadId, { campaignId: c.id, partnerId: c.partner_id, test: lead.test, pingId: ping.id });

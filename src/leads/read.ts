@@ -5,7 +5,7 @@ import type { Tx } from "../db/tenant-tx.ts";
 import type { Principal } from "../pipeline/principal.ts";
 import type { StoredField } from "../verticals/fields.ts";
 import { redactFor, toLead, visibleFields } from "./mapping.ts";
-import { deliveriesOf, historyOf, type LeadRow } from "./store.ts";
+import { type DeliveryRow, type DistributionRow, deliveriesOf, historyOf, type LeadRow, type SaleRow } from "./store.ts";
 
 /** The PII keys of each vertical (its fields flagged pii). */
 export async function piiKeysOf(tx: Tx, verticalIds: readonly string[]): Promise<Map<string, Set<string>>> {
@@ -34,11 +34,21 @@ export async function present(tx: Tx, rows: readonly LeadRow[], p: Principal): P
           rows.map((r) => r.vertical_id),
         )
       : new Map<string, Set<string>>();
+  return presentRows(rows, { ...history, deliveries }, pii, p);
+}
+
+/** present without the reads: rows with the history the caller may see (deliveries: admins only), the PII keys by vertical. */
+export function presentRows(
+  rows: readonly LeadRow[],
+  history: { distribution: readonly DistributionRow[]; sales: readonly SaleRow[]; deliveries: readonly DeliveryRow[] },
+  pii: ReadonlyMap<string, Set<string>>,
+  p: Principal,
+): Lead[] {
   return rows.map((r) => {
     const mine = {
       distribution: history.distribution.filter((d) => d.lead_id === r.id),
       sales: history.sales.filter((s) => s.lead_id === r.id),
-      deliveries: deliveries.filter((d) => d.leadId === r.id),
+      deliveries: history.deliveries.filter((d) => d.leadId === r.id),
     };
     const bought = mine.sales.some((sale) => sale.buyer_id === p.buyerId);
     return redactFor(toLead(r, mine, visibleFields(r.fields, pii.get(r.vertical_id) ?? new Set(), p, mine.sales)), p, bought);

@@ -17,19 +17,19 @@ import type { JsonObject } from "@bufbuild/protobuf";
 import type { Lead, SubmitLeadRequest } from "../../gen/es/leadrouter/v1/leads_pb.js";
 import { ContractMatch_Check_Kind as Kind } from "../../gen/es/leadrouter/v1/contracts_pb.js";
 import { evaluateEligibility } from "../contracts/eligibility.ts";
-import { primeSnapshot, snapshotFor } from "../contracts/eligibility-snapshot.ts";
+import { primePartnerRules, primeSnapshot, snapshotFor } from "../contracts/eligibility-snapshot.ts";
 import type { MatchLead } from "../contracts/match.ts";
 import { formatCents, toCents } from "../contracts/money.ts";
 import type { DestinationRow } from "../buyers/destinations-store.ts";
-import { type Db, type Tx, withEngine } from "../db/tenant-tx.ts";
+import type { Db, Tx } from "../db/tenant-tx.ts";
 import { enqueueUnsold } from "../inbox/enqueue.ts";
 import type { Principal } from "../pipeline/principal.ts";
 import { newId } from "../standard/ids.ts";
-import { type Distribution, distributionOf, loadCandidates, type Ranked, rank } from "./candidates.ts";
+import { type Distribution, distributionFrom, distributionOf, loadCandidates, type Ranked, rank } from "./candidates.ts";
 import { flushWrites, newWrites, type Writes } from "./engine-writes.ts";
 import { type Intake, intake } from "./intake.ts";
 import { earningFor } from "./payout.ts";
-import { findLead, present } from "./read.ts";
+import { findLead, present, presentRows } from "./read.ts";
 import { admitLead } from "./rules.ts";
 import {
   type Claim,
@@ -42,7 +42,7 @@ import {
   withEngineRetry,
   withRetry,
 } from "./sale.ts";
-import type { DistributionRow } from "./store.ts";
+import type { DistributionRow, LeadRow } from "./store.ts";
 
 /** What routing decided before selling: the ranked eligible contracts and where each stood in the offer. */
 interface Plan {
@@ -55,6 +55,9 @@ interface Plan {
   position: Map<string, number>;
   zoneOf: Map<string, string>;
   destinations: Map<string, DestinationRow>;
+  /** The lead as inserted, and the distribution rows written with it (the contracts it was not offered to). */
+  row: LeadRow;
+  excluded: DistributionRow[];
 }
 
 /** How far selling got; replaced, never changed, so a retried transaction starts from the same state. */
@@ -92,9 +95,11 @@ function rowOf(plan: Plan, e: Ranked, outcome: DistributionRow["outcome"], reaso
 }
 
 /** Evaluates every contract of the offer; the excluded ones get their distribution rows on `w`. */
-async function planRouting(tx: Tx, lead: Intake, leadId: string, at: Date, tenantId: string, w: Writes): Promise<Plan> {
+async function planRouting(tx: Tx, lead: Intake, row: LeadRow, at: Date, tenantId: string, w: Writes): Promise<Plan> {
+  const leadId = row.id;
   const c = lead.campaign;
-  const rules = await distributionOf(tx, c.offer_id);
+  const rules = lead.offer !== undefined ? distributionFrom(lead.offer) : await distributionOf(tx, c.offer_id);
+  if (lead.partnerRules) primePartnerRules(tx, c.partner_id, lead.partnerRules);
   const candidates = await loadCandidates(tx, c.vertical_id, c.offer_id);
   await primeSnapshot(tx, candidates, at);
   const matchLead: MatchLead = { values: lead.values, consent: lead.matchConsent, at, createdAt: at };
@@ -115,7 +120,8 @@ async function planRouting(tx: Tx, lead: Intake, leadId: string, at: Date, tenan
         tx,
         eligible.map((e) => e.contract.destinationId),
       );
-  return { tenantId, leadId, at, lead, rules, eligible: rank(eligible, rules.selection), position, zoneOf, destinations };
+  const ranked = rank(eligible, rules.selection);
+  return { tenantId, leadId, at, lead, rules, eligible: ranked, position, zoneOf, destinations, row, excluded: [...w.distribution] };
 }
 
 /**
@@ -221,15 +227,36 @@ async function sell(db: Db, plan: Plan, p: Principal): Promise<Lead> {
     }
   }
   if (w.final?.status === "sold") {
-    await withRetry(() => flushWrites(db.pool, tenantId, partnerId, leadId, w));
-    return withEngine(db, tenantId, (tx) => readBack(tx, leadId, p));
+    const writtenAt = await withRetry(() => flushWrites(db.pool, tenantId, partnerId, leadId, w));
+    return answer(plan, w, writtenAt, p);
   }
   return withEngineRetry(db, tenantId, async (tx) => {
-    await flushWrites(tx, tenantId, partnerId, leadId, w);
+    const writtenAt = await flushWrites(tx, tenantId, partnerId, leadId, w);
     // Cherry-pick: an unsold lead joins the inbox in the transaction that marks it unsold (src/inbox/enqueue.ts).
     await enqueueUnsold(tx, leadId);
-    return readBack(tx, leadId, p);
+    return answer(plan, w, writtenAt, p);
   });
+}
+
+const money = (price: string | null): string | null => (price === null ? null : formatCents(toCents(price)));
+
+/**
+ * The answer from what routing wrote, exactly as GetLead would read it back
+ * (prices as the database prints them, rows in its order), without reading:
+ * the engine has every row in hand.
+ */
+function answer(plan: Plan, w: Writes, writtenAt: Date, p: Principal): Lead {
+  const final = w.final ?? { status: "unsold", payout: "0.00" };
+  const row: LeadRow = { ...plan.row, status: final.status, payout: final.payout };
+  const distribution = [...plan.excluded, ...w.distribution].map((d) => ({ ...d, price: money(d.price) }));
+  const sales = w.sales.map((s) => ({ ...s, price: money(s.price) ?? "0.00" }));
+  const admin = p.role === "admin" || p.role === "superadmin";
+  const deliveries = admin
+    ? w.deliveries
+        .map((d) => ({ ...d, latencyMs: Math.round(d.latencyMs), createdAt: writtenAt }))
+        .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+    : [];
+  return presentRows([row], { distribution, sales, deliveries }, new Map(), p)[0];
 }
 
 /** Routes one posted lead and returns it as the caller sees it. */
@@ -239,7 +266,7 @@ export async function submitLead(db: Db, req: SubmitLeadRequest, p: Principal): 
   const leadId = newId();
   const admitted = await withEngineRetry(db, tenantId, async (tx) => {
     const lead = await intake(tx, req, p);
-    const verdict = await admitLead(tx, tenantId, leadId, lead);
+    const { verdict, row } = await admitLead(tx, tenantId, leadId, lead);
     const c = lead.campaign;
     const w = newWrites();
     w.events.push({ type: "lead.created", subjectId: leadId, payload: { campaignId: c.id, partnerId: c.partner_id, test: lead.test } });
@@ -248,7 +275,7 @@ export async function submitLead(db: Db, req: SubmitLeadRequest, p: Principal): 
       await flushWrites(tx, tenantId, c.partner_id, leadId, w);
       return { done: await readBack(tx, leadId, p), plan: undefined };
     }
-    const plan = await planRouting(tx, lead, leadId, at, tenantId, w);
+    const plan = await planRouting(tx, lead, row, at, tenantId, w);
     await flushWrites(tx, tenantId, c.partner_id, leadId, w);
     return { plan, done: undefined };
   });

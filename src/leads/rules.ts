@@ -10,7 +10,7 @@ import { suppressionListsOf } from "../campaigns/store.ts";
 import type { Tx } from "../db/tenant-tx.ts";
 import { suppressingLists } from "../suppression-lists/check.ts";
 import type { Intake } from "./intake.ts";
-import { insertLead } from "./store.ts";
+import { insertLead, type LeadRow } from "./store.ts";
 
 /** How a lead is recognised again: its normalised email and phone. */
 export interface DuplicateKeys {
@@ -67,7 +67,7 @@ export async function checkRules(tx: Tx, lead: Intake, keys: DuplicateKeys): Pro
   if (lead.partnerStatus !== "active") return { ok: false, status: "rejected", reason: "partner_paused" };
   if (lead.verticalStatus !== "active") return { ok: false, status: "rejected", reason: "vertical_archived" };
   if (!lead.test && (await isDuplicate(tx, lead, keys))) return { ok: false, status: "duplicate", reason: "duplicate_in_window" };
-  const lists = (await suppressionListsOf(tx, [lead.campaign.id])).get(lead.campaign.id) ?? [];
+  const lists = lead.suppressionListIds ?? (await suppressionListsOf(tx, [lead.campaign.id])).get(lead.campaign.id) ?? [];
   if (lists.length > 0) {
     const hits = await suppressingLists(tx, lists, { email: keys.email ?? undefined, phone: keys.phone ?? undefined });
     if (hits.length > 0) return { ok: false, status: "rejected", reason: "suppressed" };
@@ -80,11 +80,11 @@ export async function checkRules(tx: Tx, lead: Intake, keys: DuplicateKeys): Pro
  * the rule's status and reason — in the caller's transaction. Submitted and
  * posted leads both enter the system here.
  */
-export async function admitLead(tx: Tx, tenantId: string, leadId: string, lead: Intake): Promise<Verdict> {
+export async function admitLead(tx: Tx, tenantId: string, leadId: string, lead: Intake): Promise<{ verdict: Verdict; row: LeadRow }> {
   const keys = duplicateKeys(lead);
   const verdict = await checkRules(tx, lead, keys);
   const c = lead.campaign;
-  await insertLead(tx, {
+  const row = await insertLead(tx, {
     id: leadId,
     tenant_id: tenantId,
     campaign_id: c.id,
@@ -99,5 +99,5 @@ export async function admitLead(tx: Tx, tenantId: string, leadId: string, lead: 
     email_key: keys.email,
     phone_key: keys.phone,
   });
-  return verdict;
+  return { verdict, row };
 }

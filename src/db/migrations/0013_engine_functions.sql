@@ -1,5 +1,18 @@
 -- Up Migration
 
+-- lead_distribution is the engine's log of decisions, about a hundred rows a
+-- lead, written with ids the engine read in the same transaction from rows
+-- that are only ever soft-deleted (leads are never deleted). Its foreign keys
+-- checked nothing, yet cost five row-locking lookups per row — most of a
+-- submission's database time, and multixacts on the partner and buyer rows
+-- every sale updates. The log keeps its tenant and row-security policy.
+ALTER TABLE lead_distribution
+  DROP CONSTRAINT lead_distribution_tenant_id_fkey,
+  DROP CONSTRAINT lead_distribution_lead_id_fkey,
+  DROP CONSTRAINT lead_distribution_partner_id_fkey,
+  DROP CONSTRAINT lead_distribution_contract_id_fkey,
+  DROP CONSTRAINT lead_distribution_buyer_id_fkey;
+
 -- A sale's claim in one round trip: count the sale in the contract's four
 -- period windows (hourly → monthly, the lock order every claim keeps), start a
 -- delivery under the concurrency cap, and reserve the price from the buyer's
@@ -86,7 +99,7 @@ GRANT EXECUTE ON FUNCTION lr.release_sale(uuid, uuid, numeric, timestamptz[], bo
 -- a statement of its own: a single-statement transaction holds those hot row
 -- locks only while it runs and commits, never while the application is busy.
 CREATE FUNCTION lr.engine_write(p_tenant uuid, p_lead uuid, p_partner uuid, w jsonb)
-RETURNS void LANGUAGE plpgsql AS $$
+RETURNS timestamptz LANGUAGE plpgsql AS $$
 DECLARE
   r record;
 BEGIN
@@ -127,6 +140,8 @@ BEGIN
     INSERT INTO partner_ledger_entries (id, tenant_id, partner_id, kind, amount, balance_after, memo, reference, lead_id, created_at)
     SELECT r.id, p.tenant_id, p_partner, 'earning', r.amount, p.payout_balance, 'lead ' || p_lead, '', p_lead, clock_timestamp() FROM p;
   END LOOP;
+  -- When the rows were written (their created_at), for the answer built from them.
+  RETURN now();
 END $$;
 GRANT EXECUTE ON FUNCTION lr.engine_write(uuid, uuid, uuid, jsonb) TO lead_router_app;
 
@@ -156,3 +171,9 @@ DROP FUNCTION lr.engine_claim(uuid, uuid, uuid, numeric, timestamptz[], numeric[
 DROP FUNCTION lr.engine_write(uuid, uuid, uuid, jsonb);
 DROP FUNCTION lr.release_sale(uuid, uuid, numeric, timestamptz[], boolean);
 DROP FUNCTION lr.claim_sale(uuid, uuid, numeric, timestamptz[], numeric[], numeric[], boolean);
+ALTER TABLE lead_distribution
+  ADD CONSTRAINT lead_distribution_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES tenants (id),
+  ADD CONSTRAINT lead_distribution_lead_id_fkey FOREIGN KEY (lead_id) REFERENCES leads (id) ON DELETE CASCADE,
+  ADD CONSTRAINT lead_distribution_partner_id_fkey FOREIGN KEY (partner_id) REFERENCES partners (id),
+  ADD CONSTRAINT lead_distribution_contract_id_fkey FOREIGN KEY (contract_id) REFERENCES contracts (id),
+  ADD CONSTRAINT lead_distribution_buyer_id_fkey FOREIGN KEY (buyer_id) REFERENCES buyers (id);
