@@ -90,9 +90,21 @@ describe("POST /api/v1/leads/submit", () => {
       const first = await fundedBuyer(server, w, "1000.00", refusing.url);
       const second = await fundedBuyer(server, w, "1000.00", stub.url);
       const far = await fundedBuyer(server, w);
-      await offerContract(server, w, first.id, { priority: 1, pricing: { model: "fixed", price: "61.10" }, destinationId: first.destinationId });
-      await offerContract(server, w, second.id, { priority: 2, pricing: { model: "fixed", price: "42.50" }, destinationId: second.destinationId });
-      await offerContract(server, w, far.id, { priority: 3, filters: [{ state: { include: ["CA"] } }], pricing: { model: "fixed", price: "9.99" } });
+      await offerContract(server, w, first.id, {
+        priority: 1,
+        pricing: { model: "fixed", price: "61.10" },
+        destinationId: first.destinationId,
+      });
+      await offerContract(server, w, second.id, {
+        priority: 2,
+        pricing: { model: "fixed", price: "42.50" },
+        destinationId: second.destinationId,
+      });
+      await offerContract(server, w, far.id, {
+        priority: 3,
+        filters: [{ state: { include: ["CA"] } }],
+        pricing: { model: "fixed", price: "9.99" },
+      });
 
       const asPartner = await submit(server, w, exampleLead({ email: "one@example.com", phone: "+15125550001" }));
       expect(asPartner.status, asPartner.text).toBe(200);

@@ -14,9 +14,10 @@
 import { sql } from "slonik";
 import type { Contract } from "../../gen/es/leadrouter/v1/contracts_pb.js";
 import type { Tx } from "../db/tenant-tx.ts";
-import { type Counter, periods } from "./caps.ts";
+import { type Counter, periodOf, periods } from "./caps.ts";
 import type { BuyerFacts } from "./eligibility.ts";
 import { type CapWindow, type Period, windowOf } from "./windows.ts";
+import { prepared } from "../db/prepared.ts";
 
 /** One scope's reads: each contract's live buyer (null when deleted) and window counters, and the windows by zone. */
 export interface Snapshot {
@@ -52,7 +53,7 @@ function memo<V>(cache: WeakMap<Tx, Map<string, Promise<V>>>, tx: Tx, key: strin
  */
 async function liveBuyers(tx: Tx, ids: readonly string[]): Promise<Map<string, BuyerFacts>> {
   if (ids.length === 0) return new Map();
-  const rows = (await tx.any(sql.unsafe`
+  const rows = (await tx.any(prepared("snapshot_buyers")`
     SELECT b.id, b.status, b.timezone, b.balance::text AS balance, b.credit_limit::text AS credit_limit
     FROM unnest(${sql.array(ids as string[], "uuid")}::uuid[]) AS i(id)
     CROSS JOIN LATERAL (SELECT * FROM buyers WHERE buyers.id = i.id AND deleted_at IS NULL) AS b`)) as readonly (BuyerFacts & {
@@ -64,7 +65,7 @@ async function liveBuyers(tx: Tx, ids: readonly string[]): Promise<Map<string, B
 /** The counters of each contract's windows containing the instant (windows by the contract's buyer's zone). */
 async function countersOf(
   tx: Tx,
-  contracts: readonly { id: string; zone: string }[],
+  contracts: readonly { id: string; zone: string; periods: readonly Period[] }[],
   windowsIn: (zone: string) => Map<Period, CapWindow>,
 ): Promise<Map<string, Map<Period, Counter>>> {
   const starts = new Map<string, string[]>();
@@ -75,13 +76,14 @@ async function countersOf(
     const iso = starts.get(c.zone) ?? [...windowsIn(c.zone).values()].map((w) => w.start.toISOString());
     starts.set(c.zone, iso);
     periods.forEach((p, k) => {
+      if (!c.periods.includes(p)) return;
       ids.push(c.id);
       names.push(p);
       times.push(iso[k]);
     });
   }
   if (ids.length === 0) return new Map();
-  const rows = (await tx.any(sql.unsafe`
+  const rows = (await tx.any(prepared("snapshot_counters")`
     SELECT c.contract_id, c.period, c.leads::text AS leads, c.spend::text AS spend
     FROM unnest(${sql.array(ids, "uuid")}::uuid[], ${sql.array(names, "text")}::text[], ${sql.array(times, "timestamptz")}::timestamptz[])
       AS w(contract_id, period, window_start)
@@ -101,8 +103,8 @@ async function scopeOf(tx: Tx, contract: Contract): Promise<readonly Member[]> {
     SELECT id, buyer_id FROM contracts WHERE ${scope} AND deleted_at IS NULL`)) as readonly { id: string; buyer_id: string }[];
 }
 
-/** A contract of the scope; `capped: false` when it has no caps, so its counters need no read. */
-type Member = { id: string; buyer_id: string; capped?: boolean };
+/** A contract of the scope and the periods it has caps in (absent: read all four). */
+type Member = { id: string; buyer_id: string; capped?: readonly Period[] };
 
 async function load(tx: Tx, contracts: readonly Member[], at: Date): Promise<Snapshot> {
   const buyers = await liveBuyers(tx, [...new Set(contracts.map((c) => c.buyer_id))]);
@@ -113,7 +115,7 @@ async function load(tx: Tx, contracts: readonly Member[], at: Date): Promise<Sna
     zones.set(zone, w);
     return w;
   };
-  const zoned = contracts.filter((c) => c.capped !== false).map((c) => ({ id: c.id, zone: buyers.get(c.buyer_id)?.timezone ?? "UTC" }));
+  const zoned = contracts.map((c) => ({ id: c.id, zone: buyers.get(c.buyer_id)?.timezone ?? "UTC", periods: c.capped ?? periods }));
   return {
     buyerOf: new Map(contracts.map((c) => [c.id, buyers.get(c.buyer_id) ?? null])),
     countersOf: await countersOf(tx, zoned, windowsIn),
@@ -139,7 +141,7 @@ export async function primeSnapshot(tx: Tx, contracts: readonly Contract[], at: 
   await memo(snapshots, tx, keyOf(contracts[0], at), () =>
     load(
       tx,
-      contracts.map((c) => ({ id: c.id, buyer_id: c.buyerId, capped: c.caps.length > 0 })),
+      contracts.map((c) => ({ id: c.id, buyer_id: c.buyerId, capped: c.caps.map(periodOf) })),
       at,
     ),
   );

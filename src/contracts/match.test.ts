@@ -58,4 +58,19 @@ describe("money", () => {
     expect(normaliseMoney("7")).toBe("7.00");
     expect(toCents("1234567890.99")).toBe(123456789099n);
   });
+
+  it("reads every form the same on the digit path and the BigInt path", () => {
+    const cases: [string, bigint][] = [
+      ["0", 0n],
+      ["", 0n],
+      ["5.", 500n],
+      [".5", 50n],
+      ["-0.01", -1n],
+      ["12.345", 1234n],
+      ["9999999999999.99", 999999999999999n],
+      ["-9999999999999.99", -999999999999999n],
+      ["123456789012345678.9", 12345678901234567890n],
+    ];
+    for (const [text, cents] of cases) expect([text, toCents(text)]).toEqual([text, cents]);
+  });
 });

@@ -11,9 +11,32 @@ export function isMoney(s: string): boolean {
   return MONEY.test(s);
 }
 
-/** The amount in cents; the string must be valid (isMoney) or a Postgres numeric's text. */
+/**
+ * The amount in cents; the string must be valid (isMoney) or a Postgres
+ * numeric's text. Routing converts every contract's price and buyer's
+ * balance per lead, so amounts of up to 13 digits (exact as a double) are
+ * read digit by digit; longer ones take the BigInt path.
+ */
 export function toCents(s: string): bigint {
-  const negative = s.startsWith("-");
+  const negative = s.charCodeAt(0) === 45;
+  if (s.length > 16) return bigCents(s, negative);
+  let whole = 0;
+  let frac = 0;
+  let fracDigits = -1;
+  for (let i = negative ? 1 : 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) fracDigits = 0;
+    else if (fracDigits < 0) whole = whole * 10 + (c - 48);
+    else if (fracDigits < 2) {
+      frac = frac * 10 + (c - 48);
+      fracDigits++;
+    }
+  }
+  const cents = BigInt(whole * 100 + (fracDigits === 1 ? frac * 10 : frac));
+  return negative ? -cents : cents;
+}
+
+function bigCents(s: string, negative: boolean): bigint {
   const [whole, frac = ""] = (negative ? s.slice(1) : s).split(".");
   const cents = BigInt(whole || "0") * 100n + BigInt(frac.padEnd(2, "0").slice(0, 2) || "0");
   return negative ? -cents : cents;

@@ -1,6 +1,6 @@
 /** Cap windows on the buyer's clock, and the wall-clock arithmetic under them. */
 import { describe, expect, it } from "vitest";
-import { windowOf } from "./windows.ts";
+import { computeWindow, windowOf } from "./windows.ts";
 import { instantOf, wallClock } from "./zoned-time.ts";
 
 const iso = (w: { start: Date; end: Date }) => [w.start.toISOString(), w.end.toISOString()];
@@ -67,5 +67,20 @@ describe("zoned time", () => {
   });
   it("names the instant of a wall time, with overflowing days", () => {
     expect(instantOf(2026, 1, 32, 0, 0, "Europe/Paris").toISOString()).toBe("2026-01-31T23:00:00.000Z");
+  });
+
+  it("answers from its quarter-hour cache exactly what it computes, across zones with odd offsets and DST", () => {
+    const zones = ["UTC", "America/New_York", "Asia/Kolkata", "Asia/Kathmandu", "America/St_Johns", "Australia/Lord_Howe"];
+    // Around a DST change or two of each zone, every 7 minutes and a bit, so instants fall everywhere in their quarters.
+    for (const base of ["2026-03-08T00:00:00Z", "2026-04-05T00:00:00Z", "2026-11-01T00:00:00Z", "2026-10-04T00:00:00Z"]) {
+      for (let ms = Date.parse(base); ms < Date.parse(base) + 2 * 86_400_000; ms += 437_000) {
+        for (const zone of zones) {
+          for (const period of ["hourly", "daily", "weekly", "monthly"] as const) {
+            const at = new Date(ms);
+            expect(iso(windowOf(period, at, zone))).toEqual(iso(computeWindow(period, at, zone)));
+          }
+        }
+      }
+    }
   });
 });

@@ -18,6 +18,22 @@ const HOUR = 3_600_000;
  * midnight, weeks on Monday, months on the 1st — across DST changes too.
  */
 export function windowOf(period: Period, at: Date, timeZone: string): CapWindow {
+  // Every window boundary is a local hour boundary, and every zone's offset is a whole number of quarter
+  // hours, so all instants of one UTC quarter hour share their windows: asking Intl once per quarter will do.
+  const key = `${period}|${timeZone}|${Math.floor(at.getTime() / QUARTER)}`;
+  const known = windows.get(key);
+  if (known) return known;
+  if (windows.size >= 10_000) windows.clear();
+  const w = computeWindow(period, at, timeZone);
+  windows.set(key, w);
+  return w;
+}
+
+const QUARTER = 900_000;
+const windows = new Map<string, CapWindow>();
+
+/** windowOf without the cache (what it caches, and what its tests compare it with). */
+export function computeWindow(period: Period, at: Date, timeZone: string): CapWindow {
   const w = wallClock(at, timeZone);
   if (period === "hourly") {
     const start = at.getTime() - ((w.minute * 60 + w.second) * 1000 + (at.getTime() % 1000));

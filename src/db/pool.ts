@@ -13,7 +13,12 @@ const typeParsers = [
 
 /** Opens a pool on the given URL. */
 export async function openPool(url: string, maximumPoolSize: number): Promise<DatabasePool> {
-  return createPool(url, {
+  // The lead engine's named statements (src/db/prepared.ts) are simple keyed lookups whose custom plans never
+  // beat the generic one; planning them on every execution (the default's first five, and whenever it hesitates)
+  // cost more than running them under row-level security.
+  const withOptions = new URL(url);
+  if (!withOptions.searchParams.has("options")) withOptions.searchParams.set("options", "-c plan_cache_mode=force_generic_plan");
+  return createPool(withOptions.toString(), {
     maximumPoolSize,
     typeParsers,
     captureStackTrace: false,

@@ -5,6 +5,7 @@
 import { ConnectError, Code, type HandlerContext } from "@connectrpc/connect";
 import { sql, type DatabasePool, type DatabaseTransactionConnection } from "slonik";
 import { principalKey, requestInfoKey, type Principal } from "../pipeline/principal.ts";
+import { prepared } from "./prepared.ts";
 
 /** A transaction whose claims are set. */
 export type Tx = DatabaseTransactionConnection;
@@ -87,7 +88,7 @@ export async function withTenantOrSuperadmin<T>(db: Db, ctx: HandlerContext, fn:
  */
 export async function withEngine<T>(db: Db, tenantId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
   return db.pool.transaction(async (tx) => {
-    await tx.query(sql.unsafe`
+    await tx.query(prepared("engine_claims")`
       SELECT set_config('lr.tenant_id', ${tenantId}, true), set_config('lr.role', 'admin', true),
              set_config('lr.buyer_id', '', true), set_config('lr.partner_id', '', true)`);
     return fn(tx);

@@ -9,6 +9,7 @@ import { type ContractRow, suppressionListIdsOf } from "../contracts/store.ts";
 import type { Tx } from "../db/tenant-tx.ts";
 import type { OfferRow } from "../offers/store.ts";
 import { toCents } from "../contracts/money.ts";
+import { prepared } from "../db/prepared.ts";
 
 /** How many buyers may buy one lead, and how they are ranked. */
 export interface Distribution {
@@ -48,7 +49,7 @@ const maxDecoded = 20_000;
  */
 export async function loadCandidates(tx: Tx, verticalId: string, offerId: string | null): Promise<Contract[]> {
   const scope = offerId ? sql.fragment`offer_id = ${offerId}` : sql.fragment`vertical_id = ${verticalId}`;
-  const live = (await tx.any(sql.unsafe`
+  const live = (await tx.any(prepared(`candidates_by_${offerId ? "offer" : "vertical"}`)`
     SELECT c.id, c.in_flight, c.updated_at::text || '/' || coalesce(
       (SELECT string_agg(l.list_id::text, ',' ORDER BY l.list_id) FROM contract_suppression_lists l WHERE l.contract_id = c.id), '') AS version
     FROM contracts c WHERE ${scope} AND c.deleted_at IS NULL AND c.status <> 'ended'

@@ -6,14 +6,16 @@
  * more than the rows themselves, and hot rows must not stay locked across one.
  */
 
-/** A transaction, or the pool for a statement of its own. */
-export type Queryable = Pick<CommonQueryMethods, "query" | "one">;
-import { type CommonQueryMethods, sql } from "slonik";
+import type { CommonQueryMethods } from "slonik";
 import { toCents } from "../contracts/money.ts";
 import type { PendingEvent } from "../events/outbox.ts";
 import { newId } from "../standard/ids.ts";
 import type { Claim } from "./sale.ts";
 import type { DeliveryLog, DistributionRow, SaleRow } from "./store.ts";
+import { prepared } from "../db/prepared.ts";
+
+/** A transaction, or the pool for a statement of its own. */
+export type Queryable = Pick<CommonQueryMethods, "query" | "one">;
 
 /**
  * What a transaction of the engine will write: rows to append, the lead's
@@ -95,7 +97,7 @@ function payloadOf(w: Writes): string {
 export async function flushWrites(q: Queryable, tenantId: string, partnerId: string, leadId: string, w: Writes): Promise<Date> {
   const empty = w.deliveries.length + w.sales.length + w.distribution.length + w.events.length === 0;
   if (empty && !w.final && w.releases.length + w.charges.length + w.earnings.length === 0) return new Date();
-  const r = (await q.one(sql.unsafe`
+  const r = (await q.one(prepared("engine_write")`
     SELECT lr.engine_write(${tenantId}, ${leadId}, ${partnerId}, ${payloadOf(w)}::jsonb) AS written_at`)) as { written_at: Date };
   return r.written_at;
 }

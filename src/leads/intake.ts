@@ -7,7 +7,6 @@ import { toJson } from "@bufbuild/protobuf";
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { sql } from "slonik";
 import { ConsentSchema, type SubmitLeadRequest } from "../../gen/es/leadrouter/v1/leads_pb.js";
 import { postingKeyPrefix } from "../campaigns/posting-keys.ts";
 import type { CampaignRow, StoredMapping } from "../campaigns/store.ts";
@@ -20,6 +19,7 @@ import type { Principal } from "../pipeline/principal.ts";
 import { isUuid } from "../standard/violations.ts";
 import type { StoredField } from "../verticals/fields.ts";
 import { validateLead } from "../verticals/validate-lead.ts";
+import { prepared } from "../db/prepared.ts";
 
 /** A lead that passed intake, ready for the rules and routing. */
 export interface Intake {
@@ -79,7 +79,7 @@ export interface CampaignContext {
  * suppression lists, offer, partner rules) depend on nothing but the campaign.
  */
 async function campaignWithContext(tx: Tx, campaignId: string, keyPrefix: string | null): Promise<(CampaignRow & CampaignContext) | null> {
-  return (await tx.maybeOne(sql.unsafe`
+  return (await tx.maybeOne(prepared("intake_campaign")`
     SELECT c.*, v.fields, v.status AS vertical_status, p.status AS partner_status,
       (SELECT k.hash FROM posting_keys k WHERE k.prefix = ${keyPrefix} AND k.campaign_id = c.id AND k.status = 'active') AS key_hash,
       coalesce((SELECT array_agg(s.list_id::text ORDER BY s.position) FROM campaign_suppression_lists s WHERE s.campaign_id = c.id),

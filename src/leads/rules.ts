@@ -11,6 +11,7 @@ import type { Tx } from "../db/tenant-tx.ts";
 import { suppressingLists } from "../suppression-lists/check.ts";
 import type { Intake } from "./intake.ts";
 import { insertLead, type LeadRow } from "./store.ts";
+import { prepared } from "../db/prepared.ts";
 
 /** How a lead is recognised again: its normalised email and phone. */
 export interface DuplicateKeys {
@@ -41,7 +42,7 @@ async function isDuplicate(tx: Tx, lead: Intake, keys: DuplicateKeys): Promise<b
   if (c.duplicate_window_hours <= 0 || (keys.email === null && keys.phone === null)) return false;
   // Both keys in one statement, in sorted order (unnest yields the array's order), so two posts never deadlock.
   const locks = [keys.email, keys.phone].filter((x): x is string => x !== null).sort();
-  await tx.query(sql.unsafe`
+  await tx.query(prepared("duplicate_locks")`
     SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(${sql.array(
       locks.map((k) => `${c.id}:${k}`),
       "text",
@@ -57,8 +58,9 @@ async function isDuplicate(tx: Tx, lead: Intake, keys: DuplicateKeys): Promise<b
         : c.duplicate_rule === "email_and_phone"
           ? sql.fragment`(${email} AND ${phone})`
           : sql.fragment`(${email} OR ${phone})`;
-  return tx.exists(sql.unsafe`
-    SELECT 1 FROM leads WHERE campaign_id = ${c.id} AND created_at > ${since} AND NOT test AND ${match}`);
+  const variant = `${c.duplicate_rule}_${keys.email === null ? 0 : 1}${keys.phone === null ? 0 : 1}`;
+  return (await tx.oneFirst(prepared(`duplicate_${variant}`)`
+    SELECT EXISTS (SELECT 1 FROM leads WHERE campaign_id = ${c.id} AND created_at > ${since} AND NOT test AND ${match})`)) as boolean;
 }
 
 /** Runs the rules in order and returns the first failure. */

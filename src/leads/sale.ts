@@ -21,6 +21,7 @@ import { windowOf } from "../contracts/windows.ts";
 import { type Db, type Tx, withEngine } from "../db/tenant-tx.ts";
 import { newId } from "../standard/ids.ts";
 import { flushWrites, newWrites, type Queryable, type Writes } from "./engine-writes.ts";
+import { prepared } from "../db/prepared.ts";
 
 /** Capacity and funds held for one contract's sale while the lead is delivered. */
 export interface Claim {
@@ -81,7 +82,7 @@ export async function claimSale(
   const { contract, price } = s;
   if (s.test) return { contract, price, starts: [], destination: null, test: true };
   const starts = periods.map((p) => windowOf(p, s.at, s.timeZone).start.toISOString());
-  const r = (await q.one(sql.unsafe`
+  const r = (await q.one(prepared("engine_claim")`
     SELECT refused FROM lr.engine_claim(${s.tenantId}, ${contract.id}, ${contract.buyerId}, ${price}::numeric,
       ${sql.array(starts, "timestamptz")}, ${sql.array(limits(contract, ContractCap_Metric.leads), "numeric")},
       ${sql.array(limits(contract, ContractCap_Metric.spend), "numeric")}, ${contract.concurrencyCap > 0})`)) as { refused: string };
@@ -93,7 +94,7 @@ export async function claimSale(
 export async function destinationsOf(tx: Tx, ids: readonly string[]): Promise<Map<string, DestinationRow>> {
   const wanted = [...new Set(ids.filter((id) => id !== ""))];
   if (wanted.length === 0) return new Map();
-  const rows = (await tx.any(sql.unsafe`
+  const rows = (await tx.any(prepared("engine_destinations")`
     SELECT * FROM buyer_destinations WHERE id = ANY(${sql.array(wanted, "uuid")}) AND deleted_at IS NULL`)) as readonly DestinationRow[];
   return new Map(rows.map((r) => [r.id, r]));
 }

@@ -4,6 +4,7 @@ import { sql } from "slonik";
 import type { Tx } from "../db/tenant-tx.ts";
 import { table } from "../standard/table.ts";
 import { newShortId } from "./short-id.ts";
+import { prepared } from "../db/prepared.ts";
 
 /** A leads row. */
 export interface LeadRow {
@@ -167,7 +168,7 @@ export type NewLead = Omit<LeadRow, "short_id" | "created_at" | "updated_at" | "
 /** Inserts a lead (submitted or posted) with a fresh short id, retrying the rare collision. */
 export async function insertLead(tx: Tx, values: NewLead): Promise<LeadRow> {
   for (;;) {
-    const row = await tx.maybeOne(sql.unsafe`
+    const row = await tx.maybeOne(prepared("insert_lead")`
       INSERT INTO leads (id, tenant_id, short_id, campaign_id, partner_id, vertical_id, offer_id, status, reason, test, fields,
                          consent, email_key, phone_key)
       VALUES (${values.id}, ${values.tenant_id}, ${newShortId()}, ${values.campaign_id}, ${values.partner_id}, ${values.vertical_id},
