@@ -182,6 +182,67 @@ describe("replaying a retried mutation", () => {
   });
 });
 
+describe("one transaction for the mutation and its reply", () => {
+  it("the reply is written by the transaction that creates the buyer (one commit: neither can exist without the other)", async () => {
+    const { adminKey, tenantId } = await server.newTenant();
+    const key = randomUUID();
+    const created = await createKeyed(server, adminKey, key, { name: "Atomic" });
+    expect(created.status, created.text).toBe(200);
+    const xmin = async (sql: string, args: unknown[]) => (await owner.query(sql, args)).rows[0].x as string;
+    const record = await xmin("SELECT xmin::text AS x FROM idempotency_keys WHERE tenant_id = $1 AND key = $2", [tenantId, key]);
+    const buyer = await xmin("SELECT xmin::text AS x FROM buyers WHERE id = $1", [created.body.data.id]);
+    expect(record).toBe(buyer);
+  });
+
+  it("a batch that fails halfway commits neither its first buyer nor the key; the stored error is replayed", async () => {
+    const { adminKey } = await server.newTenant();
+    const tag = uniqueTag();
+    const taken = await server.call("POST", BUYERS, { key: adminKey, body: { name: "Taken", externalRef: `ref-${tag}`, tags: [tag] } });
+    expect(taken.status, taken.text).toBe(200);
+    const key = randomUUID();
+    const batch = {
+      requests: [{ buyer: { name: "Fresh", tags: [tag] } }, { buyer: { name: "Clash", externalRef: `ref-${tag}`, tags: [tag] } }],
+    };
+    const call = () => server.call("POST", `${BUYERS}:batchCreate`, { key: adminKey, body: batch, headers: { "idempotency-key": key } });
+    const first = await call();
+    expectError(first, 409, "already_exists");
+    expect(await buyersTagged(adminKey, tag)).toEqual([taken.body.data.id]);
+    const again = await call();
+    expect(again.status).toBe(409);
+    expect(again.text).toBe(first.text);
+    expect(again.headers.get(REPLAYED)).toBe("true");
+  });
+
+  it("a mutation run outside it (SubmitLead, two steps) is just as exact: 20 concurrent posts with one key make one lead", async () => {
+    const { leadWorld, exampleLead, fundedBuyer, offerContract } = await import("./support/lead-fixture.ts");
+    const w = await leadWorld(server);
+    const b = await fundedBuyer(server, w);
+    await offerContract(server, w, b.id, { pricing: { model: "fixed", price: "12.00" } });
+    const key = randomUUID();
+    const body = JSON.stringify({ campaignId: w.campaignId, postingKey: w.postingKey, ...exampleLead() });
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, async () => {
+        const res = await fetch(`${server.url}/api/v1/leads/submit`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${w.partnerKey}`, "content-type": "application/json", "idempotency-key": key },
+          body,
+        });
+        return { status: res.status, replayed: res.headers.get(REPLAYED), text: await res.text() };
+      }),
+    );
+    const ok = responses.filter((r) => r.status === 200);
+    for (const r of responses.filter((x) => x.status !== 200)) {
+      expect(r.status, r.text).toBe(409);
+      expect(JSON.parse(r.text).error.code).toBe("idempotency_key_in_use");
+    }
+    expect(ok.filter((r) => r.replayed === null)).toHaveLength(1);
+    for (const r of ok) expect(r.text).toBe(ok[0].text);
+    const leads = await server.call("GET", "/api/v1/leads", { key: w.adminKey });
+    expect(leads.body.data).toHaveLength(1);
+    expect(leads.body.data[0].sales).toHaveLength(1);
+  });
+});
+
 describe("what is stored and what is not", () => {
   it("a validation failure is not stored: the corrected request with the same key succeeds", async () => {
     const t = await server.newTenant();

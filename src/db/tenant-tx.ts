@@ -2,7 +2,7 @@
  * Tenant transactions: every handler's SQL runs inside one transaction that
  * first sets the caller's claims, so row-level security filters every row.
  */
-import { ConnectError, Code, type HandlerContext } from "@connectrpc/connect";
+import { Code, ConnectError, createContextKey, type HandlerContext } from "@connectrpc/connect";
 import { sql, type DatabasePool, type DatabaseTransactionConnection } from "slonik";
 import { principalKey, requestInfoKey, type Principal } from "../pipeline/principal.ts";
 import { prepared } from "./prepared.ts";
@@ -29,12 +29,21 @@ async function setClaims(tx: Tx, tenantId: string, p: Principal): Promise<void> 
            set_config('lr.partner_id', ${p.partnerId ?? ""}, true)`);
 }
 
-/** Runs fn in a transaction scoped to the caller's own tenant. */
+/**
+ * The transaction the pipeline opened for the whole request, with the
+ * caller's claims set (src/pipeline/idempotency.ts, for mutations whose reply
+ * commits with them); withTenant joins it instead of opening its own.
+ */
+export const requestTxKey = createContextKey<Tx | undefined>(undefined, { description: "request transaction" });
+
+/** Runs fn in a transaction scoped to the caller's own tenant (the request's own, when the pipeline opened one). */
 export async function withTenant<T>(db: Db, ctx: HandlerContext, fn: (tx: Tx, p: Principal) => Promise<T>): Promise<T> {
   const p = principalOf(ctx);
   if (!p.tenantId) {
     throw new ConnectError("this key belongs to no tenant; name one with a tenant-scoped key", Code.FailedPrecondition);
   }
+  const joined = ctx.values.get(requestTxKey);
+  if (joined) return fn(joined, p);
   const tenantId = p.tenantId;
   return db.pool.transaction(async (tx) => {
     await setClaims(tx, tenantId, p);

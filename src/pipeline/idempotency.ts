@@ -9,12 +9,22 @@
  */
 import { createHash } from "node:crypto";
 import { create, type DescMethod, type DescService, fromBinary, getOption, hasOption, type Message, toBinary } from "@bufbuild/protobuf";
-import { Code, ConnectError, type ConnectRouter, createContextKey, type HandlerContext, type Interceptor } from "@connectrpc/connect";
+import {
+  Code,
+  ConnectError,
+  type ConnectRouter,
+  createContextKey,
+  type HandlerContext,
+  type Interceptor,
+  type UnaryRequest,
+  type UnaryResponse,
+} from "@connectrpc/connect";
 import type { DatabasePool } from "slonik";
 import { http } from "../../gen/es/google/api/annotations_pb.js";
+import { requestTxKey } from "../db/tenant-tx.ts";
 import { appError, asConnectError, invalidArgument } from "./errors.ts";
-import { beginKey, finishKey, releaseKey } from "./idempotency-store.ts";
-import { principalKey } from "./principal.ts";
+import { type Begin, beginKey, enterKey, finishKey, releaseKey, storeKey } from "./idempotency-store.ts";
+import { type Principal, principalKey } from "./principal.ts";
 
 /** The longest key accepted. */
 export const MAX_KEY_LENGTH = 255;
@@ -97,6 +107,109 @@ function decodeError(code: Code, body: Uint8Array): ConnectError {
   return err;
 }
 
+// Mutations whose whole effect is one tenant transaction (withTenant) and nothing outside the database.
+const transactional = new WeakSet<DescMethod>();
+
+/**
+ * Marks methods whose handler does all its work in withTenant and touches
+ * nothing outside the database (no delivery, no other transaction): with an
+ * Idempotency-Key, the pipeline opens their transaction itself, takes the key
+ * in its first statement and stores the reply before it commits — no round
+ * trip or commit of its own, and no window in which the mutation committed
+ * but its reply did not.
+ */
+export function repliesInTransaction(...methods: DescMethod[]): void {
+  for (const m of methods) transactional.add(m);
+}
+
+// Rolls the request's transaction back when the key says not to run (replay, reuse, in use).
+class NotToRun extends Error {
+  readonly begin: Begin;
+  constructor(begin: Begin) {
+    super(begin.outcome);
+    this.begin = begin;
+  }
+}
+
+/** A mutation with an Idempotency-Key: who, which key, and what request (operation and body hash). */
+interface Keyed {
+  principal: Principal;
+  key: string;
+  operation: string;
+  hash: string;
+}
+
+type Next = (req: UnaryRequest) => Promise<UnaryResponse>;
+
+const headersOf = (res: UnaryResponse) => Object.fromEntries([...res.header].filter(([k]) => !PROTOCOL_HEADER.test(k)));
+
+/**
+ * The one-transaction path (repliesInTransaction): opens the request's
+ * transaction, takes the key in its first statement, runs the handler in it
+ * and stores the reply before the commit. Returns the response, or what the
+ * key said instead of running (the transaction then wrote nothing).
+ */
+async function runInTransaction(pool: DatabasePool, next: Next, req: UnaryRequest, k: Keyed): Promise<UnaryResponse | Begin> {
+  try {
+    // The handler's withTenant joins this transaction; slonik runs it again after a deadlock, which is safe.
+    return await pool.transaction(async (tx) => {
+      const entered = await enterKey(tx, k.principal, k.key, k.operation, k.hash);
+      if (entered.outcome !== "acquired") throw new NotToRun(entered);
+      req.contextValues.set(requestTxKey, tx);
+      try {
+        const res = await next(req);
+        await storeKey(tx, k.principal, k, toBinary(req.method.output, res.message), headersOf(res));
+        return res;
+      } finally {
+        req.contextValues.delete(requestTxKey);
+      }
+    });
+  } catch (e) {
+    if (e instanceof NotToRun) return e.begin;
+    // Nothing committed, the key included: an error worth replaying is stored on its own (if no retry got there first).
+    const err = asConnectError(e);
+    if (STORED_ERRORS.has(err.code) && (await beginKey(pool, k.principal, k.key, k.operation, k.hash)).outcome === "acquired") {
+      await finishKey(pool, k.principal, k.key, err.code, encodeError(err), {});
+    }
+    throw e;
+  }
+}
+
+/** The two-step path: the key was taken in a statement of its own; run, then store the reply (or release the key). */
+async function runThenStore(pool: DatabasePool, next: Next, req: UnaryRequest, k: Keyed): Promise<UnaryResponse> {
+  let res: UnaryResponse;
+  try {
+    res = await next(req);
+  } catch (e) {
+    const err = asConnectError(e);
+    if (STORED_ERRORS.has(err.code)) await finishKey(pool, k.principal, k.key, err.code, encodeError(err), {});
+    else await releaseKey(pool, k.principal, k.key);
+    throw e;
+  }
+  await finishKey(pool, k.principal, k.key, 0, toBinary(req.method.output, res.message), headersOf(res));
+  return res;
+}
+
+/** Answers a key that was already used: its stored reply, or why not. */
+async function answerUsed(next: Next, req: UnaryRequest, k: Keyed, begin: Exclude<Begin, { outcome: "acquired" }>): Promise<UnaryResponse> {
+  if (begin.outcome === "mismatch") {
+    throw appError("idempotency_key_reused", "this Idempotency-Key was used with a different request; use a new key");
+  }
+  if (begin.outcome === "running") {
+    throw appError("idempotency_key_in_use", "a request with this Idempotency-Key is still running; retry after it completes");
+  }
+  if (begin.code !== 0) throw decodeError(begin.code, begin.body);
+  if (!replayable.has(req.method)) {
+    const why = new Error(`${k.operation} cannot replay: not registered through replayingRouter`);
+    throw new ConnectError("internal error", Code.Internal, undefined, undefined, why);
+  }
+  req.contextValues.set(replayKey, { message: fromBinary(req.method.output, begin.body) });
+  const res = await next(req);
+  for (const [name, v] of Object.entries(begin.headers)) if (!PROTOCOL_HEADER.test(name)) res.header.set(name, v);
+  res.header.set("idempotent-replayed", "true");
+  return res;
+}
+
 /** The interceptor; `pool` is the application pool. */
 export function idempotencyInterceptor(pool: DatabasePool): Interceptor {
   return (next) => async (req) => {
@@ -107,44 +220,18 @@ export function idempotencyInterceptor(pool: DatabasePool): Interceptor {
     }
     const principal = req.contextValues.get(principalKey);
     if (!principal) throw new ConnectError("no principal", Code.Unauthenticated);
-    const operation = `${req.method.parent.typeName}/${req.method.name}`;
-    const hash = createHash("sha256").update(toBinary(req.method.input, req.message)).digest("base64url");
-    const begin = await beginKey(pool, principal, key, operation, hash);
-    if (begin.outcome === "mismatch") {
-      throw appError("idempotency_key_reused", "this Idempotency-Key was used with a different request; use a new key");
+    const k: Keyed = {
+      principal,
+      key,
+      operation: `${req.method.parent.typeName}/${req.method.name}`,
+      hash: createHash("sha256").update(toBinary(req.method.input, req.message)).digest("base64url"),
+    };
+    const unary = next as Next;
+    if (transactional.has(req.method) && principal.tenantId) {
+      const done = await runInTransaction(pool, unary, req, k);
+      return "outcome" in done ? answerUsed(unary, req, k, done as Exclude<Begin, { outcome: "acquired" }>) : done;
     }
-    if (begin.outcome === "running") {
-      throw appError("idempotency_key_in_use", "a request with this Idempotency-Key is still running; retry after it completes");
-    }
-    if (begin.outcome === "done") {
-      if (begin.code !== 0) throw decodeError(begin.code, begin.body);
-      if (!replayable.has(req.method)) {
-        throw new ConnectError(
-          "internal error",
-          Code.Internal,
-          undefined,
-          undefined,
-          new Error(`${operation} cannot replay: not registered through replayingRouter`),
-        );
-      }
-      req.contextValues.set(replayKey, { message: fromBinary(req.method.output, begin.body) });
-      const res = await next(req);
-      for (const [k, v] of Object.entries(begin.headers)) if (!PROTOCOL_HEADER.test(k)) res.header.set(k, v);
-      res.header.set("idempotent-replayed", "true");
-      return res;
-    }
-    let res: Awaited<ReturnType<typeof next>>;
-    try {
-      res = await next(req);
-    } catch (e) {
-      const err = asConnectError(e);
-      if (STORED_ERRORS.has(err.code)) await finishKey(pool, principal, key, err.code, encodeError(err), {});
-      else await releaseKey(pool, principal, key);
-      throw e;
-    }
-    if (res.stream) return res;
-    const headers = Object.fromEntries([...res.header].filter(([k]) => !PROTOCOL_HEADER.test(k)));
-    await finishKey(pool, principal, key, 0, toBinary(req.method.output, res.message), headers);
-    return res;
+    const begin = await beginKey(pool, principal, key, k.operation, k.hash);
+    return begin.outcome === "acquired" ? runThenStore(pool, unary, req, k) : answerUsed(unary, req, k, begin);
   };
 }
