@@ -19,14 +19,13 @@ import { apiKeyService } from "./api-keys/service.ts";
 import { buyerService } from "./buyers/service.ts";
 import { campaignService } from "./campaigns/service.ts";
 import { contractService } from "./contracts/service.ts";
-import type { Db } from "./db/tenant-tx.ts";
+import { type Db, registerTransactional } from "./db/tenant-tx.ts";
 import { inboxService } from "./inbox/service.ts";
 import { pingPostService } from "./leads/ping-service.ts";
 import { leadService } from "./leads/service.ts";
 import { meService } from "./me/service.ts";
 import { offerService } from "./offers/service.ts";
 import { partnerService } from "./partners/service.ts";
-import { isMutation, repliesInTransaction } from "./pipeline/idempotency.ts";
 import type { RateLimiter } from "./pipeline/rate-limiter.ts";
 import { rateLimitService } from "./rate-limits/service.ts";
 import { returnService } from "./returns/service.ts";
@@ -34,14 +33,13 @@ import { suppressionListService } from "./suppression-lists/service.ts";
 import { tenantService } from "./tenants/service.ts";
 import { verticalService } from "./verticals/service.ts";
 
-// Services whose mutations do all their work in withTenant and touch nothing outside the database, so an
-// Idempotency-Key is taken and answered inside their own transaction (see repliesInTransaction). Not here:
-// the lead engine, ping-post, inbox and returns (several transactions, deliveries), tenants and API keys
-// (superadmin path), and a destination's :test, which calls the buyer's endpoint.
-repliesInTransaction(
-  ...[VerticalService, BuyerService, OfferService, SuppressionListService, PartnerService, CampaignService, ContractService]
+// Services whose handlers do all their work in withTenant and touch nothing outside the database (see
+// registerTransactional). Not here: the lead engine, ping-post, inbox and returns (several transactions,
+// deliveries), tenants and API keys (superadmin path), and a destination's :test, which calls the buyer's endpoint.
+registerTransactional(
+  [VerticalService, BuyerService, OfferService, SuppressionListService, PartnerService, CampaignService, ContractService]
     .flatMap((s) => s.methods)
-    .filter((m) => isMutation(m) && m !== BuyerService.method.testBuyerDestination),
+    .filter((m) => m !== BuyerService.method.testBuyerDestination),
 );
 
 /** Registers the implementations; publicUrl gives the base URL partners post leads to (known once the server listens). */

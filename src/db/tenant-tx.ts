@@ -2,9 +2,10 @@
  * Tenant transactions: every handler's SQL runs inside one transaction that
  * first sets the caller's claims, so row-level security filters every row.
  */
-import { Code, ConnectError, createContextKey, type HandlerContext } from "@connectrpc/connect";
+import type { DescMethod } from "@bufbuild/protobuf";
+import { Code, ConnectError, type ContextValues, createContextKey, type HandlerContext } from "@connectrpc/connect";
 import { sql, type DatabasePool, type DatabaseTransactionConnection } from "slonik";
-import { principalKey, requestInfoKey, type Principal } from "../pipeline/principal.ts";
+import { admissionKey, principalKey, requestInfoKey, type Principal } from "../pipeline/principal.ts";
 import { prepared } from "./prepared.ts";
 
 /** A transaction whose claims are set. */
@@ -29,6 +30,32 @@ async function setClaims(tx: Tx, tenantId: string, p: Principal): Promise<void> 
            set_config('lr.partner_id', ${p.partnerId ?? ""}, true)`);
 }
 
+// Methods whose handler does all its work in withTenant and touches nothing outside the database.
+const transactional = new WeakSet<DescMethod>();
+
+/**
+ * Marks methods whose handler does all its work inside withTenant (one or
+ * more calls) and touches nothing outside the database (no delivery, no
+ * other kind of transaction). For them the pipeline may open the
+ * transaction itself — taking an Idempotency-Key in its first statement and
+ * committing the reply with the mutation — and may let the rate limiter's
+ * verdict arrive while the transaction opens (admissionKey).
+ */
+export function registerTransactional(methods: Iterable<DescMethod>): void {
+  for (const m of methods) transactional.add(m);
+}
+
+/** True for methods registered with registerTransactional. */
+export function isTransactional(method: DescMethod): boolean {
+  return transactional.has(method);
+}
+
+/** Waits for the rate limiter's verdict when it is still on its way (throws the request's 429). */
+export async function admitted(values: ContextValues): Promise<void> {
+  const verdict = values.get(admissionKey);
+  if (verdict) await verdict;
+}
+
 /**
  * The transaction the pipeline opened for the whole request, with the
  * caller's claims set (src/pipeline/idempotency.ts, for mutations whose reply
@@ -47,6 +74,7 @@ export async function withTenant<T>(db: Db, ctx: HandlerContext, fn: (tx: Tx, p:
   const tenantId = p.tenantId;
   return db.pool.transaction(async (tx) => {
     await setClaims(tx, tenantId, p);
+    await admitted(ctx.values);
     return fn(tx, p);
   });
 }

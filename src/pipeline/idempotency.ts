@@ -21,7 +21,7 @@ import {
 } from "@connectrpc/connect";
 import type { DatabasePool } from "slonik";
 import { http } from "../../gen/es/google/api/annotations_pb.js";
-import { requestTxKey } from "../db/tenant-tx.ts";
+import { admitted, isTransactional, requestTxKey } from "../db/tenant-tx.ts";
 import { appError, asConnectError, invalidArgument } from "./errors.ts";
 import { type Begin, beginKey, enterKey, finishKey, releaseKey, storeKey } from "./idempotency-store.ts";
 import { type Principal, principalKey } from "./principal.ts";
@@ -107,21 +107,6 @@ function decodeError(code: Code, body: Uint8Array): ConnectError {
   return err;
 }
 
-// Mutations whose whole effect is one tenant transaction (withTenant) and nothing outside the database.
-const transactional = new WeakSet<DescMethod>();
-
-/**
- * Marks methods whose handler does all its work in withTenant and touches
- * nothing outside the database (no delivery, no other transaction): with an
- * Idempotency-Key, the pipeline opens their transaction itself, takes the key
- * in its first statement and stores the reply before it commits — no round
- * trip or commit of its own, and no window in which the mutation committed
- * but its reply did not.
- */
-export function repliesInTransaction(...methods: DescMethod[]): void {
-  for (const m of methods) transactional.add(m);
-}
-
 // Rolls the request's transaction back when the key says not to run (replay, reuse, in use).
 class NotToRun extends Error {
   readonly begin: Begin;
@@ -144,7 +129,7 @@ type Next = (req: UnaryRequest) => Promise<UnaryResponse>;
 const headersOf = (res: UnaryResponse) => Object.fromEntries([...res.header].filter(([k]) => !PROTOCOL_HEADER.test(k)));
 
 /**
- * The one-transaction path (repliesInTransaction): opens the request's
+ * The one-transaction path (isTransactional methods): opens the request's
  * transaction, takes the key in its first statement, runs the handler in it
  * and stores the reply before the commit. Returns the response, or what the
  * key said instead of running (the transaction then wrote nothing).
@@ -155,6 +140,7 @@ async function runInTransaction(pool: DatabasePool, next: Next, req: UnaryReques
     return await pool.transaction(async (tx) => {
       const entered = await enterKey(tx, k.principal, k.key, k.operation, k.hash);
       if (entered.outcome !== "acquired") throw new NotToRun(entered);
+      await admitted(req.contextValues);
       req.contextValues.set(requestTxKey, tx);
       try {
         const res = await next(req);
@@ -227,7 +213,7 @@ export function idempotencyInterceptor(pool: DatabasePool): Interceptor {
       hash: createHash("sha256").update(toBinary(req.method.input, req.message)).digest("base64url"),
     };
     const unary = next as Next;
-    if (transactional.has(req.method) && principal.tenantId) {
+    if (isTransactional(req.method) && principal.tenantId) {
       const done = await runInTransaction(pool, unary, req, k);
       return "outcome" in done ? answerUsed(unary, req, k, done as Exclude<Begin, { outcome: "acquired" }>) : done;
     }

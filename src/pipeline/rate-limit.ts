@@ -10,7 +10,8 @@ import { ConnectError, type Interceptor } from "@connectrpc/connect";
 import { RateLimit_Class, rate_class } from "../../gen/es/leadrouter/v1/options_pb.js";
 import { appError } from "./errors.ts";
 import { ANONYMOUS_PER_MINUTE, limitFor, WINDOW_SECONDS } from "./plans.ts";
-import { principalKey, requestInfoKey, type Principal } from "./principal.ts";
+import { isTransactional } from "../db/tenant-tx.ts";
+import { admissionKey, principalKey, requestInfoKey, type Principal } from "./principal.ts";
 import type { Quota, RateLimiter } from "./rate-limiter.ts";
 
 /** The bucket an RPC draws from. */
@@ -68,16 +69,30 @@ export function authAndRateLimitInterceptor(
     req.contextValues.set(principalKey, principal);
     const bucket = bucketOf(req.method);
     const { limit } = limitFor(principal, bucket);
-    const q = await limiter.consume(bucket, subjectOf(principal), limit);
-    const headers = rateHeaders(q);
-    if (!q.allowed) throw tooMany(q, headers);
-    try {
-      const res = await next(req);
-      for (const [k, v] of Object.entries(headers)) res.header.set(k, v);
-      return res;
-    } catch (e) {
-      throw withHeaders(e, headers);
+    const quota = limiter.consume(bucket, subjectOf(principal), limit);
+    if (isTransactional(req.method)) {
+      // The verdict travels while the handler opens its transaction; withTenant waits for it before the handler's SQL.
+      const verdict = quota.then((q) => {
+        if (!q.allowed) throw tooMany(q, rateHeaders(q));
+      });
+      verdict.catch(() => {});
+      req.contextValues.set(admissionKey, verdict);
+    } else {
+      const q = await quota;
+      if (!q.allowed) throw tooMany(q, rateHeaders(q));
     }
+    let res: Awaited<ReturnType<typeof next>>;
+    try {
+      res = await next(req);
+    } catch (e) {
+      const q = await quota;
+      // A refused request answers 429 whatever the handler made of it (it ran no SQL: see admissionKey).
+      throw q.allowed ? withHeaders(e, rateHeaders(q)) : tooMany(q, rateHeaders(q));
+    }
+    const q = await quota;
+    if (!q.allowed) throw tooMany(q, rateHeaders(q));
+    for (const [k, v] of Object.entries(rateHeaders(q))) res.header.set(k, v);
+    return res;
   };
 }
 
