@@ -136,6 +136,40 @@ describe("POST /api/v1/leads/submit", () => {
     }
   });
 
+  it("routes by the contract and destination as they are now: a changed price, a moved endpoint, a paused contract", async () => {
+    const w = await leadWorld(server);
+    const moved = await startStub();
+    try {
+      const b = await fundedBuyer(server, w, "1000.00", stub.url);
+      const c = await offerContract(server, w, b.id, { pricing: { model: "fixed", price: "20.00" }, destinationId: b.destinationId });
+      const lead = (n: number) => exampleLead({ email: `change-${n}@example.com`, phone: `+1512555100${n}` });
+      const first = await submit(server, w, lead(1));
+      expect(first.body.data.sales.map((x: any) => x.price)).toEqual(["20.00"]);
+
+      const repriced = await server.call("PATCH", `/api/v1/contracts/${c.id}?updateMask=pricing`, {
+        key: w.adminKey,
+        body: { pricing: { model: "fixed", price: "21.00" } },
+      });
+      expect(repriced.status, repriced.text).toBe(200);
+      const moving = await server.call("PATCH", `/api/v1/buyers/${b.id}/destinations/${b.destinationId}?updateMask=url`, {
+        key: w.adminKey,
+        body: { url: moved.url },
+      });
+      expect(moving.status, moving.text).toBe(200);
+      const second = await submit(server, w, lead(2));
+      expect(second.body.data.sales.map((x: any) => x.price)).toEqual(["21.00"]);
+      expect(moved.received).toHaveLength(1);
+
+      const paused = await server.call("POST", `/api/v1/contracts/${c.id}:pause`, { key: w.adminKey, body: {} });
+      expect(paused.status, paused.text).toBe(200);
+      const third = await submit(server, w, lead(3));
+      expect(third.body.data.status).toBe("unsold");
+      expect(third.body.data.distribution.map((d: any) => d.outcome)).toEqual(["filtered"]);
+    } finally {
+      await moved.close();
+    }
+  });
+
   it("accepts legacy field names through the campaign mapping, as a form post", async () => {
     const w = await leadWorld(server, {
       campaign: {

@@ -133,7 +133,11 @@ describe("per-key limits over REST", () => {
     // A limited mutation is not executed, with or without an Idempotency-Key (whose transaction opens before the verdict lands).
     const create = await server.call("POST", BUYERS, { key: k.secret, body: { name: "Never" } });
     expectLimited(create, 5);
-    const keyed = await server.call("POST", BUYERS, { key: k.secret, body: { name: "Never" }, headers: { "idempotency-key": randomUUID() } });
+    const keyed = await server.call("POST", BUYERS, {
+      key: k.secret,
+      body: { name: "Never" },
+      headers: { "idempotency-key": randomUUID() },
+    });
     expectLimited(keyed, 5);
     const list = await server.call("GET", BUYERS, { key: k.adminKey });
     expect(list.body.data).toEqual([]);

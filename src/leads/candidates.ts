@@ -4,6 +4,7 @@
  */
 import { sql } from "slonik";
 import type { Contract } from "../../gen/es/leadrouter/v1/contracts_pb.js";
+import type { DestinationRow } from "../buyers/destinations-store.ts";
 import { toContract } from "../contracts/mapping.ts";
 import { type ContractRow, suppressionListIdsOf } from "../contracts/store.ts";
 import type { Tx } from "../db/tenant-tx.ts";
@@ -35,11 +36,18 @@ export async function distributionOf(tx: Tx, offerId: string | null): Promise<Di
   return distributionFrom(offer);
 }
 
-// Decoded contracts by id, valid while their version (updated_at, to the microsecond, and suppression
-// lists) is unchanged: every change of a contract bumps updated_at. Ids are unique across tenants and
-// the version query runs under the caller's row security, so an entry is only ever served to its tenant.
-const decoded = new Map<string, { version: string; contract: Contract }>();
+// Decoded contracts (and the destination each delivers to) by id, valid while their version is unchanged:
+// the contract's updated_at to the microsecond (every change of a contract bumps it), its suppression lists,
+// and its destination's updated_at. Ids are unique across tenants and the version query runs under the
+// caller's row security, so an entry is only ever served to its tenant.
+const decoded = new Map<string, { version: string; contract: Contract; destination: DestinationRow | null }>();
 const maxDecoded = 20_000;
+
+// One contract's version, as SQL over contracts c.
+const versionOf = sql.fragment`c.updated_at::text
+  || '/' || coalesce((SELECT string_agg(l.list_id::text, ',' ORDER BY l.list_id) FROM contract_suppression_lists l
+                      WHERE l.contract_id = c.id), '')
+  || '/' || coalesce((SELECT d.updated_at::text FROM buyer_destinations d WHERE d.id = c.destination_id AND d.deleted_at IS NULL), '')`;
 
 /**
  * The live contracts of the campaign's offer (or, with no offer, of its
@@ -50,22 +58,28 @@ const maxDecoded = 20_000;
 export async function loadCandidates(tx: Tx, verticalId: string, offerId: string | null): Promise<Contract[]> {
   const scope = offerId ? sql.fragment`offer_id = ${offerId}` : sql.fragment`vertical_id = ${verticalId}`;
   const live = (await tx.any(prepared(`candidates_by_${offerId ? "offer" : "vertical"}`)`
-    SELECT c.id, c.in_flight, c.updated_at::text || '/' || coalesce(
-      (SELECT string_agg(l.list_id::text, ',' ORDER BY l.list_id) FROM contract_suppression_lists l WHERE l.contract_id = c.id), '') AS version
+    SELECT c.id, c.in_flight, ${versionOf} AS version
     FROM contracts c WHERE ${scope} AND c.deleted_at IS NULL AND c.status <> 'ended'
     ORDER BY c.priority, c.created_at, c.id`)) as readonly { id: string; in_flight: number; version: string }[];
   const stale = live.filter((r) => decoded.get(r.id)?.version !== r.version).map((r) => r.id);
   if (stale.length > 0) {
     const rows = (await tx.any(sql.unsafe`
-      SELECT *, (SELECT c.updated_at::text || '/' || coalesce(
-        (SELECT string_agg(l.list_id::text, ',' ORDER BY l.list_id) FROM contract_suppression_lists l WHERE l.contract_id = c.id), '')) AS version
-      FROM contracts c WHERE id = ANY(${sql.array(stale, "uuid")})`)) as readonly (ContractRow & { version: string })[];
+      SELECT c.*, ${versionOf} AS version FROM contracts c WHERE id = ANY(${sql.array(stale, "uuid")})`)) as readonly (ContractRow & {
+      version: string;
+    })[];
     const lists = await suppressionListIdsOf(
       tx,
       rows.map((r) => r.id),
     );
+    const destinations = await liveDestinations(
+      tx,
+      rows.flatMap((r) => (r.destination_id ? [r.destination_id] : [])),
+    );
     if (decoded.size + rows.length > maxDecoded) decoded.clear();
-    for (const r of rows) decoded.set(r.id, { version: r.version, contract: toContract(r, lists.get(r.id)) });
+    for (const r of rows) {
+      const destination = r.destination_id ? (destinations.get(r.destination_id) ?? null) : null;
+      decoded.set(r.id, { version: r.version, contract: toContract(r, lists.get(r.id)), destination });
+    }
   }
   return live.flatMap((r) => {
     // A contract changed between the two reads is taken as the full read found it (deleted: left out).
@@ -74,6 +88,19 @@ export async function loadCandidates(tx: Tx, verticalId: string, offerId: string
     if (!hit) return [];
     return [hit.inFlight === r.in_flight ? hit : { ...hit, inFlight: r.in_flight }];
   });
+}
+
+/** The live destination a contract loadCandidates just returned delivers to (null: none). */
+export function destinationOf(contract: Contract): DestinationRow | null {
+  return decoded.get(contract.id)?.destination ?? null;
+}
+
+/** The live destinations among ids, by id. */
+async function liveDestinations(tx: Tx, ids: readonly string[]): Promise<Map<string, DestinationRow>> {
+  if (ids.length === 0) return new Map();
+  const rows = (await tx.any(sql.unsafe`
+    SELECT * FROM buyer_destinations WHERE id = ANY(${sql.array([...new Set(ids)], "uuid")}) AND deleted_at IS NULL`)) as readonly DestinationRow[];
+  return new Map(rows.map((r) => [r.id, r]));
 }
 
 /** One eligible contract and its price. */

@@ -25,23 +25,13 @@ import type { Db, Tx } from "../db/tenant-tx.ts";
 import { enqueueUnsold } from "../inbox/enqueue.ts";
 import type { Principal } from "../pipeline/principal.ts";
 import { newId } from "../standard/ids.ts";
-import { type Distribution, distributionFrom, distributionOf, loadCandidates, type Ranked, rank } from "./candidates.ts";
+import { destinationOf, type Distribution, distributionFrom, distributionOf, loadCandidates, type Ranked, rank } from "./candidates.ts";
 import { flushWrites, newWrites, type Writes } from "./engine-writes.ts";
 import { type Intake, intake } from "./intake.ts";
 import { earningFor } from "./payout.ts";
 import { findLead, present, presentRows } from "./read.ts";
 import { admitLead } from "./rules.ts";
-import {
-  type Claim,
-  claimSale,
-  deliverClaim,
-  destinationsOf,
-  recordSold,
-  releaseClaim,
-  settleClaim,
-  withEngineRetry,
-  withRetry,
-} from "./sale.ts";
+import { type Claim, claimSale, deliverClaim, recordSold, releaseClaim, settleClaim, withEngineRetry, withRetry } from "./sale.ts";
 import type { DistributionRow, LeadRow } from "./store.ts";
 
 /** What routing decided before selling: the ranked eligible contracts and where each stood in the offer. */
@@ -114,12 +104,12 @@ async function planRouting(tx: Tx, lead: Intake, row: LeadRow, at: Date, tenantI
     if (buyer) zoneOf.set(contract.buyerId, buyer.timezone);
   }
   const position = new Map(candidates.map((x, i) => [x.id, i]));
-  const destinations = lead.test
-    ? new Map()
-    : await destinationsOf(
-        tx,
-        eligible.map((e) => e.contract.destinationId),
-      );
+  const destinations = new Map(
+    eligible.flatMap((e) => {
+      const d = destinationOf(e.contract);
+      return d ? [[e.contract.destinationId, d] as const] : [];
+    }),
+  );
   const ranked = rank(eligible, rules.selection);
   return { tenantId, leadId, at, lead, rules, eligible: ranked, position, zoneOf, destinations, row, excluded: [...w.distribution] };
 }

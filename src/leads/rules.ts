@@ -5,7 +5,7 @@
  * status (rejected or duplicate) and a reason code.
  */
 import type { JsonObject } from "@bufbuild/protobuf";
-import { sql } from "slonik";
+import { type FragmentSqlToken, sql } from "slonik";
 import { suppressionListsOf } from "../campaigns/store.ts";
 import type { Tx } from "../db/tenant-tx.ts";
 import { suppressingLists } from "../suppression-lists/check.ts";
@@ -32,25 +32,22 @@ export function duplicateKeys(lead: Intake): DuplicateKeys {
   return { email: contactOf("email"), phone: contactOf("phone") };
 }
 
-/**
- * Whether an earlier lead of the campaign matches inside its window. Takes a
- * transaction-scoped advisory lock on the lead's keys first, so of N identical
- * concurrent posts exactly one sees no duplicate.
- */
-async function isDuplicate(tx: Tx, lead: Intake, keys: DuplicateKeys): Promise<boolean> {
+/** How an earlier lead of the campaign would match this one inside the window, and the keys to lock before looking. */
+export interface DuplicateRule {
+  locks: string[];
+  /** SQL over leads: an earlier non-test lead of the campaign, inside the window, with a matching key. */
+  match: FragmentSqlToken;
+  /** Names the rule's shape, for prepared statements. */
+  variant: string;
+}
+
+/** The campaign's duplicate rule for this lead; null when it cannot be a duplicate (no window, no keys, a test lead). */
+function duplicateRule(lead: Intake, keys: DuplicateKeys): DuplicateRule | null {
   const c = lead.campaign;
-  if (c.duplicate_window_hours <= 0 || (keys.email === null && keys.phone === null)) return false;
-  // Both keys in one statement, in sorted order (unnest yields the array's order), so two posts never deadlock.
-  const locks = [keys.email, keys.phone].filter((x): x is string => x !== null).sort();
-  await tx.query(prepared("duplicate_locks")`
-    SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(${sql.array(
-      locks.map((k) => `${c.id}:${k}`),
-      "text",
-    )}::text[]) AS k`);
-  const since = sql.fragment`now() - make_interval(hours => ${c.duplicate_window_hours})`;
+  if (lead.test || c.duplicate_window_hours <= 0 || (keys.email === null && keys.phone === null)) return null;
   const email = keys.email === null ? sql.fragment`FALSE` : sql.fragment`email_key = ${keys.email}`;
   const phone = keys.phone === null ? sql.fragment`FALSE` : sql.fragment`phone_key = ${keys.phone}`;
-  const match =
+  const keyed =
     c.duplicate_rule === "email"
       ? email
       : c.duplicate_rule === "phone"
@@ -58,48 +55,93 @@ async function isDuplicate(tx: Tx, lead: Intake, keys: DuplicateKeys): Promise<b
         : c.duplicate_rule === "email_and_phone"
           ? sql.fragment`(${email} AND ${phone})`
           : sql.fragment`(${email} OR ${phone})`;
-  const variant = `${c.duplicate_rule}_${keys.email === null ? 0 : 1}${keys.phone === null ? 0 : 1}`;
-  return (await tx.oneFirst(prepared(`duplicate_${variant}`)`
-    SELECT EXISTS (SELECT 1 FROM leads WHERE campaign_id = ${c.id} AND created_at > ${since} AND NOT test AND ${match})`)) as boolean;
+  return {
+    // Sorted, so two posts of one consumer take the locks in one order and never deadlock.
+    locks: [keys.email, keys.phone]
+      .filter((x): x is string => x !== null)
+      .sort()
+      .map((k) => `${c.id}:${k}`),
+    match: sql.fragment`EXISTS (SELECT 1 FROM leads d WHERE d.campaign_id = ${c.id} AND NOT d.test
+      AND d.created_at > now() - make_interval(hours => ${c.duplicate_window_hours}) AND ${keyed})`,
+    variant: `${c.duplicate_rule}_${keys.email === null ? 0 : 1}${keys.phone === null ? 0 : 1}`,
+  };
+}
+
+/**
+ * Takes the rule's transaction-scoped advisory locks. Looking for a duplicate
+ * in a later statement (a newer snapshot) then sees every earlier post of the
+ * same consumer that committed: of N identical concurrent posts exactly one
+ * finds none.
+ */
+async function lockKeys(tx: Tx, rule: DuplicateRule): Promise<void> {
+  await tx.query(prepared("duplicate_locks")`
+    SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(${sql.array(rule.locks, "text")}::text[]) AS k`);
+}
+
+async function isDuplicate(tx: Tx, lead: Intake, keys: DuplicateKeys): Promise<boolean> {
+  const rule = duplicateRule(lead, keys);
+  if (!rule) return false;
+  await lockKeys(tx, rule);
+  return (await tx.oneFirst(prepared(`duplicate_${rule.variant}`)`SELECT ${rule.match}`)) as boolean;
+}
+
+/** The rules that need no query: live campaign, partner and vertical. */
+function statusVerdict(lead: Intake): Exclude<Verdict, { ok: true }> | null {
+  if (lead.campaign.status !== "active") return { ok: false, status: "rejected", reason: "campaign_paused" };
+  if (lead.partnerStatus !== "active") return { ok: false, status: "rejected", reason: "partner_paused" };
+  if (lead.verticalStatus !== "active") return { ok: false, status: "rejected", reason: "vertical_archived" };
+  return null;
+}
+
+/** Whether the lead's email or phone is on one of the campaign's suppression lists. */
+async function isSuppressed(tx: Tx, lead: Intake, keys: DuplicateKeys): Promise<boolean> {
+  const lists = lead.suppressionListIds ?? (await suppressionListsOf(tx, [lead.campaign.id])).get(lead.campaign.id) ?? [];
+  if (lists.length === 0) return false;
+  return (await suppressingLists(tx, lists, { email: keys.email ?? undefined, phone: keys.phone ?? undefined })).length > 0;
 }
 
 /** Runs the rules in order and returns the first failure. */
 export async function checkRules(tx: Tx, lead: Intake, keys: DuplicateKeys): Promise<Verdict> {
-  if (lead.campaign.status !== "active") return { ok: false, status: "rejected", reason: "campaign_paused" };
-  if (lead.partnerStatus !== "active") return { ok: false, status: "rejected", reason: "partner_paused" };
-  if (lead.verticalStatus !== "active") return { ok: false, status: "rejected", reason: "vertical_archived" };
-  if (!lead.test && (await isDuplicate(tx, lead, keys))) return { ok: false, status: "duplicate", reason: "duplicate_in_window" };
-  const lists = lead.suppressionListIds ?? (await suppressionListsOf(tx, [lead.campaign.id])).get(lead.campaign.id) ?? [];
-  if (lists.length > 0) {
-    const hits = await suppressingLists(tx, lists, { email: keys.email ?? undefined, phone: keys.phone ?? undefined });
-    if (hits.length > 0) return { ok: false, status: "rejected", reason: "suppressed" };
-  }
+  const early = statusVerdict(lead);
+  if (early) return early;
+  if (await isDuplicate(tx, lead, keys)) return { ok: false, status: "duplicate", reason: "duplicate_in_window" };
+  if (await isSuppressed(tx, lead, keys)) return { ok: false, status: "rejected", reason: "suppressed" };
   return { ok: true };
 }
 
 /**
  * Checks the rules and stores the lead — status `routing` if it passed, else
  * the rule's status and reason — in the caller's transaction. Submitted and
- * posted leads both enter the system here.
+ * posted leads both enter the system here. The duplicate check runs inside
+ * the insert (after the locks), one round trip for both.
  */
 export async function admitLead(tx: Tx, tenantId: string, leadId: string, lead: Intake): Promise<{ verdict: Verdict; row: LeadRow }> {
   const keys = duplicateKeys(lead);
-  const verdict = await checkRules(tx, lead, keys);
+  const early = statusVerdict(lead);
+  const rule = early ? null : duplicateRule(lead, keys);
+  if (rule) await lockKeys(tx, rule);
+  const suppressed = early ? false : await isSuppressed(tx, lead, keys);
   const c = lead.campaign;
-  const row = await insertLead(tx, {
-    id: leadId,
-    tenant_id: tenantId,
-    campaign_id: c.id,
-    partner_id: c.partner_id,
-    vertical_id: c.vertical_id,
-    offer_id: c.offer_id,
-    status: verdict.ok ? "routing" : verdict.status,
-    reason: verdict.ok ? "" : verdict.reason,
-    test: lead.test,
-    fields: lead.values,
-    consent: lead.consent,
-    email_key: keys.email,
-    phone_key: keys.phone,
-  });
+  const row = await insertLead(
+    tx,
+    {
+      id: leadId,
+      tenant_id: tenantId,
+      campaign_id: c.id,
+      partner_id: c.partner_id,
+      vertical_id: c.vertical_id,
+      offer_id: c.offer_id,
+      status: early ? early.status : suppressed ? "rejected" : "routing",
+      reason: early ? early.reason : suppressed ? "suppressed" : "",
+      test: lead.test,
+      fields: lead.values,
+      consent: lead.consent,
+      email_key: keys.email,
+      phone_key: keys.phone,
+    },
+    rule,
+  );
+  const verdict: Verdict =
+    row.status === "routing" ? { ok: true } : { ok: false, status: row.status as "rejected" | "duplicate", reason: row.reason };
   return { verdict, row };
 }

@@ -90,15 +90,6 @@ export async function claimSale(
   return { contract, price, starts, destination: s.destination, test: false };
 }
 
-/** The live destinations among ids, by id (what the engine delivers to). */
-export async function destinationsOf(tx: Tx, ids: readonly string[]): Promise<Map<string, DestinationRow>> {
-  const wanted = [...new Set(ids.filter((id) => id !== ""))];
-  if (wanted.length === 0) return new Map();
-  const rows = (await tx.any(prepared("engine_destinations")`
-    SELECT * FROM buyer_destinations WHERE id = ANY(${sql.array(wanted, "uuid")}) AND deleted_at IS NULL`)) as readonly DestinationRow[];
-  return new Map(rows.map((r) => [r.id, r]));
-}
-
 /** Sends the lead to the claim's destination; null when nothing is sent (test lead, no destination). */
 export async function deliverClaim(claim: Claim, lead: JsonObject): Promise<DeliveryResult | null> {
   if (claim.test || !claim.destination) return null;

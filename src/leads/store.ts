@@ -1,6 +1,6 @@
 /** Leads' SQL: the lead row, its distribution, sales and deliveries. */
 import type { JsonObject } from "@bufbuild/protobuf";
-import { sql } from "slonik";
+import { type FragmentSqlToken, sql } from "slonik";
 import type { Tx } from "../db/tenant-tx.ts";
 import { table } from "../standard/table.ts";
 import { newShortId } from "./short-id.ts";
@@ -165,15 +165,26 @@ export type NewLead = Omit<LeadRow, "short_id" | "created_at" | "updated_at" | "
   phone_key: string | null;
 };
 
-/** Inserts a lead (submitted or posted) with a fresh short id, retrying the rare collision. */
-export async function insertLead(tx: Tx, values: NewLead): Promise<LeadRow> {
+/**
+ * Inserts a lead (submitted or posted) with a fresh short id, retrying the
+ * rare collision. With a duplicate rule, the statement itself decides: a lead
+ * matching an earlier one is stored as a duplicate instead (the rule's locks
+ * are taken, so this statement's snapshot sees every earlier post).
+ */
+export async function insertLead(
+  tx: Tx,
+  values: NewLead,
+  duplicate: { match: FragmentSqlToken; variant: string } | null = null,
+): Promise<LeadRow> {
+  const isDuplicate = duplicate ? duplicate.match : sql.fragment`FALSE`;
   for (;;) {
-    const row = await tx.maybeOne(prepared("insert_lead")`
+    const row = await tx.maybeOne(prepared(`insert_lead_${duplicate?.variant ?? "unchecked"}`)`
       INSERT INTO leads (id, tenant_id, short_id, campaign_id, partner_id, vertical_id, offer_id, status, reason, test, fields,
                          consent, email_key, phone_key)
-      VALUES (${values.id}, ${values.tenant_id}, ${newShortId()}, ${values.campaign_id}, ${values.partner_id}, ${values.vertical_id},
-              ${values.offer_id}, ${values.status}, ${values.reason}, ${values.test}, ${sql.jsonb(values.fields as never)},
-              ${sql.jsonb(values.consent as never)}, ${values.email_key}, ${values.phone_key})
+      SELECT ${values.id}, ${values.tenant_id}, ${newShortId()}, ${values.campaign_id}, ${values.partner_id}, ${values.vertical_id},
+             ${values.offer_id}, CASE WHEN ${isDuplicate} THEN 'duplicate' ELSE ${values.status} END,
+             CASE WHEN ${isDuplicate} THEN 'duplicate_in_window' ELSE ${values.reason} END, ${values.test},
+             ${sql.jsonb(values.fields as never)}, ${sql.jsonb(values.consent as never)}, ${values.email_key}, ${values.phone_key}
       ON CONFLICT (tenant_id, short_id) DO NOTHING
       RETURNING *, payout::text AS payout`);
     if (row) return row as LeadRow;
