@@ -136,7 +136,7 @@ describe("POST /api/v1/leads/submit", () => {
     }
   });
 
-  it("routes by the contract and destination as they are now: a changed price, a moved endpoint, a paused contract", async () => {
+  it("routes by the contract as it is now: a changed price, a moved endpoint, an attached suppression list, a paused contract", async () => {
     const w = await leadWorld(server);
     const moved = await startStub();
     try {
@@ -160,9 +160,24 @@ describe("POST /api/v1/leads/submit", () => {
       expect(second.body.data.sales.map((x: any) => x.price)).toEqual(["21.00"]);
       expect(moved.received).toHaveLength(1);
 
+      const list = await server.call("POST", "/api/v1/suppressionLists", { key: w.adminKey, body: { name: "DNC", kind: "email" } });
+      expect(list.status, list.text).toBe(200);
+      const add = await server.call("POST", `/api/v1/suppressionLists/${list.body.data.id}:addEntries`, {
+        key: w.adminKey,
+        body: { values: ["change-3@example.com"] },
+      });
+      expect(add.status, add.text).toBe(200);
+      const attach = await server.call("POST", `/api/v1/suppressionLists/${list.body.data.id}:attach`, {
+        key: w.adminKey,
+        body: { contractIds: [c.id] },
+      });
+      expect(attach.status, attach.text).toBe(200);
+      const suppressed = await submit(server, w, lead(3));
+      expect(suppressed.body.data.distribution.map((d: any) => [d.outcome, d.reason])).toEqual([["filtered", "suppressed"]]);
+
       const paused = await server.call("POST", `/api/v1/contracts/${c.id}:pause`, { key: w.adminKey, body: {} });
       expect(paused.status, paused.text).toBe(200);
-      const third = await submit(server, w, lead(3));
+      const third = await submit(server, w, lead(4));
       expect(third.body.data.status).toBe("unsold");
       expect(third.body.data.distribution.map((d: any) => d.outcome)).toEqual(["filtered"]);
     } finally {

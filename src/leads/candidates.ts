@@ -36,18 +36,12 @@ export async function distributionOf(tx: Tx, offerId: string | null): Promise<Di
   return distributionFrom(offer);
 }
 
-// Decoded contracts (and the destination each delivers to) by id, valid while their version is unchanged:
-// the contract's updated_at to the microsecond (every change of a contract bumps it), its suppression lists,
-// and its destination's updated_at. Ids are unique across tenants and the version query runs under the
-// caller's row security, so an entry is only ever served to its tenant.
+// Decoded contracts (and the destination each delivers to) by id, valid while their routing_version is
+// unchanged: a trigger moves it with every change of the contract, its suppression lists or its destination
+// (migration 0013). Ids are unique across tenants and the version query runs under the caller's row
+// security, so an entry is only ever served to its tenant.
 const decoded = new Map<string, { version: string; contract: Contract; destination: DestinationRow | null }>();
 const maxDecoded = 20_000;
-
-// One contract's version, as SQL over contracts c.
-const versionOf = sql.fragment`c.updated_at::text
-  || '/' || coalesce((SELECT string_agg(l.list_id::text, ',' ORDER BY l.list_id) FROM contract_suppression_lists l
-                      WHERE l.contract_id = c.id), '')
-  || '/' || coalesce((SELECT d.updated_at::text FROM buyer_destinations d WHERE d.id = c.destination_id AND d.deleted_at IS NULL), '')`;
 
 /**
  * The live contracts of the campaign's offer (or, with no offer, of its
@@ -58,13 +52,13 @@ const versionOf = sql.fragment`c.updated_at::text
 export async function loadCandidates(tx: Tx, verticalId: string, offerId: string | null): Promise<Contract[]> {
   const scope = offerId ? sql.fragment`offer_id = ${offerId}` : sql.fragment`vertical_id = ${verticalId}`;
   const live = (await tx.any(prepared(`candidates_by_${offerId ? "offer" : "vertical"}`)`
-    SELECT c.id, c.in_flight, ${versionOf} AS version
+    SELECT c.id, c.in_flight, c.routing_version::text AS version
     FROM contracts c WHERE ${scope} AND c.deleted_at IS NULL AND c.status <> 'ended'
     ORDER BY c.priority, c.created_at, c.id`)) as readonly { id: string; in_flight: number; version: string }[];
   const stale = live.filter((r) => decoded.get(r.id)?.version !== r.version).map((r) => r.id);
   if (stale.length > 0) {
     const rows = (await tx.any(sql.unsafe`
-      SELECT c.*, ${versionOf} AS version FROM contracts c WHERE id = ANY(${sql.array(stale, "uuid")})`)) as readonly (ContractRow & {
+      SELECT c.*, c.routing_version::text AS version FROM contracts c WHERE id = ANY(${sql.array(stale, "uuid")})`)) as readonly (ContractRow & {
       version: string;
     })[];
     const lists = await suppressionListIdsOf(

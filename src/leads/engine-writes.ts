@@ -40,9 +40,9 @@ export function newWrites(): Writes {
   return { deliveries: [], sales: [], distribution: [], events: [], releases: [], charges: [], earnings: [] };
 }
 
-/** The batch as lr.engine_write takes it. */
+/** The batch as lr.engine_write takes it: each kind of row under its key, left out when there is none. */
 function payloadOf(w: Writes): string {
-  return JSON.stringify({
+  const rows: Record<string, unknown> = {
     deliveries: w.deliveries.map((r) => ({
       id: r.id,
       contract_id: r.contractId,
@@ -69,7 +69,6 @@ function payloadOf(w: Writes): string {
       price: r.price,
     })),
     events: w.events.map((e) => ({ id: newId(), type: e.type, subject_id: e.subjectId, payload: { v: 1, ...e.payload } })),
-    final: w.final ?? null,
     releases: w.releases
       .filter((c) => !c.test)
       .map((c) => ({
@@ -84,7 +83,9 @@ function payloadOf(w: Writes): string {
       .filter((c) => !c.test && toCents(c.price) > 0n)
       .map((c) => ({ id: newId(), buyer_id: c.contract.buyerId, price: c.price })),
     earnings: w.earnings.map((amount) => ({ id: newId(), amount })),
-  });
+  };
+  const present = Object.entries(rows).filter(([, v]) => (v as unknown[]).length > 0);
+  return JSON.stringify(Object.fromEntries(w.final ? [...present, ["final", w.final]] : present));
 }
 
 /**

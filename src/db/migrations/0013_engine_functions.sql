@@ -90,7 +90,8 @@ BEGIN
 END $$;
 GRANT EXECUTE ON FUNCTION lr.release_sale(uuid, uuid, numeric, timestamptz[], boolean) TO lead_router_app;
 
--- The lead engine's writes for one lead in one call: the rows it appends
+-- The lead engine's writes for one lead in one call (each kind of row is a
+-- key of w, present only when there is some): the rows it appends
 -- (delivery attempts, sales, distribution, outbox events), the lead's final
 -- status, then the rows every sale contends for — released claims, ended
 -- delivery turns, buyers' charges (reservation into balance, with the ledger
@@ -105,36 +106,47 @@ DECLARE
 BEGIN
   PERFORM set_config('lr.tenant_id', p_tenant::text, true), set_config('lr.role', 'admin', true),
           set_config('lr.buyer_id', '', true), set_config('lr.partner_id', '', true);
-  INSERT INTO lead_deliveries (id, tenant_id, lead_id, contract_id, destination_id, outcome, http_status, latency_ms, response_excerpt, reason)
-  SELECT t.id, p_tenant, p_lead, t.contract_id, t.destination_id, t.outcome, t.http_status, t.latency_ms, t.response_excerpt, t.reason
-  FROM jsonb_to_recordset(w->'deliveries') AS t(id uuid, contract_id uuid, destination_id uuid, outcome text, http_status int,
-                                                latency_ms int, response_excerpt text, reason text);
-  INSERT INTO lead_sales (id, tenant_id, lead_id, partner_id, buyer_id, contract_id, price, delivery_status)
-  SELECT t.id, p_tenant, p_lead, p_partner, t.buyer_id, t.contract_id, t.price, t.delivery_status
-  FROM jsonb_to_recordset(w->'sales') AS t(id uuid, buyer_id uuid, contract_id uuid, price numeric, delivery_status text);
-  INSERT INTO lead_distribution (tenant_id, lead_id, partner_id, position, contract_id, buyer_id, outcome, reason, price)
-  SELECT p_tenant, p_lead, p_partner, t.position, t.contract_id, t.buyer_id, t.outcome, t.reason, t.price
-  FROM jsonb_to_recordset(w->'distribution') AS t(position int, contract_id uuid, buyer_id uuid, outcome text, reason text, price numeric);
-  INSERT INTO outbox_events (id, tenant_id, type, subject_id, payload)
-  SELECT t.id, p_tenant, t.type, t.subject_id, t.payload
-  FROM jsonb_to_recordset(w->'events') AS t(id uuid, type text, subject_id uuid, payload jsonb);
-  IF w->'final' IS NOT NULL AND w->'final' <> 'null'::jsonb THEN
+  -- Each kind of row only when there is some: most calls write two or three of them.
+  IF w ? 'deliveries' THEN
+    INSERT INTO lead_deliveries (id, tenant_id, lead_id, contract_id, destination_id, outcome, http_status, latency_ms, response_excerpt, reason)
+    SELECT t.id, p_tenant, p_lead, t.contract_id, t.destination_id, t.outcome, t.http_status, t.latency_ms, t.response_excerpt, t.reason
+    FROM jsonb_to_recordset(w->'deliveries') AS t(id uuid, contract_id uuid, destination_id uuid, outcome text, http_status int,
+                                                  latency_ms int, response_excerpt text, reason text);
+  END IF;
+  IF w ? 'sales' THEN
+    INSERT INTO lead_sales (id, tenant_id, lead_id, partner_id, buyer_id, contract_id, price, delivery_status)
+    SELECT t.id, p_tenant, p_lead, p_partner, t.buyer_id, t.contract_id, t.price, t.delivery_status
+    FROM jsonb_to_recordset(w->'sales') AS t(id uuid, buyer_id uuid, contract_id uuid, price numeric, delivery_status text);
+  END IF;
+  IF w ? 'distribution' THEN
+    INSERT INTO lead_distribution (tenant_id, lead_id, partner_id, position, contract_id, buyer_id, outcome, reason, price)
+    SELECT p_tenant, p_lead, p_partner, t.position, t.contract_id, t.buyer_id, t.outcome, t.reason, t.price
+    FROM jsonb_to_recordset(w->'distribution') AS t(position int, contract_id uuid, buyer_id uuid, outcome text, reason text, price numeric);
+  END IF;
+  IF w ? 'events' THEN
+    INSERT INTO outbox_events (id, tenant_id, type, subject_id, payload)
+    SELECT t.id, p_tenant, t.type, t.subject_id, t.payload
+    FROM jsonb_to_recordset(w->'events') AS t(id uuid, type text, subject_id uuid, payload jsonb);
+  END IF;
+  IF w ? 'final' THEN
     UPDATE leads SET status = w->'final'->>'status', payout = (w->'final'->>'payout')::numeric, updated_at = now() WHERE id = p_lead;
   END IF;
-  FOR r IN SELECT * FROM jsonb_to_recordset(w->'releases')
+  FOR r IN SELECT * FROM jsonb_to_recordset(coalesce(w->'releases', '[]'))
              AS t(contract_id uuid, buyer_id uuid, price numeric, starts timestamptz[], concurrency boolean) LOOP
     PERFORM lr.release_sale(r.contract_id, r.buyer_id, r.price, r.starts, r.concurrency);
   END LOOP;
-  UPDATE contracts SET in_flight = in_flight - 1
-  WHERE id IN (SELECT jsonb_array_elements_text(w->'turns')::uuid) AND in_flight > 0;
-  FOR r IN SELECT * FROM jsonb_to_recordset(w->'charges') AS t(id uuid, buyer_id uuid, price numeric) LOOP
+  IF w ? 'turns' THEN
+    UPDATE contracts SET in_flight = in_flight - 1
+    WHERE id IN (SELECT jsonb_array_elements_text(w->'turns')::uuid) AND in_flight > 0;
+  END IF;
+  FOR r IN SELECT * FROM jsonb_to_recordset(coalesce(w->'charges', '[]')) AS t(id uuid, buyer_id uuid, price numeric) LOOP
     WITH b AS (
       UPDATE buyers SET balance = balance - r.price, reserved = reserved - r.price, updated_at = now()
       WHERE id = r.buyer_id RETURNING tenant_id, balance)
     INSERT INTO buyer_ledger_entries (id, tenant_id, buyer_id, kind, amount, balance_after, memo, lead_id, created_at)
     SELECT r.id, b.tenant_id, r.buyer_id, 'charge', -r.price, b.balance, 'lead ' || p_lead, p_lead, clock_timestamp() FROM b;
   END LOOP;
-  FOR r IN SELECT * FROM jsonb_to_recordset(w->'earnings') AS t(id uuid, amount numeric) LOOP
+  FOR r IN SELECT * FROM jsonb_to_recordset(coalesce(w->'earnings', '[]')) AS t(id uuid, amount numeric) LOOP
     WITH p AS (
       UPDATE partners SET payout_balance = payout_balance + r.amount WHERE id = p_partner RETURNING tenant_id, payout_balance)
     INSERT INTO partner_ledger_entries (id, tenant_id, partner_id, kind, amount, balance_after, memo, reference, lead_id, created_at)
@@ -166,7 +178,45 @@ BEGIN
 END $$;
 GRANT EXECUTE ON FUNCTION lr.engine_claim(uuid, uuid, uuid, numeric, timestamptz[], numeric[], numeric[], boolean) TO lead_router_app;
 
+-- What the lead engine caches of a contract (src/leads/candidates.ts) is the
+-- contract, its suppression lists and its destination; routing_version
+-- changes whenever any of them does, so one narrow read per lead tells which
+-- cached contracts are stale. Every change of a contract sets updated_at
+-- (the engine's in-flight counter does not, and is read live).
+ALTER TABLE contracts ADD COLUMN routing_version bigint NOT NULL DEFAULT 0;
+
+CREATE FUNCTION lr.contract_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.updated_at IS DISTINCT FROM OLD.updated_at THEN NEW.routing_version := OLD.routing_version + 1; END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER contracts_routing_version BEFORE UPDATE ON contracts FOR EACH ROW EXECUTE FUNCTION lr.contract_changed();
+
+CREATE FUNCTION lr.contract_lists_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE contracts SET routing_version = routing_version + 1
+  WHERE id = (CASE WHEN TG_OP = 'DELETE' THEN OLD.contract_id ELSE NEW.contract_id END);
+  RETURN NULL;
+END $$;
+CREATE TRIGGER contract_lists_routing_version AFTER INSERT OR DELETE ON contract_suppression_lists
+  FOR EACH ROW EXECUTE FUNCTION lr.contract_lists_changed();
+
+CREATE FUNCTION lr.destination_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE contracts SET routing_version = routing_version + 1 WHERE destination_id = NEW.id;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER destinations_routing_version AFTER UPDATE ON buyer_destinations
+  FOR EACH ROW EXECUTE FUNCTION lr.destination_changed();
+
 -- Down Migration
+DROP TRIGGER destinations_routing_version ON buyer_destinations;
+DROP FUNCTION lr.destination_changed();
+DROP TRIGGER contract_lists_routing_version ON contract_suppression_lists;
+DROP FUNCTION lr.contract_lists_changed();
+DROP TRIGGER contracts_routing_version ON contracts;
+DROP FUNCTION lr.contract_changed();
+ALTER TABLE contracts DROP COLUMN routing_version;
 DROP FUNCTION lr.engine_claim(uuid, uuid, uuid, numeric, timestamptz[], numeric[], numeric[], boolean);
 DROP FUNCTION lr.engine_write(uuid, uuid, uuid, jsonb);
 DROP FUNCTION lr.release_sale(uuid, uuid, numeric, timestamptz[], boolean);
