@@ -14,6 +14,7 @@ import { appUrlFrom, openPool } from "./db/pool.ts";
 import { Redis } from "ioredis";
 import { createAuthenticator } from "./pipeline/auth.ts";
 import { idempotencyInterceptor } from "./pipeline/idempotency.ts";
+import { sweepInterruptedLeads } from "./leads/sweep.ts";
 import { purgeKeys } from "./pipeline/idempotency-store.ts";
 import { authAndRateLimitInterceptor } from "./pipeline/rate-limit.ts";
 import { RateLimiter } from "./pipeline/rate-limiter.ts";
@@ -76,6 +77,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   );
   const rest = createRest(rpc);
   const purge = startPurge(pool, log, (n) => metrics.idempotencyPurged.inc(n));
+  const sweep = startSweep({ pool }, config.routingSweepAfterSeconds, log);
   let draining = false;
   const handler = createHttpHandler({
     log,
@@ -106,6 +108,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
       await closed;
       clearTimeout(timer);
       clearInterval(purge);
+      clearInterval(sweep);
       redis?.disconnect();
       await pool.end();
       await db.stop();
@@ -159,6 +162,23 @@ function startPurge(pool: DatabasePool, log: Logger, purged: (n: number) => void
     );
   void run();
   const timer = setInterval(run, 10 * 60_000);
+  timer.unref();
+  return timer;
+}
+
+/**
+ * Ends leads whose routing process died (src/leads/sweep.ts): checks every
+ * minute, or sooner when the configured age is shorter.
+ */
+function startSweep(db: { pool: DatabasePool }, afterSeconds: number, log: Logger): NodeJS.Timeout {
+  const run = () =>
+    sweepInterruptedLeads(db, afterSeconds).then(
+      (n) => {
+        if (n > 0) log.warn({ leads: n }, "ended leads whose routing was interrupted; their claims were given back");
+      },
+      (e: unknown) => log.warn({ err: e }, "routing sweep failed"),
+    );
+  const timer = setInterval(run, Math.min(60, Math.max(1, afterSeconds)) * 1000);
   timer.unref();
   return timer;
 }

@@ -25,6 +25,8 @@ export interface Config {
   publicUrl: string | undefined;
   /** Off only behind a gateway that limits for us (and for benchmarks measuring the limiter's cost). */
   rateLimitsEnabled: boolean;
+  /** How long a lead may stay routing before the sweeper takes its process for dead (src/leads/sweep.ts). */
+  routingSweepAfterSeconds: number;
 }
 
 function int(name: string, fallback: number): number {
@@ -66,6 +68,7 @@ export function loadConfig(overrides: Partial<Config> = {}): Config {
     authCacheTtlMs: int("AUTH_CACHE_TTL_MS", 2_000),
     publicUrl: url("PUBLIC_URL"),
     rateLimitsEnabled: text("RATE_LIMITS") !== "off",
+    routingSweepAfterSeconds: int("ROUTING_SWEEP_AFTER_SECONDS", 900),
     ...overrides,
   };
 }

@@ -5,6 +5,8 @@
  * queries; a named statement is parsed once per connection and, after a few
  * executions, runs a cached generic plan. A name must always carry the same
  * SQL text, so a query whose text varies takes the variant into its name.
+ * Only for pools made by openPool: a connection reset between uses (slonik's
+ * default DISCARD ALL) would drop the statements the driver believes exist.
  */
 import { type ValueExpression, sql } from "slonik";
 

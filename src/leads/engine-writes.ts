@@ -7,12 +7,33 @@
  */
 
 import type { CommonQueryMethods } from "slonik";
-import { toCents } from "../contracts/money.ts";
 import type { PendingEvent } from "../events/outbox.ts";
 import { newId } from "../standard/ids.ts";
 import type { Claim } from "./sale.ts";
 import type { DeliveryLog, DistributionRow, SaleRow } from "./store.ts";
 import { prepared } from "../db/prepared.ts";
+
+/** What a claim holds, as lr.engine_claim records it on the lead and lr.release_sale gives it back. */
+export interface Held {
+  contract_id: string;
+  buyer_id: string;
+  price: string;
+  /** The window starts (hourly → monthly) the claim counted in. */
+  starts: string[];
+  /** Whether the claim started a delivery under the contract's concurrency cap. */
+  concurrency: boolean;
+}
+
+/** What a claim holds. */
+export function heldBy(c: Claim): Held {
+  return {
+    contract_id: c.contract.id,
+    buyer_id: c.contract.buyerId,
+    price: c.price,
+    starts: c.starts,
+    concurrency: c.contract.concurrencyCap > 0,
+  };
+}
 
 /** A transaction, or the pool for a statement of its own. */
 export type Queryable = Pick<CommonQueryMethods, "query" | "one">;
@@ -26,9 +47,9 @@ export interface Writes {
   sales: SaleRow[];
   distribution: DistributionRow[];
   events: PendingEvent[];
-  final?: { status: "sold" | "unsold"; payout: string };
-  /** Claims given back because the buyer's system refused the lead. */
-  releases: Claim[];
+  final?: { status: "sold" | "unsold"; payout: string; reason?: string };
+  /** Claims given back (the buyer's system refused the lead, or its routing was interrupted). */
+  releases: Held[];
   /** Accepted claims: their delivery turn ends and the reserved price is charged. */
   charges: Claim[];
   /** The partner's earnings, one ledger entry each. */
@@ -69,19 +90,11 @@ function payloadOf(w: Writes): string {
       price: r.price,
     })),
     events: w.events.map((e) => ({ id: newId(), type: e.type, subject_id: e.subjectId, payload: { v: 1, ...e.payload } })),
-    releases: w.releases
-      .filter((c) => !c.test)
-      .map((c) => ({
-        contract_id: c.contract.id,
-        buyer_id: c.contract.buyerId,
-        price: c.price,
-        starts: c.starts,
-        concurrency: c.contract.concurrencyCap > 0,
-      })),
+    releases: w.releases,
     turns: w.charges.filter((c) => !c.test && c.contract.concurrencyCap > 0).map((c) => c.contract.id),
     charges: w.charges
-      .filter((c) => !c.test && toCents(c.price) > 0n)
-      .map((c) => ({ id: newId(), buyer_id: c.contract.buyerId, price: c.price })),
+      .filter((c) => !c.test)
+      .map((c) => ({ id: newId(), contract_id: c.contract.id, buyer_id: c.contract.buyerId, price: c.price })),
     earnings: w.earnings.map((amount) => ({ id: newId(), amount })),
   };
   const present = Object.entries(rows).filter(([, v]) => (v as unknown[]).length > 0);

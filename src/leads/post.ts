@@ -88,6 +88,7 @@ export async function postLead(db: Db, req: PostLeadRequest, p: Principal): Prom
       tenantId,
       partnerId: lead.campaign.partner_id,
       leadId,
+      position: bid.position,
       at,
       test: lead.test,
       timeZoneOf: (b: string) => plan.zones.get(b) ?? "UTC",
@@ -106,8 +107,9 @@ export async function postLead(db: Db, req: PostLeadRequest, p: Principal): Prom
       if (s.bid.status === "valid") await setBidOutcome(tx, s.bid.id, s.outcome, s.reason);
     }
     await tx.query(sql.unsafe`
-      UPDATE leads SET status = ${tally.sold > 0 ? "sold" : "unsold"}, payout = ${formatCents(tally.payout)}::numeric, updated_at = now()
-      WHERE id = ${leadId}`);
+      UPDATE leads SET status = ${tally.sold > 0 ? "sold" : "unsold"}, payout = ${formatCents(tally.payout)}::numeric, claims = '[]',
+                       updated_at = now()
+      WHERE id = ${leadId} AND status = 'routing'`);
   });
   return leadId;
 }

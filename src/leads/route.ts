@@ -21,7 +21,7 @@ import { primePartnerRules, primeSnapshot, snapshotFor } from "../contracts/elig
 import type { MatchLead } from "../contracts/match.ts";
 import { formatCents, toCents } from "../contracts/money.ts";
 import type { DestinationRow } from "../buyers/destinations-store.ts";
-import type { Db, Tx } from "../db/tenant-tx.ts";
+import { type Db, type Tx, withEngine } from "../db/tenant-tx.ts";
 import { enqueueUnsold } from "../inbox/enqueue.ts";
 import type { Principal } from "../pipeline/principal.ts";
 import { newId } from "../standard/ids.ts";
@@ -29,6 +29,7 @@ import { destinationOf, type Distribution, distributionFrom, distributionOf, loa
 import { flushWrites, newWrites, type Writes } from "./engine-writes.ts";
 import { type Intake, intake } from "./intake.ts";
 import { earningFor } from "./payout.ts";
+import { isLeadGone } from "./lead-gone.ts";
 import { findLead, present, presentRows } from "./read.ts";
 import { admitLead } from "./rules.ts";
 import { type Claim, claimSale, deliverClaim, recordSold, releaseClaim, settleClaim, withEngineRetry, withRetry } from "./sale.ts";
@@ -140,6 +141,8 @@ async function claimNext(
     const claim = await withRetry(() =>
       claimSale(db.pool, {
         tenantId: plan.tenantId,
+        leadId: plan.leadId,
+        position: plan.position.get(e.contract.id) ?? 0,
         contract: e.contract,
         price: e.price,
         at: plan.at,
@@ -200,6 +203,16 @@ function settle(
  * lead is marked and joins the cherry-pick inbox in one transaction.
  */
 async function sell(db: Db, plan: Plan, p: Principal): Promise<Lead> {
+  try {
+    return await sellOrThrow(db, plan, p);
+  } catch (e) {
+    // Its routing was ended by the sweeper (src/leads/sweep.ts) while this process was too slow: answer with the lead as it is.
+    if (!isLeadGone(e)) throw e;
+    return withEngine(db, plan.tenantId, (tx) => readBack(tx, plan.leadId, p));
+  }
+}
+
+async function sellOrThrow(db: Db, plan: Plan, p: Principal): Promise<Lead> {
   const { tenantId, leadId } = plan;
   const partnerId = plan.lead.campaign.partner_id;
   const w = newWrites();

@@ -20,7 +20,7 @@ import { toCents } from "../contracts/money.ts";
 import { windowOf } from "../contracts/windows.ts";
 import { type Db, type Tx, withEngine } from "../db/tenant-tx.ts";
 import { newId } from "../standard/ids.ts";
-import { flushWrites, newWrites, type Queryable, type Writes } from "./engine-writes.ts";
+import { flushWrites, heldBy, newWrites, type Queryable, type Writes } from "./engine-writes.ts";
 import { prepared } from "../db/prepared.ts";
 
 /** Capacity and funds held for one contract's sale while the lead is delivered. */
@@ -77,13 +77,24 @@ function limits(contract: Contract, metric: ContractCap_Metric): (string | null)
  */
 export async function claimSale(
   q: Queryable,
-  s: { tenantId: string; contract: Contract; price: string; at: Date; timeZone: string; test: boolean; destination: DestinationRow | null },
+  s: {
+    tenantId: string;
+    leadId: string;
+    /** The contract's place in the lead's distribution. */
+    position: number;
+    contract: Contract;
+    price: string;
+    at: Date;
+    timeZone: string;
+    test: boolean;
+    destination: DestinationRow | null;
+  },
 ): Promise<Claim | string> {
   const { contract, price } = s;
   if (s.test) return { contract, price, starts: [], destination: null, test: true };
   const starts = periods.map((p) => windowOf(p, s.at, s.timeZone).start.toISOString());
   const r = (await q.one(prepared("engine_claim")`
-    SELECT refused FROM lr.engine_claim(${s.tenantId}, ${contract.id}, ${contract.buyerId}, ${price}::numeric,
+    SELECT refused FROM lr.engine_claim(${s.tenantId}, ${s.leadId}, ${s.position}, ${contract.id}, ${contract.buyerId}, ${price}::numeric,
       ${sql.array(starts, "timestamptz")}, ${sql.array(limits(contract, ContractCap_Metric.leads), "numeric")},
       ${sql.array(limits(contract, ContractCap_Metric.spend), "numeric")}, ${contract.concurrencyCap > 0})`)) as { refused: string };
   if (r.refused !== "") return r.refused;
@@ -117,7 +128,7 @@ export function settleClaim(w: Writes, leadId: string, claim: Claim, result: Del
   }
   if (claim.test) return { outcome: "sold", delivery: "not_required" };
   if (result !== null && result.outcome !== "accepted") {
-    w.releases.push(claim);
+    w.releases.push(heldBy(claim));
     return { outcome: result.outcome === "rejected" ? "rejected" : "error", reason: result.reason || result.outcome };
   }
   w.charges.push(claim);
@@ -128,7 +139,7 @@ export function settleClaim(w: Writes, leadId: string, claim: Claim, result: Del
 export async function releaseClaim(db: Db, tenantId: string, partnerId: string, leadId: string, claim: Claim): Promise<void> {
   if (claim.test) return;
   const w = newWrites();
-  w.releases.push(claim);
+  w.releases.push(heldBy(claim));
   await flushWrites(db.pool, tenantId, partnerId, leadId, w);
 }
 
@@ -138,6 +149,8 @@ export interface SaleContext {
   tenantId: string;
   partnerId: string;
   leadId: string;
+  /** The contract's place in the lead's distribution. */
+  position: number;
   at: Date;
   test: boolean;
   timeZoneOf: (buyerId: string) => string;
@@ -151,7 +164,7 @@ export async function sellTo(ctx: SaleContext, contract: Contract, price: string
   const timeZone = ctx.timeZoneOf(contract.buyerId);
   const claimed = await withEngineRetry(db, tenantId, async (tx) => {
     const destination = contract.destinationId ? await destinations.get(tx, contract.destinationId) : null;
-    return claimSale(tx, { tenantId, contract, price, at: ctx.at, timeZone, test: ctx.test, destination });
+    return claimSale(tx, { tenantId, leadId, position: ctx.position, contract, price, at: ctx.at, timeZone, test: ctx.test, destination });
   });
   if (typeof claimed === "string") return { outcome: "capped", reason: claimed };
   try {

@@ -16,6 +16,10 @@ export interface ChildServer {
   url: string;
   call<T = any>(method: string, path: string, opts?: CallOptions): Promise<RestResponse<T>>;
   close(): Promise<void>;
+  /** What the process printed so far (its logs), for failure messages. */
+  output(): string;
+  /** Kills the process with SIGKILL: no drain, no cleanup, as a crash would. */
+  crash(): Promise<void>;
 }
 
 async function freePort(): Promise<number> {
@@ -26,10 +30,17 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Starts `src/cli.ts serve` on a free port and waits until it is ready. */
-export async function startChildServer(): Promise<ChildServer> {
+/** Starts `src/cli.ts serve` on a free port (with `extraEnv`) and waits until it is ready. */
+export async function startChildServer(extraEnv: Record<string, string> = {}): Promise<ChildServer> {
   const port = await freePort();
-  const env = { ...process.env, DATABASE_URL: inject("databaseUrl"), PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "warn" };
+  const env = {
+    ...process.env,
+    DATABASE_URL: inject("databaseUrl"),
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    LOG_LEVEL: "warn",
+    ...extraEnv,
+  };
   const proc: ChildProcess = spawn(join(ROOT, "node_modules/.bin/node"), ["src/cli.ts", "serve"], { cwd: ROOT, env, stdio: "pipe" });
   let output = "";
   proc.stdout?.on("data", (d) => {
@@ -63,8 +74,15 @@ export async function startChildServer(): Promise<ChildServer> {
     },
     close: () =>
       new Promise<void>((ok) => {
+        if (proc.exitCode !== null || proc.signalCode !== null) return ok();
         proc.once("exit", () => ok());
         proc.kill("SIGTERM");
+      }),
+    output: () => output,
+    crash: () =>
+      new Promise<void>((ok) => {
+        proc.once("exit", () => ok());
+        proc.kill("SIGKILL");
       }),
   };
 }

@@ -106,6 +106,12 @@ DECLARE
 BEGIN
   PERFORM set_config('lr.tenant_id', p_tenant::text, true), set_config('lr.role', 'admin', true),
           set_config('lr.buyer_id', '', true), set_config('lr.partner_id', '', true);
+  -- Settling claims or ending routing needs the lead still routing: the lead row decides between this
+  -- process and lr.interrupted_leads' sweeper, whichever comes second finds it settled and changes nothing.
+  IF w ? 'final' OR w ? 'releases' OR w ? 'charges' THEN
+    PERFORM 1 FROM leads WHERE id = p_lead AND status = 'routing' FOR UPDATE;
+    IF NOT FOUND THEN RAISE EXCEPTION USING ERRCODE = 'LRGON', MESSAGE = 'the lead is no longer routing'; END IF;
+  END IF;
   -- Each kind of row only when there is some: most calls write two or three of them.
   IF w ? 'deliveries' THEN
     INSERT INTO lead_deliveries (id, tenant_id, lead_id, contract_id, destination_id, outcome, http_status, latency_ms, response_excerpt, reason)
@@ -129,7 +135,15 @@ BEGIN
     FROM jsonb_to_recordset(w->'events') AS t(id uuid, type text, subject_id uuid, payload jsonb);
   END IF;
   IF w ? 'final' THEN
-    UPDATE leads SET status = w->'final'->>'status', payout = (w->'final'->>'payout')::numeric, updated_at = now() WHERE id = p_lead;
+    UPDATE leads SET status = w->'final'->>'status', payout = (w->'final'->>'payout')::numeric,
+                     reason = coalesce(w->'final'->>'reason', reason), claims = '[]', updated_at = now()
+    WHERE id = p_lead;
+  ELSIF w ? 'releases' OR w ? 'charges' THEN
+    UPDATE leads SET claims = (
+      SELECT coalesce(jsonb_agg(c), '[]') FROM jsonb_array_elements(claims) c
+      WHERE c->>'contract_id' NOT IN (SELECT x->>'contract_id' FROM jsonb_array_elements(coalesce(w->'releases', '[]')) x
+                                      UNION ALL SELECT x->>'contract_id' FROM jsonb_array_elements(coalesce(w->'charges', '[]')) x))
+    WHERE id = p_lead;
   END IF;
   FOR r IN SELECT * FROM jsonb_to_recordset(coalesce(w->'releases', '[]'))
              AS t(contract_id uuid, buyer_id uuid, price numeric, starts timestamptz[], concurrency boolean) LOOP
@@ -139,7 +153,8 @@ BEGIN
     UPDATE contracts SET in_flight = in_flight - 1
     WHERE id IN (SELECT jsonb_array_elements_text(w->'turns')::uuid) AND in_flight > 0;
   END IF;
-  FOR r IN SELECT * FROM jsonb_to_recordset(coalesce(w->'charges', '[]')) AS t(id uuid, buyer_id uuid, price numeric) LOOP
+  FOR r IN SELECT * FROM jsonb_to_recordset(coalesce(w->'charges', '[]')) AS t(id uuid, buyer_id uuid, price numeric)
+           WHERE t.price > 0 LOOP
     WITH b AS (
       UPDATE buyers SET balance = balance - r.price, reserved = reserved - r.price, updated_at = now()
       WHERE id = r.buyer_id RETURNING tenant_id, balance)
@@ -161,7 +176,7 @@ GRANT EXECUTE ON FUNCTION lr.engine_write(uuid, uuid, uuid, jsonb) TO lead_route
 -- claims, then lr.claim_sale, and buyer.capped in the outbox for each cap
 -- the claim filled — in the transaction that filled it.
 CREATE FUNCTION lr.engine_claim(
-  p_tenant uuid, p_contract uuid, p_buyer uuid, p_price numeric, p_starts timestamptz[],
+  p_tenant uuid, p_lead uuid, p_position int, p_contract uuid, p_buyer uuid, p_price numeric, p_starts timestamptz[],
   p_lead_caps numeric[], p_spend_caps numeric[], p_concurrency boolean,
   OUT refused text, OUT filled text[]
 )
@@ -171,12 +186,18 @@ BEGIN
           set_config('lr.buyer_id', '', true), set_config('lr.partner_id', '', true);
   SELECT c.refused, c.filled INTO refused, filled
   FROM lr.claim_sale(p_contract, p_buyer, p_price, p_starts, p_lead_caps, p_spend_caps, p_concurrency) c;
+  IF refused <> '' THEN RETURN; END IF;
+  -- The lead remembers what it holds, so that lr.interrupted_leads can give it back if this process dies.
+  UPDATE leads SET claims = claims || jsonb_build_object('position', p_position, 'contract_id', p_contract, 'buyer_id', p_buyer,
+                                                         'price', p_price::text, 'starts', p_starts, 'concurrency', p_concurrency)
+  WHERE id = p_lead AND status = 'routing';
+  IF NOT FOUND THEN RAISE EXCEPTION USING ERRCODE = 'LRGON', MESSAGE = 'the lead is no longer routing'; END IF;
   INSERT INTO outbox_events (id, tenant_id, type, subject_id, payload)
   SELECT gen_random_uuid(), p_tenant, 'buyer.capped', p_buyer,
          jsonb_build_object('v', 1, 'contractId', p_contract, 'period', split_part(f, ':', 1), 'metric', split_part(f, ':', 2))
   FROM unnest(filled) AS f;
 END $$;
-GRANT EXECUTE ON FUNCTION lr.engine_claim(uuid, uuid, uuid, numeric, timestamptz[], numeric[], numeric[], boolean) TO lead_router_app;
+GRANT EXECUTE ON FUNCTION lr.engine_claim(uuid, uuid, int, uuid, uuid, numeric, timestamptz[], numeric[], numeric[], boolean) TO lead_router_app;
 
 -- What the lead engine caches of a contract (src/leads/candidates.ts) is the
 -- contract, its suppression lists and its destination; routing_version
@@ -209,7 +230,29 @@ END $$;
 CREATE TRIGGER destinations_routing_version AFTER UPDATE ON buyer_destinations
   FOR EACH ROW EXECUTE FUNCTION lr.destination_changed();
 
+-- A lead's claims while it routes (lr.engine_claim adds, lr.engine_write
+-- settles), and the routing leads by age: a lead left routing by a process
+-- that died is found by lr.interrupted_leads and settled by the engine.
+ALTER TABLE leads ADD COLUMN claims jsonb NOT NULL DEFAULT '[]';
+CREATE INDEX leads_routing ON leads (created_at) WHERE status = 'routing';
+
+-- The sweeper reads every tenant's routing leads through this function only.
+CREATE POLICY sweep ON leads FOR SELECT TO CURRENT_USER USING (true);
+CREATE FUNCTION lr.interrupted_leads(p_older interval, p_tenant uuid)
+RETURNS TABLE (tenant_id uuid, id uuid, partner_id uuid, claims jsonb)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
+  SELECT l.tenant_id, l.id, l.partner_id, l.claims FROM leads l
+  WHERE l.status = 'routing' AND l.created_at < now() - p_older AND (p_tenant IS NULL OR l.tenant_id = p_tenant)
+  ORDER BY l.created_at LIMIT 500
+$$;
+REVOKE ALL ON FUNCTION lr.interrupted_leads(interval, uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION lr.interrupted_leads(interval, uuid) TO lead_router_app;
+
 -- Down Migration
+DROP FUNCTION lr.interrupted_leads(interval, uuid);
+DROP POLICY sweep ON leads;
+DROP INDEX leads_routing;
+ALTER TABLE leads DROP COLUMN claims;
 DROP TRIGGER destinations_routing_version ON buyer_destinations;
 DROP FUNCTION lr.destination_changed();
 DROP TRIGGER contract_lists_routing_version ON contract_suppression_lists;
@@ -217,7 +260,7 @@ DROP FUNCTION lr.contract_lists_changed();
 DROP TRIGGER contracts_routing_version ON contracts;
 DROP FUNCTION lr.contract_changed();
 ALTER TABLE contracts DROP COLUMN routing_version;
-DROP FUNCTION lr.engine_claim(uuid, uuid, uuid, numeric, timestamptz[], numeric[], numeric[], boolean);
+DROP FUNCTION lr.engine_claim(uuid, uuid, int, uuid, uuid, numeric, timestamptz[], numeric[], numeric[], boolean);
 DROP FUNCTION lr.engine_write(uuid, uuid, uuid, jsonb);
 DROP FUNCTION lr.release_sale(uuid, uuid, numeric, timestamptz[], boolean);
 DROP FUNCTION lr.claim_sale(uuid, uuid, numeric, timestamptz[], numeric[], numeric[], boolean);

@@ -1,0 +1,164 @@
+/**
+ * A lead whose routing process dies: the claim it held (cap capacity,
+ * reserved funds) is given back by the sweeper (run here for the test's own
+ * tenant, so that it cannot touch other tests' leads), and the lead ends
+ * unsold with reason routing_interrupted; a process that was only slow and
+ * finishes after the sweeper changes nothing and charges no one.
+ */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import pg from "pg";
+import type { DatabasePool } from "slonik";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { openPool } from "../src/db/pool.ts";
+import { sweepInterruptedLeads } from "../src/leads/sweep.ts";
+import { startChildServer } from "./support/child-server.ts";
+import { exampleLead, fundedBuyer, leadWorld, offerContract } from "./support/lead-fixture.ts";
+import { startServer, type TestServer } from "./support/server.ts";
+
+let server: TestServer;
+let owner: pg.Client;
+let sweepPool: DatabasePool;
+
+beforeAll(async () => {
+  server = await startServer();
+  owner = new pg.Client({ connectionString: inject("databaseUrl") });
+  await owner.connect();
+  // Configured as the server's (named statements need connections that are not reset between uses).
+  sweepPool = await openPool(inject("databaseUrl"), 2);
+});
+afterAll(async () => {
+  await sweepPool?.end();
+  await owner.end();
+  await server.close();
+});
+
+const sweep = (tenantId: string) => sweepInterruptedLeads({ pool: sweepPool }, 0, tenantId);
+
+/** A buyer endpoint that answers `accepted` after `delayMs` (or never), and reports each lead it receives. */
+async function slowEndpoint(delayMs: number | null): Promise<{ url: string; received: Promise<void>; close: () => Promise<void> }> {
+  let arrived: () => void = () => {};
+  const received = new Promise<void>((ok) => {
+    arrived = ok;
+  });
+  const srv: Server = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      arrived();
+      if (delayMs !== null)
+        setTimeout(() => res.writeHead(200, { "content-type": "application/json" }).end('{"status":"accepted"}'), delayMs);
+    });
+  });
+  await new Promise<void>((ok) => srv.listen(0, "127.0.0.1", ok));
+  const url = `http://127.0.0.1:${(srv.address() as AddressInfo).port}/leads`;
+  return {
+    url,
+    received,
+    close: () =>
+      new Promise((ok) => {
+        srv.closeAllConnections();
+        srv.close(() => ok());
+      }),
+  };
+}
+
+async function state(leadId: string, buyerId: string, contractId: string) {
+  const lead = (await owner.query("SELECT status, reason, claims FROM leads WHERE id = $1", [leadId])).rows[0];
+  const buyer = (await owner.query("SELECT balance::text, reserved::text FROM buyers WHERE id = $1", [buyerId])).rows[0];
+  const daily = (await owner.query("SELECT leads FROM contract_cap_counters WHERE contract_id = $1 AND period = 'daily'", [contractId]))
+    .rows[0];
+  return { status: lead.status, reason: lead.reason, claims: lead.claims.length, ...buyer, dailyLeads: daily?.leads ?? 0 };
+}
+
+async function leadOfCampaign(campaignId: string): Promise<string> {
+  for (let i = 0; i < 100; i++) {
+    const r = await owner.query("SELECT id FROM leads WHERE campaign_id = $1", [campaignId]);
+    if (r.rows[0]) return r.rows[0].id;
+    await new Promise((ok) => setTimeout(ok, 50));
+  }
+  throw new Error("no lead");
+}
+
+describe("interrupted routing", () => {
+  it("a process killed while delivering leaves its claim; another process's sweeper gives it back and ends the lead", async () => {
+    const w = await leadWorld(server);
+    const endpoint = await slowEndpoint(null);
+    const crashing = await startChildServer();
+    try {
+      const b = await fundedBuyer(server, w, "100.00", endpoint.url);
+      await server.call("PATCH", `/api/v1/buyers/${b.id}/destinations/${b.destinationId}?updateMask=timeoutMs`, {
+        key: w.adminKey,
+        body: { timeoutMs: 30000 },
+      });
+      const c = await offerContract(server, w, b.id, {
+        pricing: { model: "fixed", price: "25.00" },
+        caps: [{ period: "daily", limit: "5" }],
+        destinationId: b.destinationId,
+      });
+      void crashing
+        .call("POST", "/api/v1/leads/submit", {
+          key: w.partnerKey,
+          body: { campaignId: w.campaignId, postingKey: w.postingKey, ...exampleLead() },
+        })
+        .catch(() => {});
+      await endpoint.received;
+      await crashing.crash();
+      const leadId = await leadOfCampaign(w.campaignId);
+      expect(await state(leadId, b.id, c.id)).toEqual({
+        status: "routing",
+        reason: "",
+        claims: 1,
+        balance: "100.00",
+        reserved: "25.00",
+        dailyLeads: 1,
+      });
+
+      expect(await sweep(w.tenantId)).toBe(1);
+      expect(await state(leadId, b.id, c.id)).toEqual({
+        status: "unsold",
+        reason: "routing_interrupted",
+        claims: 0,
+        balance: "100.00",
+        reserved: "0.00",
+        dailyLeads: 0,
+      });
+      const lead = (await server.call("GET", `/api/v1/leads/${leadId}`, { key: w.adminKey })).body.data;
+      expect(lead.distribution.map((d: any) => [d.contractId, d.outcome, d.reason])).toEqual([[c.id, "error", "routing_interrupted"]]);
+      const events = await owner.query("SELECT type FROM outbox_events WHERE subject_id = $1 ORDER BY created_at, id", [leadId]);
+      expect(events.rows.map((r) => r.type)).toEqual(["lead.created", "lead.updated"]);
+    } finally {
+      await crashing.close();
+      await endpoint.close();
+    }
+  });
+
+  it("a process that was only slow and finishes after the sweeper changes nothing: no sale, no charge", async () => {
+    const w = await leadWorld(server);
+    const endpoint = await slowEndpoint(3000);
+    const slow = await startChildServer();
+    try {
+      const b = await fundedBuyer(server, w, "100.00", endpoint.url);
+      await server.call("PATCH", `/api/v1/buyers/${b.id}/destinations/${b.destinationId}?updateMask=timeoutMs`, {
+        key: w.adminKey,
+        body: { timeoutMs: 10000 },
+      });
+      const c = await offerContract(server, w, b.id, { pricing: { model: "fixed", price: "25.00" }, destinationId: b.destinationId });
+      const answer = slow.call("POST", "/api/v1/leads/submit", {
+        key: w.partnerKey,
+        body: { campaignId: w.campaignId, postingKey: w.postingKey, ...exampleLead() },
+      });
+      await endpoint.received;
+      expect(await sweep(w.tenantId)).toBe(1);
+      const res = await answer;
+      expect(res.status, `${res.text}\n${slow.output()}`).toBe(200);
+      expect(res.body.data.status).toBe("unsold");
+      expect(res.body.data.reason).toBe("routing_interrupted");
+      expect(res.body.data.sales).toEqual([]);
+      const s = await state(res.body.data.id, b.id, c.id);
+      expect(s).toMatchObject({ status: "unsold", balance: "100.00", reserved: "0.00", claims: 0 });
+    } finally {
+      await slow.close();
+      await endpoint.close();
+    }
+  });
+});
