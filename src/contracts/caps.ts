@@ -107,18 +107,6 @@ export function usageOf(
   });
 }
 
-/** The caps a sale at price would exceed at `at`; empty when the sale fits. A read: claim with recordUsage. */
-export async function capsReached(
-  tx: Tx,
-  contractId: string,
-  caps: readonly ContractCap[],
-  at: Date,
-  timeZone: string,
-  price = "0.00",
-): Promise<CapUsage[]> {
-  return (await capUsage(tx, contractId, caps, at, timeZone, price)).filter((u) => u.reached);
-}
-
 /** What recordUsage did: counted the sale, or refused it because a cap is full. */
 export type RecordResult = { recorded: true } | { recorded: false; reached: CapUsage };
 

@@ -85,24 +85,6 @@ export async function insertDistribution(tx: Tx, tenantId: string, partnerId: st
             ${d.price}::numeric)`);
 }
 
-/** Records many contracts' outcomes in one statement (routing writes ~one per contract considered). */
-export async function insertDistributions(tx: Tx, tenantId: string, partnerId: string, rows: readonly DistributionRow[]): Promise<void> {
-  if (rows.length === 0) return;
-  const col = <T>(f: (d: DistributionRow) => T) => rows.map(f);
-  await tx.query(sql.unsafe`
-    INSERT INTO lead_distribution (tenant_id, lead_id, partner_id, position, contract_id, buyer_id, outcome, reason, price)
-    SELECT ${tenantId}, t.lead_id, ${partnerId}, t.position, t.contract_id, t.buyer_id, t.outcome, t.reason, t.price
-    FROM ${sql.unnest(col((d) => [d.lead_id, d.position, d.contract_id, d.buyer_id, d.outcome, d.reason, d.price]) as never, [
-      "uuid",
-      "int4",
-      "uuid",
-      "uuid",
-      "text",
-      "text",
-      "numeric",
-    ])} AS t(lead_id, position, contract_id, buyer_id, outcome, reason, price)`);
-}
-
 /** Records a sale. */
 export async function insertSale(tx: Tx, tenantId: string, partnerId: string, id: string, s: SaleRow): Promise<void> {
   await tx.query(sql.unsafe`
