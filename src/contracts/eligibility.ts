@@ -11,7 +11,7 @@ import type { Tx } from "../db/tenant-tx.ts";
 import { suppressingLists } from "../suppression-lists/check.ts";
 import { type CapUsage, capUsage, usageOf } from "./caps.ts";
 import { partnerRulesOf, snapshotFor } from "./eligibility-snapshot.ts";
-import { type CheckOutcome, chargeFloor, failed, type MatchLead, matchContract, passed } from "./match.ts";
+import { type CheckOutcome, chargeFloor, failed, firstFailedMatch, type MatchLead, matchContract, passed, priceOf } from "./match.ts";
 import { formatCents, toCents } from "./money.ts";
 import { liveVerticalFields } from "./store.ts";
 
@@ -109,10 +109,24 @@ export async function partnerExists(tx: Tx, partnerId: string): Promise<boolean>
   return (await tx.maybeOne(sql.unsafe`SELECT 1 FROM partners WHERE id = ${partnerId} AND deleted_at IS NULL`)) !== null;
 }
 
-/** Every check of the contract for the lead, in report order, with the verdict and the price. */
-export async function evaluateEligibility(tx: Tx, contract: Contract, lead: MatchLead, partnerId = ""): Promise<Eligibility> {
+/**
+ * Every check of the contract for the lead, in report order, with the verdict
+ * and the price. With `firstFailure`, a contract the lead fails stops at that
+ * check (checks holds just it): what the lead engine needs of a hundred contracts.
+ */
+export async function evaluateEligibility(
+  tx: Tx,
+  contract: Contract,
+  lead: MatchLead,
+  partnerId = "",
+  firstFailure = false,
+): Promise<Eligibility> {
   const snap = await snapshotFor(tx, contract, lead.at);
   const buyer = snap ? (snap.buyerOf.get(contract.id) ?? null) : await buyerFacts(tx, contract.buyerId);
+  if (firstFailure) {
+    const failedMatch = firstFailedMatch(contract, buyer, lead);
+    if (failedMatch) return { eligible: false, price: priceOf(contract.pricing, lead), checks: [failedMatch] };
+  }
   const { checks, price } = matchContract(contract, buyer, lead);
   const charge = chargeFloor(contract.pricing, price);
   const zone = buyer?.timezone ?? "UTC";

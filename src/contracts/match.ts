@@ -222,6 +222,23 @@ export function clampBid(pricing: ContractPricing, bid: string): string | undefi
   return formatCents(cents);
 }
 
+/**
+ * The first pure check the lead fails, in report order, or null when it
+ * passes them all — matchContract without building the checks that follow
+ * (the lead engine only needs the reason; :testMatch reports every check).
+ */
+export function firstFailedMatch(contract: Contract, buyer: MatchBuyer, lead: MatchLead): CheckOutcome | null {
+  const status = statusChecks(contract.status, buyer).find((c) => !c.passed);
+  if (status) return status;
+  const schedule = scheduleCheck(contract.schedule, buyer?.timezone ?? "UTC", lead.at);
+  if (!schedule.passed) return schedule;
+  for (const [i, f] of contract.filters.entries()) {
+    const check = filterCheck(f, `filters[${i}].${f.kind.case ?? "unknown"}`, lead);
+    if (!check.passed) return check;
+  }
+  return null;
+}
+
 /** The pure checks, in report order (status, schedule, each filter), and the price. */
 export function matchContract(contract: Contract, buyer: MatchBuyer, lead: MatchLead): { checks: CheckOutcome[]; price: string } {
   const checks = [

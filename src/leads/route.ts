@@ -97,7 +97,7 @@ async function planRouting(tx: Tx, lead: Intake, row: LeadRow, at: Date, tenantI
   const eligible: Ranked[] = [];
   const zoneOf = new Map<string, string>();
   for (const [i, contract] of candidates.entries()) {
-    const verdict = await evaluateEligibility(tx, contract, matchLead, c.partner_id);
+    const verdict = await evaluateEligibility(tx, contract, matchLead, c.partner_id, true);
     const e = { contract, price: verdict.price };
     if (verdict.eligible && verdict.price !== "") eligible.push(e);
     else w.distribution.push(excluded(i, leadId, e, verdict.checks));
