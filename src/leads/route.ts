@@ -10,8 +10,8 @@
  * counters, the buyer's funds, the partner's balance) are only touched by
  * single statements — the claim (lr.engine_claim) and the settlement
  * (lr.engine_write) — so no lock is held while this process is busy with
- * other leads. A lead sold at the first try costs one transaction, two
- * statements and the read of the answer.
+ * other leads. A lead sold at the first try costs one transaction and two
+ * statements; the answer is built from the rows written (answer.ts).
  */
 import type { JsonObject } from "@bufbuild/protobuf";
 import type { Lead, SubmitLeadRequest } from "../../gen/es/leadrouter/v1/leads_pb.js";
@@ -26,11 +26,11 @@ import { enqueueUnsold } from "../inbox/enqueue.ts";
 import type { Principal } from "../pipeline/principal.ts";
 import { newId } from "../standard/ids.ts";
 import { destinationOf, type Distribution, distributionFrom, distributionOf, loadCandidates, type Ranked, rank } from "./candidates.ts";
+import { answer, readBack } from "./answer.ts";
 import { flushWrites, newWrites, type Writes } from "./engine-writes.ts";
 import { type Intake, intake } from "./intake.ts";
 import { earningFor } from "./payout.ts";
 import { isLeadGone } from "./lead-gone.ts";
-import { findLead, present, presentRows } from "./read.ts";
 import { admitLead } from "./rules.ts";
 import { type Claim, claimSale, deliverClaim, recordSold, releaseClaim, settleClaim, withEngineRetry, withRetry } from "./sale.ts";
 import type { DistributionRow, LeadRow } from "./store.ts";
@@ -161,13 +161,6 @@ async function claimNext(
   return null;
 }
 
-/** The lead as the caller sees it (the engine's transaction reads what the caller's own claims would show it). */
-async function readBack(tx: Tx, leadId: string, p: Principal): Promise<Lead> {
-  const row = await findLead(tx, leadId);
-  if (!row) throw new Error(`lead ${leadId} vanished while routing`);
-  return (await present(tx, [row], p))[0];
-}
-
 /** Settles a delivered sale into `w` and returns the progress it makes. */
 function settle(
   w: Writes,
@@ -231,35 +224,14 @@ async function sellOrThrow(db: Db, plan: Plan, p: Principal): Promise<Lead> {
   }
   if (w.final?.status === "sold") {
     const writtenAt = await withRetry(() => flushWrites(db.pool, tenantId, partnerId, leadId, w));
-    return answer(plan, w, writtenAt, p);
+    return answer({ row: plan.row, excluded: plan.excluded }, w, writtenAt, p);
   }
   return withEngineRetry(db, tenantId, async (tx) => {
     const writtenAt = await flushWrites(tx, tenantId, partnerId, leadId, w);
     // Cherry-pick: an unsold lead joins the inbox in the transaction that marks it unsold (src/inbox/enqueue.ts).
     await enqueueUnsold(tx, leadId);
-    return answer(plan, w, writtenAt, p);
+    return answer({ row: plan.row, excluded: plan.excluded }, w, writtenAt, p);
   });
-}
-
-const money = (price: string | null): string | null => (price === null ? null : formatCents(toCents(price)));
-
-/**
- * The answer from what routing wrote, exactly as GetLead would read it back
- * (prices as the database prints them, rows in its order), without reading:
- * the engine has every row in hand.
- */
-function answer(plan: Plan, w: Writes, writtenAt: Date, p: Principal): Lead {
-  const final = w.final ?? { status: "unsold", payout: "0.00" };
-  const row: LeadRow = { ...plan.row, status: final.status, payout: final.payout };
-  const distribution = [...plan.excluded, ...w.distribution].map((d) => ({ ...d, price: money(d.price) }));
-  const sales = w.sales.map((s) => ({ ...s, price: money(s.price) ?? "0.00" }));
-  const admin = p.role === "admin" || p.role === "superadmin";
-  const deliveries = admin
-    ? w.deliveries
-        .map((d) => ({ ...d, latencyMs: Math.round(d.latencyMs), createdAt: writtenAt }))
-        .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-    : [];
-  return presentRows([row], { distribution, sales, deliveries }, new Map(), p)[0];
 }
 
 /** Routes one posted lead and returns it as the caller sees it. */
