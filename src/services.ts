@@ -19,7 +19,7 @@ import { apiKeyService } from "./api-keys/service.ts";
 import { buyerService } from "./buyers/service.ts";
 import { campaignService } from "./campaigns/service.ts";
 import { contractService } from "./contracts/service.ts";
-import { type Db, registerTransactional } from "./db/tenant-tx.ts";
+import { type Db, registerLateAdmission, registerTransactional } from "./db/tenant-tx.ts";
 import { inboxService } from "./inbox/service.ts";
 import { pingPostService } from "./leads/ping-service.ts";
 import { leadService } from "./leads/service.ts";
@@ -41,6 +41,9 @@ registerTransactional(
     .flatMap((s) => s.methods)
     .filter((m) => m !== BuyerService.method.testBuyerDestination),
 );
+
+// SubmitLead waits for the rate limiter's verdict before it stores the lead (src/leads/route.ts).
+registerLateAdmission([LeadService.method.submitLead]);
 
 /** Registers the implementations; publicUrl gives the base URL partners post leads to (known once the server listens). */
 export function registerServices(db: Db, limiter: RateLimiter, publicUrl: () => string = () => ""): (router: ConnectRouter) => void {

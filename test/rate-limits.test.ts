@@ -143,6 +143,30 @@ describe("per-key limits over REST", () => {
     expect(list.body.data).toEqual([]);
   });
 
+  it("over the ingestion limit, SubmitLead is 429 and stores no lead (its verdict arrives while the campaign is read)", async () => {
+    const w = await leadWorld(server);
+    const b = await fundedBuyer(server, w);
+    await offerContract(server, w, b.id, { pricing: { model: "fixed", price: "5.00" } });
+    const key = (await server.newKey(w.adminKey, { role: "partner", partnerId: w.partnerId, rateLimitOverride: { ingestionPerMinute: 2 } }))
+      .secret;
+    const post = (n: number) =>
+      server.call("POST", "/api/v1/leads/submit", {
+        key,
+        body: {
+          campaignId: w.campaignId,
+          postingKey: w.postingKey,
+          ...exampleLead({ email: `limit-${n}@example.com`, phone: `+1512555200${n}` }),
+        },
+      });
+    expect((await post(1)).status).toBe(200);
+    expect((await post(2)).status).toBe(200);
+    const third = await post(3);
+    expectError(third, 429, "rate_limited");
+    expectRateHeaders(third.headers, "ingestion", 2, 0, "429");
+    const leads = await server.call("GET", "/api/v1/leads", { key: w.adminKey });
+    expect(leads.body.data).toHaveLength(2);
+  });
+
   it("errors carry the headers too: a 404, a 400 and a 403 each draw one request", async () => {
     const k = await limitedKey(server, 5);
     const missing = await server.call("GET", `${BUYERS}/${randomUUID()}`, { key: k.secret });

@@ -50,6 +50,19 @@ export function isTransactional(method: DescMethod): boolean {
   return transactional.has(method);
 }
 
+// Other methods whose handler calls admitted() itself before its first write.
+const lateAdmission = new WeakSet<DescMethod>();
+
+/** Marks methods whose handler waits for admitted() before anything it does that a refused request must not do. */
+export function registerLateAdmission(methods: Iterable<DescMethod>): void {
+  for (const m of methods) lateAdmission.add(m);
+}
+
+/** True when the rate limiter's verdict may arrive while the handler starts (see admissionKey). */
+export function admitsLate(method: DescMethod): boolean {
+  return transactional.has(method) || lateAdmission.has(method);
+}
+
 /** Waits for the rate limiter's verdict when it is still on its way (throws the request's 429). */
 export async function admitted(values: ContextValues): Promise<void> {
   const verdict = values.get(admissionKey);

@@ -14,6 +14,7 @@
  * statements; the answer is built from the rows written (answer.ts).
  */
 import type { JsonObject } from "@bufbuild/protobuf";
+import type { ContextValues } from "@connectrpc/connect";
 import type { Lead, SubmitLeadRequest } from "../../gen/es/leadrouter/v1/leads_pb.js";
 import { ContractMatch_Check_Kind as Kind } from "../../gen/es/leadrouter/v1/contracts_pb.js";
 import { evaluateEligibility } from "../contracts/eligibility.ts";
@@ -21,7 +22,7 @@ import { primePartnerRules, primeSnapshot, snapshotFor } from "../contracts/elig
 import type { MatchLead } from "../contracts/match.ts";
 import { formatCents, toCents } from "../contracts/money.ts";
 import type { DestinationRow } from "../buyers/destinations-store.ts";
-import { type Db, type Tx, withEngine } from "../db/tenant-tx.ts";
+import { admitted, type Db, type Tx, withEngine } from "../db/tenant-tx.ts";
 import { enqueueUnsold } from "../inbox/enqueue.ts";
 import type { Principal } from "../pipeline/principal.ts";
 import { newId } from "../standard/ids.ts";
@@ -235,12 +236,14 @@ async function sellOrThrow(db: Db, plan: Plan, p: Principal): Promise<Lead> {
 }
 
 /** Routes one posted lead and returns it as the caller sees it. */
-export async function submitLead(db: Db, req: SubmitLeadRequest, p: Principal): Promise<Lead> {
+export async function submitLead(db: Db, req: SubmitLeadRequest, p: Principal, values: ContextValues): Promise<Lead> {
   const tenantId = p.tenantId as string;
   const at = new Date();
   const leadId = newId();
-  const admitted = await withEngineRetry(db, tenantId, async (tx) => {
+  const entered = await withEngineRetry(db, tenantId, async (tx) => {
     const lead = await intake(tx, req, p);
+    // The rate limiter's verdict travelled while the campaign was read; a refused lead is not stored.
+    await admitted(values);
     const { verdict, row } = await admitLead(tx, tenantId, leadId, lead);
     const c = lead.campaign;
     const w = newWrites();
@@ -254,5 +257,5 @@ export async function submitLead(db: Db, req: SubmitLeadRequest, p: Principal): 
     await flushWrites(tx, tenantId, c.partner_id, leadId, w);
     return { plan, done: undefined };
   });
-  return admitted.plan ? sell(db, admitted.plan, p) : (admitted.done as Lead);
+  return entered.plan ? sell(db, entered.plan, p) : (entered.done as Lead);
 }

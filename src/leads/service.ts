@@ -30,7 +30,7 @@ export function leadService(db: Db): ServiceImpl<typeof LeadService> {
     });
   return {
     async submitLead(req, ctx) {
-      return { data: await submitLead(db, req, principal(ctx)) };
+      return { data: await submitLead(db, req, principal(ctx), ctx.values) };
     },
     async listLeads(req, ctx) {
       const v = new Violations();

@@ -10,7 +10,7 @@ import { ConnectError, type Interceptor } from "@connectrpc/connect";
 import { RateLimit_Class, rate_class } from "../../gen/es/leadrouter/v1/options_pb.js";
 import { appError } from "./errors.ts";
 import { ANONYMOUS_PER_MINUTE, limitFor, WINDOW_SECONDS } from "./plans.ts";
-import { isTransactional } from "../db/tenant-tx.ts";
+import { admitsLate } from "../db/tenant-tx.ts";
 import { admissionKey, principalKey, requestInfoKey, type Principal } from "./principal.ts";
 import type { Quota, RateLimiter } from "./rate-limiter.ts";
 
@@ -70,8 +70,8 @@ export function authAndRateLimitInterceptor(
     const bucket = bucketOf(req.method);
     const { limit } = limitFor(principal, bucket);
     const quota = limiter.consume(bucket, subjectOf(principal), limit);
-    if (isTransactional(req.method)) {
-      // The verdict travels while the handler opens its transaction; withTenant waits for it before the handler's SQL.
+    if (admitsLate(req.method)) {
+      // The verdict travels while the handler opens its transaction; it waits for it before its first write (admitted()).
       const verdict = quota.then((q) => {
         if (!q.allowed) throw tooMany(q, rateHeaders(q));
       });
