@@ -83,8 +83,16 @@ export function replayingRouter(router: ConnectRouter): ConnectRouter {
 
 /** True for RPCs that change state (every binding but GET). */
 export function isMutation(method: DescMethod): boolean {
-  return hasOption(method, http) && getOption(method, http).pattern.case !== "get";
+  // Reading an option decodes it from the descriptor: once per method, not per request.
+  let mutation = mutations.get(method);
+  if (mutation === undefined) {
+    mutation = hasOption(method, http) && getOption(method, http).pattern.case !== "get";
+    mutations.set(method, mutation);
+  }
+  return mutation;
 }
+
+const mutations = new WeakMap<DescMethod, boolean>();
 
 interface StoredError {
   message: string;

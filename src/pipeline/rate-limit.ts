@@ -16,8 +16,16 @@ import type { Quota, RateLimiter } from "./rate-limiter.ts";
 
 /** The bucket an RPC draws from. */
 export function bucketOf(method: DescMethod): "management" | "ingestion" {
-  return getOption(method, rate_class) === RateLimit_Class.ingestion ? "ingestion" : "management";
+  // Reading an option decodes it from the descriptor: once per method, not per request.
+  let bucket = buckets.get(method);
+  if (!bucket) {
+    bucket = getOption(method, rate_class) === RateLimit_Class.ingestion ? "ingestion" : "management";
+    buckets.set(method, bucket);
+  }
+  return bucket;
 }
+
+const buckets = new WeakMap<DescMethod, "management" | "ingestion">();
 
 /** The rate-limit headers for a quota. */
 export function rateHeaders(q: Quota): Record<string, string> {

@@ -210,15 +210,25 @@ function fillUpdateMask(route: Route, json: JsonObject, query: URLSearchParams, 
   json[maskField.jsonName] = bodyPaths.join(",");
 }
 
+// The request's catch-all field, read from the descriptor once per message.
+const catchAlls = new WeakMap<DescMessage, DescField | null>();
+function catchAllOf(input: DescMessage): DescField | null {
+  let field = catchAlls.get(input);
+  if (field === undefined) {
+    field =
+      input.fields.find((f) => f.fieldKind === "message" && hasOption(f, rest_unknown_fields) && getOption(f, rest_unknown_fields)) ?? null;
+    catchAlls.set(input, field);
+  }
+  return field;
+}
+
 /**
  * For `body: "*"`: keys that are not fields of the request go into the field
  * marked `(leadrouter.v1.rest_unknown_fields)`, if the request has one. Form
  * bodies carry only strings, so known scalar fields are converted by type.
  */
 function collectUnknown(input: DescMessage, body: JsonObject, form: boolean): JsonObject {
-  const catchAll = input.fields.find(
-    (f) => f.fieldKind === "message" && hasOption(f, rest_unknown_fields) && getOption(f, rest_unknown_fields),
-  );
+  const catchAll = catchAllOf(input);
   const out: JsonObject = {};
   const extra: JsonObject = {};
   for (const [key, value] of Object.entries(body)) {
