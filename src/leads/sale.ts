@@ -1,10 +1,11 @@
 /**
  * Selling to one contract, exactly: capacity and funds are claimed in one
- * statement (lr.claim_sale: cap counters by conditional upsert, the delivery's
- * turn under the concurrency cap, the buyer's funds by a conditional
- * `reserved` increment), the lead is delivered with no transaction open, and
- * the outcome is settled in a later transaction — charge and sale on
- * acceptance, release of the claim otherwise (engine-writes.ts writes both).
+ * statement (lr.engine_claim: cap counters by conditional upsert, the
+ * delivery's turn under the concurrency cap, the buyer's funds by a
+ * conditional `reserved` increment, the claim recorded on the lead), the lead
+ * is delivered with no transaction open, and the outcome is settled in a
+ * later statement — charge and sale on acceptance, release of the claim
+ * otherwise (engine-writes.ts writes both).
  *
  * Lock order, everywhere: cap counters, then the contract, then the buyer,
  * then the partner. Claims and settlements of concurrent leads therefore
@@ -22,6 +23,7 @@ import { type Db, type Tx, withEngine } from "../db/tenant-tx.ts";
 import { newId } from "../standard/ids.ts";
 import { flushWrites, heldBy, newWrites, type Queryable, type Writes } from "./engine-writes.ts";
 import { prepared } from "../db/prepared.ts";
+import { sqlStateOf } from "../db/sql-state.ts";
 
 /** Capacity and funds held for one contract's sale while the lead is delivered. */
 export interface Claim {
@@ -40,10 +42,7 @@ export type SaleOutcome =
   | { outcome: "sold"; delivery: "delivered" | "not_required" }
   | { outcome: "capped" | "rejected" | "error"; reason: string };
 
-const retryable = (e: unknown): boolean => {
-  const code = (e as { code?: string }).code ?? (e as { cause?: { code?: string } }).cause?.code;
-  return code === "40P01" || code === "40001";
-};
+const retryable = (e: unknown): boolean => ["40P01", "40001"].includes(sqlStateOf(e));
 
 /** Runs fn again (up to three times in all) when Postgres aborted it as a deadlock victim or serialization failure. */
 export async function withRetry<T>(fn: () => Promise<T>): Promise<T> {
