@@ -11,8 +11,8 @@ import { fromJson } from "@bufbuild/protobuf";
 import pg from "pg";
 import { type DatabasePool, sql } from "slonik";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { ContractCapSchema } from "../gen/es/leadrouter/v1/contracts_pb.js";
-import { recordUsage } from "../src/contracts/caps.ts";
+import { ContractSchema } from "../gen/es/leadrouter/v1/contracts_pb.js";
+import { claimCapacity, windowStarts } from "../src/contracts/caps.ts";
 import { appUrlFrom, openPool } from "../src/db/pool.ts";
 import { type RestResponse, startServer, type TestServer } from "./support/server.ts";
 
@@ -92,16 +92,25 @@ async function filterOutcome(
   return [c.passed, c.reason];
 }
 
-/** Records n sales as the lead engine does, in the app role's tenant transaction. */
-async function record(w: World, c: any, at: string, price: string, n = 1): Promise<boolean[]> {
-  const caps = c.caps.map((x: any) => fromJson(ContractCapSchema, x));
-  const one = () =>
-    app.transaction(async (tx) => {
-      await tx.query(sql.unsafe`SELECT set_config('lr.tenant_id', ${w.tenantId}, true), set_config('lr.role', 'admin', true)`);
-      return (await recordUsage(tx, c.id, caps, new Date(at), ZONE, price)).recorded;
+/** Claims a sale at `at` as the lead engine does (caps and funds), in the app role's tenant transaction; "" or the refusal. */
+function claim(w: World, c: any, at: string, price: string): Promise<string> {
+  const message = fromJson(ContractSchema, c, { ignoreUnknownFields: true });
+  return app.transaction(async (tx) => {
+    await tx.query(sql.unsafe`SELECT set_config('lr.tenant_id', ${w.tenantId}, true), set_config('lr.role', 'admin', true)`);
+    return claimCapacity(tx, {
+      contract: message,
+      buyerId: w.buyerId,
+      price,
+      starts: windowStarts(new Date(at), ZONE),
+      concurrency: false,
     });
+  });
+}
+
+/** Records n sales, one after another: whether each was counted. */
+async function record(w: World, c: any, at: string, price: string, n = 1): Promise<boolean[]> {
   const out: boolean[] = [];
-  for (let i = 0; i < n; i++) out.push(await one());
+  for (let i = 0; i < n; i++) out.push((await claim(w, c, at, price)) === "");
   return out;
 }
 
@@ -311,18 +320,10 @@ describe("caps", () => {
         { period: "hourly", limit: "100" },
       ],
     });
-    const caps = c.caps.map((x: any) => fromJson(ContractCapSchema, x));
-    const results = await Promise.all(
-      Array.from({ length: 50 }, () =>
-        app.transaction(async (tx) => {
-          await tx.query(sql.unsafe`SELECT set_config('lr.tenant_id', ${w.tenantId}, true), set_config('lr.role', 'admin', true)`);
-          return recordUsage(tx, c.id, caps, new Date(at), ZONE, "1.00");
-        }),
-      ),
-    );
-    expect(results.filter((r) => r.recorded)).toHaveLength(10);
-    const refused = results.find((r) => !r.recorded);
-    expect(refused && !refused.recorded && refused.reached).toMatchObject({ index: 0, period: "daily", used: "10", remaining: "0" });
+    await owner.query("UPDATE buyers SET balance = 1000 WHERE id = $1", [w.buyerId]);
+    const results = await Promise.all(Array.from({ length: 50 }, () => claim(w, c, at, "1.00")));
+    expect(results.filter((r) => r === "")).toHaveLength(10);
+    expect(new Set(results.filter((r) => r !== ""))).toEqual(new Set(["daily_cap_reached"]));
     const usage = await ok(server.call("GET", `${CONTRACTS}/${c.id}/capUsage?at=${at}`, { key: w.key }));
     expect(usage.data.map((u: any) => [u.period, u.used, u.remaining])).toEqual([
       ["daily", "10", "0"],

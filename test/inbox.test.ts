@@ -209,6 +209,33 @@ describe("POST /api/v1/inbox/{lead_id}:claim", () => {
     }
   });
 
+  it("a claim counts against the contract's caps: with its daily cap full, the claim is refused, counts nothing and holds nothing", async () => {
+    const w = await inboxWorld(server);
+    const b = await keyedBuyer(server, w);
+    const c = await contractFor(server, w, b, { caps: [{ period: "daily", limit: "1" }] });
+    // Posted while the buyer cannot pay, so both go unsold to the inbox; then the buyer is funded.
+    const first = await postLead(server, w);
+    const second = await postLead(server, w);
+    await credit(server, w, b.id, "500.00");
+    const taken = await server.call("POST", `/api/v1/inbox/${first.id}:claim`, { key: b.key });
+    expect(taken.status, taken.text).toBe(200);
+    const full = await server.call("POST", `/api/v1/inbox/${second.id}:claim`, { key: b.key });
+    expect(full.status, full.text).toBe(400);
+    expect(full.body.error.code).toBe("failed_precondition");
+    expect(full.body.error.message).toContain("daily leads cap is reached (1)");
+    const counters = await owner.query("SELECT period, leads FROM contract_cap_counters WHERE contract_id = $1 ORDER BY period", [c.id]);
+    expect(counters.rows.map((r) => [r.period, r.leads])).toEqual([
+      ["daily", 1],
+      ["hourly", 1],
+      ["monthly", 1],
+      ["weekly", 1],
+    ]);
+    const buyer = await owner.query("SELECT reserved::text FROM buyers WHERE id = $1", [b.id]);
+    expect(buyer.rows[0].reserved).toBe("0.00");
+    const open = (await server.call("GET", "/api/v1/inbox?status=open", { key: b.key })).body.data;
+    expect(open.map((i: any) => i.leadId)).toEqual([second.id]);
+  });
+
   it("refuses a buyer that cannot pay, an expired lead, a lead outside the buyer's inbox, and an admin claim without buyerId", async () => {
     const w = await inboxWorld(server);
     const poor = await keyedBuyer(server, w);

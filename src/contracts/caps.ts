@@ -1,19 +1,16 @@
 /**
  * Cap counters: how many leads a contract sold and how much its buyer spent
- * per hour, day, week and month, and the atomic claim the lead engine makes
- * before selling.
+ * per hour, day, week and month, read for reports and eligibility, and the
+ * claim every sale makes before it is delivered.
  *
- * Exactness under concurrency: recordUsage writes each period's counter with
- * one conditional upsert —
- *   INSERT … ON CONFLICT DO UPDATE SET leads = c.leads + 1 … WHERE c.leads + 1 <= limit RETURNING
- * — so concurrent sales serialise on the counter row and each re-checks the
- * limit against the latest committed count: 50 concurrent sales against a cap
- * of 10 record exactly 10. Periods are claimed in a fixed order (hourly →
- * monthly) so two claims never deadlock, inside a savepoint so a refused claim
- * leaves no partial increments behind.
+ * Exactness under concurrency lives in lr.claim_sale (migration 0013): each
+ * period's counter is one conditional upsert, so concurrent sales serialise
+ * on the counter row and re-check the limit against the latest committed
+ * count; periods are claimed hourly → monthly, so two claims never deadlock;
+ * a refusal rolls the claim's writes back.
  */
 import { sql } from "slonik";
-import { type ContractCap, ContractCap_Metric, ContractCap_Period } from "../../gen/es/leadrouter/v1/contracts_pb.js";
+import { type Contract, type ContractCap, ContractCap_Metric, ContractCap_Period } from "../../gen/es/leadrouter/v1/contracts_pb.js";
 import type { Tx } from "../db/tenant-tx.ts";
 import { formatCents, toCents } from "./money.ts";
 import { type CapWindow, type Period, windowOf } from "./windows.ts";
@@ -107,69 +104,38 @@ export function usageOf(
   });
 }
 
-/** What recordUsage did: counted the sale, or refused it because a cap is full. */
-export type RecordResult = { recorded: true } | { recorded: false; reached: CapUsage };
+/** Each period's cap limits of one metric, hourly → monthly, null where the contract has none (lr.claim_sale's arrays). */
+export function capLimits(contract: Contract, metric: "leads" | "spend"): (string | null)[] {
+  return periods.map((p) => contract.caps.find((c) => periodOf(c) === p && metricOf(c) === metric)?.limit ?? null);
+}
 
-class CapFull extends Error {
-  readonly period: Period;
-  constructor(period: Period) {
-    super(`cap full: ${period}`);
-    this.period = period;
-  }
+/** The starts of the windows containing `at` on the buyer's clock, hourly → monthly: the counters a claim counts in. */
+export function windowStarts(at: Date, timeZone: string): string[] {
+  return periods.map((p) => windowOf(p, at, timeZone).start.toISOString());
 }
 
 /**
- * Counts one sale at price in every period's window, atomically and only if
- * no cap would be exceeded; otherwise records nothing and names the full cap.
- * Call it in the transaction that records the sale.
+ * Claims a sale at price from the contract's caps (counted in the windows
+ * `starts`), its concurrency cap when `concurrency`, and its buyer's funds —
+ * all or nothing, in the caller's transaction (lr.claim_sale). Returns "" or
+ * the refusal: `<period>_cap_reached`, `<period>_spend_cap_reached`,
+ * `concurrency_cap_reached` or `insufficient_balance`.
  */
-export async function recordUsage(
+export async function claimCapacity(
   tx: Tx,
-  contractId: string,
-  caps: readonly ContractCap[],
-  at: Date,
-  timeZone: string,
-  price: string,
-): Promise<RecordResult> {
-  const limitOf = (p: Period, m: "leads" | "spend") => caps.find((c) => periodOf(c) === p && metricOf(c) === m)?.limit ?? null;
-  try {
-    await tx.transaction(async (sp) => {
-      for (const period of periods) {
-        const start = windowOf(period, at, timeZone).start.toISOString();
-        const leads = limitOf(period, "leads");
-        const spend = limitOf(period, "spend");
-        const claimed = await sp.maybeOne(sql.unsafe`
-          INSERT INTO contract_cap_counters AS c (tenant_id, contract_id, period, window_start, leads, spend)
-          SELECT lr.tenant_id(), ${contractId}, ${period}, ${start}::timestamptz, 1, ${price}::numeric
-          WHERE (${leads}::numeric IS NULL OR 1 <= ${leads}::numeric)
-            AND (${spend}::numeric IS NULL OR ${price}::numeric <= ${spend}::numeric)
-          ON CONFLICT (contract_id, period, window_start) DO UPDATE
-            SET leads = c.leads + 1, spend = c.spend + EXCLUDED.spend, updated_at = now()
-            WHERE (${leads}::numeric IS NULL OR c.leads + 1 <= ${leads}::numeric)
-              AND (${spend}::numeric IS NULL OR c.spend + EXCLUDED.spend <= ${spend}::numeric)
-          RETURNING c.leads`);
-        if (!claimed) throw new CapFull(period);
-      }
-    });
-    return { recorded: true };
-  } catch (e) {
-    if (!(e instanceof CapFull)) throw e;
-    const usage = await capUsage(tx, contractId, caps, at, timeZone, price);
-    const reached = usage.find((u) => u.period === e.period && u.reached) ?? usage.find((u) => u.period === e.period);
-    if (!reached) throw e;
-    return { recorded: false, reached };
-  }
+  c: { contract: Contract; buyerId: string; price: string; starts: string[]; concurrency: boolean },
+): Promise<string> {
+  return (await tx.oneFirst(sql.unsafe`
+    SELECT refused FROM lr.claim_sale(${c.contract.id}, ${c.buyerId}, ${c.price}::numeric, ${sql.array(c.starts, "timestamptz")},
+      ${sql.array(capLimits(c.contract, "leads"), "numeric")}, ${sql.array(capLimits(c.contract, "spend"), "numeric")},
+      ${c.concurrency})`)) as string;
 }
 
-/**
- * Gives back a sale counted by recordUsage (same `at`, zone and price) when
- * the buyer's endpoint then refused the lead, so the capacity is free again.
- */
-export async function releaseUsage(tx: Tx, contractId: string, at: Date, timeZone: string, price: string): Promise<void> {
-  for (const period of periods) {
-    const start = windowOf(period, at, timeZone).start.toISOString();
-    await tx.query(sql.unsafe`
-      UPDATE contract_cap_counters SET leads = leads - 1, spend = spend - ${price}::numeric, updated_at = now()
-      WHERE contract_id = ${contractId} AND period = ${period} AND window_start = ${start}::timestamptz AND leads > 0`);
-  }
+/** Gives back what claimCapacity took (lr.release_sale): the counters, the delivery's turn, the funds. */
+export async function releaseCapacity(
+  tx: Tx,
+  c: { contractId: string; buyerId: string; price: string; starts: string[]; concurrency: boolean },
+): Promise<void> {
+  await tx.query(sql.unsafe`
+    SELECT lr.release_sale(${c.contractId}, ${c.buyerId}, ${c.price}::numeric, ${sql.array(c.starts, "timestamptz")}, ${c.concurrency})`);
 }

@@ -8,7 +8,7 @@
  * queries instead of about four hundred round trips.
  *
  * A snapshot is a read for ranking, not a claim: selling re-checks caps and
- * funds under lock (recordUsage, the buyer's conditional reserve), so a
+ * funds under lock (lr.claim_sale: conditional counter upserts, the buyer's conditional reserve), so a
  * counter that moves after the snapshot cannot make a sale overshoot.
  */
 import { sql } from "slonik";

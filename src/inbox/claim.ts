@@ -1,7 +1,7 @@
 /**
  * Claiming an inbox lead, in three steps so no transaction is open across
  * the buyer's HTTP endpoint: (1) take the claim, count the contract's caps
- * and reserve the buyer's funds in one short transaction — any refusal
+ * and reserve the buyer's funds (claimCapacity) in one short transaction — any refusal
  * rolls all three back and leaves the lead open; (2) deliver with no
  * transaction open; (3) settle (settle.ts). A delivery the buyer's endpoint
  * refuses gives the claim back: the lead stays in the inbox for the others,
@@ -15,7 +15,8 @@ import { type DeliveryResult, deliver } from "../buyers/delivery.ts";
 import { buyerFacts } from "../contracts/eligibility.ts";
 import { toContract } from "../contracts/mapping.ts";
 import { statusChecks } from "../contracts/match.ts";
-import { recordUsage } from "../contracts/caps.ts";
+import { capLimits, claimCapacity, periods, windowStarts } from "../contracts/caps.ts";
+import type { Period } from "../contracts/windows.ts";
 import { contracts } from "../contracts/store.ts";
 import { type Db, type Tx, withEngine } from "../db/tenant-tx.ts";
 import { failedPrecondition, notFound } from "../pipeline/errors.ts";
@@ -27,8 +28,8 @@ export interface TakenClaim {
   item: InboxLeadRow;
   contract: Contract;
   buyerId: string;
-  timeZone: string;
-  at: Date;
+  /** The cap windows the claim counted in (see claimCapacity). */
+  starts: string[];
   /** The full lead (PII included), for delivery. */
   fields: JsonObject;
   campaignId: string;
@@ -43,25 +44,27 @@ async function take(tx: Tx, idOrShort: string, buyerId: string, at: Date): Promi
   const row = await contracts.get(tx, item.contract_id);
   const buyer = await buyerFacts(tx, buyerId);
   const contract = row ? toContract(row) : null;
-  const refused = contract ? statusChecks(contract.status, buyer).find((c) => !c.passed) : undefined;
-  if (!contract || refused) throw failedPrecondition(`the buyer cannot buy now: ${refused?.detail ?? "its contract was deleted"}`);
+  const closed = contract ? statusChecks(contract.status, buyer).find((c) => !c.passed) : undefined;
+  if (!contract || closed) throw failedPrecondition(`the buyer cannot buy now: ${closed?.detail ?? "its contract was deleted"}`);
   if (!(await takeClaim(tx, item.lead_id, buyerId, contract.id))) throw failedPrecondition(`lead ${item.short_id} was already claimed`);
-  const timeZone = buyer?.timezone ?? "UTC";
-  const usage = await recordUsage(tx, contract.id, contract.caps, at, timeZone, item.price);
-  if (!usage.recorded) {
-    throw failedPrecondition(`the contract's ${usage.reached.period} ${usage.reached.metric} cap is reached (${usage.reached.limit})`);
+  // The engine's own claim (caps, then funds), so claims and routing never overshoot a cap or overdraw a buyer together.
+  const starts = windowStarts(at, buyer?.timezone ?? "UTC");
+  const refused = await claimCapacity(tx, { contract, buyerId, price: item.price, starts, concurrency: false });
+  if (refused === "insufficient_balance") {
+    throw failedPrecondition(`the buyer's balance and credit limit do not cover ${item.price}; credit the buyer first`);
   }
-  // The same conditional reservation the engine uses, so claims and routing never overdraw a buyer together.
-  const funded = await tx.maybeOne(sql.unsafe`
-    UPDATE buyers SET reserved = reserved + ${item.price}::numeric
-    WHERE id = ${buyerId} AND balance - reserved - ${item.price}::numeric >= -credit_limit
-    RETURNING id`);
-  if (!funded) throw failedPrecondition(`the buyer's balance and credit limit do not cover ${item.price}; credit the buyer first`);
+  if (refused !== "") {
+    // `<period>_cap_reached` or `<period>_spend_cap_reached`
+    const period = refused.slice(0, refused.indexOf("_")) as Period;
+    const metric = refused.includes("_spend_") ? "spend" : "leads";
+    const limit = capLimits(contract, metric)[periods.indexOf(period)];
+    throw failedPrecondition(`the contract's ${period} ${metric} cap is reached (${limit})`);
+  }
   const lead = (await tx.one(sql.unsafe`SELECT fields, campaign_id FROM leads WHERE id = ${item.lead_id}`)) as {
     fields: JsonObject;
     campaign_id: string;
   };
-  return { item, contract, buyerId, timeZone, at, fields: lead.fields, campaignId: lead.campaign_id };
+  return { item, contract, buyerId, starts, fields: lead.fields, campaignId: lead.campaign_id };
 }
 
 /** Step 2: delivery to the contract's destination, if it has a live one. */

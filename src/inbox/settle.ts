@@ -8,7 +8,7 @@ import { sql } from "slonik";
 import { postLedgerEntry } from "../buyers/ledger.ts";
 import type { DeliveryResult } from "../buyers/delivery.ts";
 import type { CampaignRow } from "../campaigns/store.ts";
-import { releaseUsage } from "../contracts/caps.ts";
+import { releaseCapacity } from "../contracts/caps.ts";
 import { formatCents, toCents } from "../contracts/money.ts";
 import type { Tx } from "../db/tenant-tx.ts";
 import { emit } from "../events/outbox.ts";
@@ -97,8 +97,6 @@ export async function settleClaim(tx: Tx, tenantId: string, c: TakenClaim, resul
     await recordSale(tx, tenantId, c, result === null ? "not_required" : "delivered");
     return;
   }
-  // Counters before the buyer row, the order every claim takes its locks in, so the two never deadlock.
-  await releaseUsage(tx, contract.id, c.at, c.timeZone, item.price);
-  await tx.query(sql.unsafe`UPDATE buyers SET reserved = reserved - ${item.price}::numeric WHERE id = ${buyerId}`);
+  await releaseCapacity(tx, { contractId: contract.id, buyerId, price: item.price, starts: c.starts, concurrency: false });
   await releaseClaim(tx, item.lead_id, buyerId);
 }

@@ -13,12 +13,11 @@
  */
 import type { JsonObject } from "@bufbuild/protobuf";
 import { sql } from "slonik";
-import { type Contract, ContractCap_Metric } from "../../gen/es/leadrouter/v1/contracts_pb.js";
+import type { Contract } from "../../gen/es/leadrouter/v1/contracts_pb.js";
 import { type DestinationRow, deliveryTargetOf, destinations } from "../buyers/destinations-store.ts";
 import { type DeliveryResult, deliver } from "../buyers/delivery.ts";
-import { periodOf, periods } from "../contracts/caps.ts";
+import { capLimits, windowStarts } from "../contracts/caps.ts";
 import { toCents } from "../contracts/money.ts";
-import { windowOf } from "../contracts/windows.ts";
 import { type Db, type Tx, withEngine } from "../db/tenant-tx.ts";
 import { newId } from "../standard/ids.ts";
 import { flushWrites, heldBy, newWrites, type Queryable, type Writes } from "./engine-writes.ts";
@@ -60,13 +59,6 @@ export function withEngineRetry<T>(db: Db, tenantId: string, fn: (tx: Tx) => Pro
   return withRetry(() => withEngine(db, tenantId, fn));
 }
 
-/** Each period's cap limits of one metric, hourly → monthly, null where the contract has none. */
-function limits(contract: Contract, metric: ContractCap_Metric): (string | null)[] {
-  const isMetric = (m: ContractCap_Metric) =>
-    metric === ContractCap_Metric.spend ? m === ContractCap_Metric.spend : m !== ContractCap_Metric.spend;
-  return periods.map((p) => contract.caps.find((c) => periodOf(c) === p && isMetric(c.metric))?.limit ?? null);
-}
-
 /**
  * Claims the contract's capacity and its buyer's funds for a sale at price
  * (lr.engine_claim, which also announces each cap the claim filled: later
@@ -91,11 +83,11 @@ export async function claimSale(
 ): Promise<Claim | string> {
   const { contract, price } = s;
   if (s.test) return { contract, price, starts: [], destination: null, test: true };
-  const starts = periods.map((p) => windowOf(p, s.at, s.timeZone).start.toISOString());
+  const starts = windowStarts(s.at, s.timeZone);
   const r = (await q.one(prepared("engine_claim")`
     SELECT refused FROM lr.engine_claim(${s.tenantId}, ${s.leadId}, ${s.position}, ${contract.id}, ${contract.buyerId}, ${price}::numeric,
-      ${sql.array(starts, "timestamptz")}, ${sql.array(limits(contract, ContractCap_Metric.leads), "numeric")},
-      ${sql.array(limits(contract, ContractCap_Metric.spend), "numeric")}, ${contract.concurrencyCap > 0})`)) as { refused: string };
+      ${sql.array(starts, "timestamptz")}, ${sql.array(capLimits(contract, "leads"), "numeric")},
+      ${sql.array(capLimits(contract, "spend"), "numeric")}, ${contract.concurrencyCap > 0})`)) as { refused: string };
   if (r.refused !== "") return r.refused;
   return { contract, price, starts, destination: s.destination, test: false };
 }
