@@ -112,7 +112,8 @@ export async function partnerExists(tx: Tx, partnerId: string): Promise<boolean>
 /**
  * Every check of the contract for the lead, in report order, with the verdict
  * and the price. With `firstFailure`, a contract the lead fails stops at that
- * check (checks holds just it): what the lead engine needs of a hundred contracts.
+ * check, and the pure checks it passes are left out of `checks`: what the
+ * lead engine needs of a hundred contracts (the verdict and the first failure).
  */
 export async function evaluateEligibility(
   tx: Tx,
@@ -123,11 +124,15 @@ export async function evaluateEligibility(
 ): Promise<Eligibility> {
   const snap = await snapshotFor(tx, contract, lead.at);
   const buyer = snap ? (snap.buyerOf.get(contract.id) ?? null) : await buyerFacts(tx, contract.buyerId);
+  let checks: CheckOutcome[];
+  let price: string;
   if (firstFailure) {
+    // Checks holds the failures only: the pure checks passed, or the first that did not.
     const failedMatch = firstFailedMatch(contract, buyer, lead);
-    if (failedMatch) return { eligible: false, price: priceOf(contract.pricing, lead), checks: [failedMatch] };
-  }
-  const { checks, price } = matchContract(contract, buyer, lead);
+    price = priceOf(contract.pricing, lead);
+    if (failedMatch) return { eligible: false, price, checks: [failedMatch] };
+    checks = [];
+  } else ({ checks, price } = matchContract(contract, buyer, lead));
   const charge = chargeFloor(contract.pricing, price);
   const zone = buyer?.timezone ?? "UTC";
   if (snap)
