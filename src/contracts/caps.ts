@@ -131,11 +131,19 @@ export async function claimCapacity(
       ${c.concurrency})`)) as string;
 }
 
+/** What a claim holds, as lr.engine_claim records it on a lead: enough to give it back. */
+export interface Held {
+  contract_id: string;
+  buyer_id: string;
+  price: string;
+  /** The window starts (hourly → monthly) the claim counted in. */
+  starts: string[];
+  /** Whether the claim started a delivery under the contract's concurrency cap. */
+  concurrency: boolean;
+}
+
 /** Gives back what claimCapacity took (lr.release_sale): the counters, the delivery's turn, the funds. */
-export async function releaseCapacity(
-  tx: Tx,
-  c: { contractId: string; buyerId: string; price: string; starts: string[]; concurrency: boolean },
-): Promise<void> {
+export async function releaseCapacity(tx: Tx, h: Held): Promise<void> {
   await tx.query(sql.unsafe`
-    SELECT lr.release_sale(${c.contractId}, ${c.buyerId}, ${c.price}::numeric, ${sql.array(c.starts, "timestamptz")}, ${c.concurrency})`);
+    SELECT lr.release_sale(${h.contract_id}, ${h.buyer_id}, ${h.price}::numeric, ${sql.array(h.starts, "timestamptz")}, ${h.concurrency})`);
 }

@@ -97,6 +97,6 @@ export async function settleClaim(tx: Tx, tenantId: string, c: TakenClaim, resul
     await recordSale(tx, tenantId, c, result === null ? "not_required" : "delivered");
     return;
   }
-  await releaseCapacity(tx, { contractId: contract.id, buyerId, price: item.price, starts: c.starts, concurrency: false });
+  await releaseCapacity(tx, { contract_id: contract.id, buyer_id: buyerId, price: item.price, starts: c.starts, concurrency: false });
   await releaseClaim(tx, item.lead_id, buyerId);
 }

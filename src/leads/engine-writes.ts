@@ -7,22 +7,12 @@
  */
 
 import type { CommonQueryMethods } from "slonik";
+import type { Held } from "../contracts/caps.ts";
 import type { PendingEvent } from "../events/outbox.ts";
 import { newId } from "../standard/ids.ts";
 import type { Claim } from "./sale.ts";
 import type { DeliveryLog, DistributionRow, SaleRow } from "./store.ts";
 import { prepared } from "../db/prepared.ts";
-
-/** What a claim holds, as lr.engine_claim records it on the lead and lr.release_sale gives it back. */
-export interface Held {
-  contract_id: string;
-  buyer_id: string;
-  price: string;
-  /** The window starts (hourly → monthly) the claim counted in. */
-  starts: string[];
-  /** Whether the claim started a delivery under the contract's concurrency cap. */
-  concurrency: boolean;
-}
 
 /** What a claim holds. */
 export function heldBy(c: Claim): Held {

@@ -11,7 +11,8 @@
  */
 import { sql } from "slonik";
 import type { Db } from "../db/tenant-tx.ts";
-import { flushWrites, type Held, newWrites } from "./engine-writes.ts";
+import type { Held } from "../contracts/caps.ts";
+import { flushWrites, newWrites } from "./engine-writes.ts";
 import { isLeadGone } from "./lead-gone.ts";
 
 interface Interrupted {
@@ -28,16 +29,16 @@ export async function sweepInterruptedLeads(db: Db, afterSeconds: number, tenant
   let ended = 0;
   for (const lead of leads) {
     const w = newWrites();
-    for (const c of lead.claims) {
-      w.releases.push({ contract_id: c.contract_id, buyer_id: c.buyer_id, price: c.price, starts: c.starts, concurrency: c.concurrency });
+    for (const { position, ...held } of lead.claims) {
+      w.releases.push(held);
       w.distribution.push({
         lead_id: lead.id,
-        position: c.position,
-        contract_id: c.contract_id,
-        buyer_id: c.buyer_id,
+        position,
+        contract_id: held.contract_id,
+        buyer_id: held.buyer_id,
         outcome: "error",
         reason: "routing_interrupted",
-        price: c.price,
+        price: held.price,
       });
     }
     w.final = { status: "unsold", payout: "0.00", reason: "routing_interrupted" };
