@@ -7,6 +7,7 @@
 import type { JsonObject } from "@bufbuild/protobuf";
 import { renderRequest } from "./delivery-body.ts";
 import { parseAnswer } from "./delivery-response.ts";
+import { exchange, NoAnswerInTime } from "./http-exchange.ts";
 
 export { encodeBody, isXmlName, renderRequest } from "./delivery-body.ts";
 export { parseAnswer, priceOf } from "./delivery-response.ts";
@@ -55,8 +56,6 @@ export interface DeliveryResult {
 
 /** Excerpts keep results and logs small. */
 export const excerptBytes = 2048;
-// Answers are read up to this much; a buyer's endpoint is not a file server.
-const maxAnswerBytes = 64 * 1024;
 
 /** The start of s, at most `excerptBytes` UTF-8 bytes. */
 export function excerpt(s: string): string {
@@ -68,25 +67,10 @@ export function excerpt(s: string): string {
     .replace(/\uFFFD+$/, "");
 }
 
-async function readAnswer(res: Response): Promise<string> {
-  if (!res.body) return "";
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  while (total < maxAnswerBytes) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    total += value.length;
-  }
-  await reader.cancel().catch(() => {});
-  return Buffer.concat(chunks).subarray(0, maxAnswerBytes).toString("utf8");
-}
-
 function failure(e: unknown, timeoutMs: number): string {
-  const err = e as Error & { cause?: { code?: string; message?: string } };
-  if (err.name === "TimeoutError" || err.name === "AbortError") return `no answer within ${timeoutMs} ms`;
-  return `could not reach the destination: ${err.cause?.code ?? err.cause?.message ?? err.message}`;
+  if (e instanceof NoAnswerInTime) return `no answer within ${timeoutMs} ms`;
+  const err = e as Error & { code?: string };
+  return `could not reach the destination: ${err.code ?? err.message}`;
 }
 
 /** Sends the lead to the target and reports what happened; never throws for the buyer's failures. */
@@ -96,16 +80,10 @@ export async function deliver(target: DeliveryTarget, lead: JsonObject): Promise
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
   try {
-    const res = await fetch(target.url, {
-      method: target.method,
-      headers: request.headers,
-      body: request.body,
-      // Redirects are answers to report, not to follow: a POST must not wander to another host.
-      redirect: "manual",
-      signal: AbortSignal.timeout(target.timeoutMs),
-    });
-    const text = await readAnswer(res);
-    const parsed = parseAnswer(target, res.status, res.headers.get("content-type") ?? "", text);
+    // A redirect comes back as an answer to report: a POST must not wander to another host.
+    const res = await exchange(target.url, { method: target.method, headers: request.headers, body: request.body }, target.timeoutMs);
+    const text = res.body.toString("utf8");
+    const parsed = parseAnswer(target, res.status, res.contentType, text);
     return { ...base, ...parsed, httpStatus: res.status, latencyMs: elapsed(), responseExcerpt: excerpt(text) };
   } catch (e) {
     return {

@@ -14,7 +14,7 @@
 import { sql } from "slonik";
 import type { Contract } from "../../gen/es/leadrouter/v1/contracts_pb.js";
 import type { Tx } from "../db/tenant-tx.ts";
-import { type Counter, periodOf, periods } from "./caps.ts";
+import { type Counter, periods } from "./caps.ts";
 import type { BuyerFacts } from "./eligibility.ts";
 import { type CapWindow, type Period, windowOf } from "./windows.ts";
 import { prepared } from "../db/prepared.ts";
@@ -106,21 +106,51 @@ async function scopeOf(tx: Tx, contract: Contract): Promise<readonly Member[]> {
 /** A contract of the scope and the periods it has caps in (absent: read all four). */
 type Member = { id: string; buyer_id: string; capped?: readonly Period[] };
 
-async function load(tx: Tx, contracts: readonly Member[], at: Date): Promise<Snapshot> {
-  const buyers = await liveBuyers(tx, [...new Set(contracts.map((c) => c.buyer_id))]);
-  // Working out a window asks Intl for the zone's wall clock: once per zone, not per contract and cap.
+/** The windows containing `at`, by zone; working one out asks Intl for the zone's wall clock, so once per zone. */
+function windowsAt(at: Date): (zone: string) => Map<Period, CapWindow> {
   const zones = new Map<string, Map<Period, CapWindow>>();
-  const windowsIn = (zone: string) => {
+  return (zone: string) => {
     const w = zones.get(zone) ?? new Map(periods.map((p) => [p, windowOf(p, at, zone)]));
     zones.set(zone, w);
     return w;
   };
+}
+
+async function load(tx: Tx, contracts: readonly Member[], at: Date): Promise<Snapshot> {
+  const buyers = await liveBuyers(tx, [...new Set(contracts.map((c) => c.buyer_id))]);
+  const windowsIn = windowsAt(at);
   const zoned = contracts.map((c) => ({ id: c.id, zone: buyers.get(c.buyer_id)?.timezone ?? "UTC", periods: c.capped ?? periods }));
   return {
     buyerOf: new Map(contracts.map((c) => [c.id, buyers.get(c.buyer_id) ?? null])),
     countersOf: await countersOf(tx, zoned, windowsIn),
     windowsIn,
   };
+}
+
+/** A cap counter as lr.engine_context reads it: the newest window of a contract's period. */
+export type NewestCounter = { contract_id: string; period: Period; window_start: string } & Counter;
+
+/**
+ * The snapshot of the contracts from reads already made (lr.engine_context):
+ * the live buyers, and each capped period's newest counter, kept only when
+ * its window contains `at` (an older one counts nothing now).
+ */
+function built(
+  contracts: readonly Contract[],
+  at: Date,
+  buyers: readonly (BuyerFacts & { id: string })[],
+  newest: readonly NewestCounter[],
+): Snapshot {
+  const buyerById = new Map(buyers.map((b) => [b.id, b]));
+  const windowsIn = windowsAt(at);
+  const zoneOf = new Map(contracts.map((c) => [c.id, buyerById.get(c.buyerId)?.timezone ?? "UTC"]));
+  const countersOf = new Map<string, Map<Period, Counter>>();
+  for (const n of newest) {
+    const window = windowsIn(zoneOf.get(n.contract_id) ?? "UTC").get(n.period);
+    if (!window || Date.parse(n.window_start) !== window.start.getTime()) continue;
+    countersOf.set(n.contract_id, (countersOf.get(n.contract_id) ?? new Map()).set(n.period, n));
+  }
+  return { buyerOf: new Map(contracts.map((c) => [c.id, buyerById.get(c.buyerId) ?? null])), countersOf, windowsIn };
 }
 
 const keyOf = (contract: Contract, at: Date) => `${contract.offerId || `v:${contract.verticalId}`}@${at.getTime()}`;
@@ -131,20 +161,16 @@ export async function snapshotFor(tx: Tx, contract: Contract, at: Date): Promise
   return snap.buyerOf.has(contract.id) ? snap : null;
 }
 
-/**
- * Takes the snapshot of the contracts a caller already read (all of one
- * offer, or of one vertical without an offer), so evaluating them does not
- * read the scope again. Contracts outside the list fall back to their own reads.
- */
-export async function primeSnapshot(tx: Tx, contracts: readonly Contract[], at: Date): Promise<void> {
+/** Takes the snapshot of the contracts (all of one scope) from reads already made; `key` stands for the transaction. */
+export function primeSnapshotWith(
+  key: Tx,
+  contracts: readonly Contract[],
+  at: Date,
+  buyers: readonly (BuyerFacts & { id: string })[],
+  newest: readonly NewestCounter[],
+): void {
   if (contracts.length === 0) return;
-  await memo(snapshots, tx, keyOf(contracts[0], at), () =>
-    load(
-      tx,
-      contracts.map((c) => ({ id: c.id, buyer_id: c.buyerId, capped: c.caps.map(periodOf) })),
-      at,
-    ),
-  );
+  void memo(snapshots, key, keyOf(contracts[0], at), async () => built(contracts, at, buyers, newest));
 }
 
 // The rules table belongs to the partners group; once seen it stays (migrations only add it).

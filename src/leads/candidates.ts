@@ -43,6 +43,13 @@ export async function distributionOf(tx: Tx, offerId: string | null): Promise<Di
 const decoded = new Map<string, { version: string; contract: Contract; destination: DestinationRow | null }>();
 const maxDecoded = 20_000;
 
+/** A live contract as routing first reads it: its id, deliveries in flight, and version. */
+export interface LiveContract {
+  id: string;
+  in_flight: number;
+  version: string;
+}
+
 /**
  * The live contracts of the campaign's offer (or, with no offer, of its
  * vertical), as the API shows them, in priority order. One narrow query
@@ -54,27 +61,41 @@ export async function loadCandidates(tx: Tx, verticalId: string, offerId: string
   const live = (await tx.any(prepared(`candidates_by_${offerId ? "offer" : "vertical"}`)`
     SELECT c.id, c.in_flight, c.routing_version::text AS version
     FROM contracts c WHERE ${scope} AND c.deleted_at IS NULL AND c.status <> 'ended'
-    ORDER BY c.priority, c.created_at, c.id`)) as readonly { id: string; in_flight: number; version: string }[];
+    ORDER BY c.priority, c.created_at, c.id`)) as readonly LiveContract[];
+  await decodeStale(tx, live);
+  return fromCache(live);
+}
+
+/** True when every live contract is decoded at its current version. */
+export function allDecoded(live: readonly LiveContract[]): boolean {
+  return live.every((r) => decoded.get(r.id)?.version === r.version);
+}
+
+/** Reads and decodes the live contracts changed since they were last decoded. */
+export async function decodeStale(tx: Tx, live: readonly LiveContract[]): Promise<void> {
   const stale = live.filter((r) => decoded.get(r.id)?.version !== r.version).map((r) => r.id);
-  if (stale.length > 0) {
-    const rows = (await tx.any(sql.unsafe`
-      SELECT c.*, c.routing_version::text AS version FROM contracts c WHERE id = ANY(${sql.array(stale, "uuid")})`)) as readonly (ContractRow & {
-      version: string;
-    })[];
-    const lists = await suppressionListIdsOf(
-      tx,
-      rows.map((r) => r.id),
-    );
-    const destinations = await liveDestinations(
-      tx,
-      rows.flatMap((r) => (r.destination_id ? [r.destination_id] : [])),
-    );
-    if (decoded.size + rows.length > maxDecoded) decoded.clear();
-    for (const r of rows) {
-      const destination = r.destination_id ? (destinations.get(r.destination_id) ?? null) : null;
-      decoded.set(r.id, { version: r.version, contract: toContract(r, lists.get(r.id)), destination });
-    }
+  if (stale.length === 0) return;
+  const rows = (await tx.any(sql.unsafe`
+    SELECT c.*, c.routing_version::text AS version FROM contracts c WHERE id = ANY(${sql.array(stale, "uuid")})`)) as readonly (ContractRow & {
+    version: string;
+  })[];
+  const lists = await suppressionListIdsOf(
+    tx,
+    rows.map((r) => r.id),
+  );
+  const destinations = await liveDestinations(
+    tx,
+    rows.flatMap((r) => (r.destination_id ? [r.destination_id] : [])),
+  );
+  if (decoded.size + rows.length > maxDecoded) decoded.clear();
+  for (const r of rows) {
+    const destination = r.destination_id ? (destinations.get(r.destination_id) ?? null) : null;
+    decoded.set(r.id, { version: r.version, contract: toContract(r, lists.get(r.id)), destination });
   }
+}
+
+/** The live contracts as decoded. */
+export function fromCache(live: readonly LiveContract[]): Contract[] {
   return live.flatMap((r) => {
     // A contract changed between the two reads is taken as the full read found it (deleted: left out).
     // Shared and never changed in place: a copy only where the live in-flight count (concurrency caps) differs.

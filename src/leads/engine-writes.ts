@@ -51,6 +51,11 @@ export function newWrites(): Writes {
   return { deliveries: [], sales: [], distribution: [], events: [], releases: [], charges: [], earnings: [] };
 }
 
+/** Outbox rows as the engine's functions take them: a new id each, the payload versioned. */
+export function eventRows(events: readonly PendingEvent[]): { id: string; type: string; subject_id: string; payload: unknown }[] {
+  return events.map((e) => ({ id: newId(), type: e.type, subject_id: e.subjectId, payload: { v: 1, ...e.payload } }));
+}
+
 /** The batch as lr.engine_write takes it: each kind of row under its key, left out when there is none. */
 function payloadOf(w: Writes): string {
   const rows: Record<string, unknown> = {
@@ -79,7 +84,7 @@ function payloadOf(w: Writes): string {
       reason: r.reason,
       price: r.price,
     })),
-    events: w.events.map((e) => ({ id: newId(), type: e.type, subject_id: e.subjectId, payload: { v: 1, ...e.payload } })),
+    events: eventRows(w.events),
     releases: w.releases,
     turns: w.charges.filter((c) => !c.test && c.contract.concurrencyCap > 0).map((c) => c.contract.id),
     charges: w.charges

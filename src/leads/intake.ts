@@ -95,10 +95,19 @@ async function campaignWithContext(tx: Tx, campaignId: string, keyPrefix: string
     WHERE c.id = ${campaignId} AND c.deleted_at IS NULL`)) as (CampaignRow & CampaignContext) | null;
 }
 
+/** The posted campaign id, checked, as the database spells it. */
+export function campaignIdOf(req: SubmitLeadRequest): string {
+  if (!isUuid(req.campaignId)) throw invalidArgument([{ field: "campaignId", description: "must be a UUID" }]);
+  return req.campaignId.toLowerCase();
+}
+
 /** Loads the campaign and its context, checks the posting key, maps and validates the fields. */
 export async function intake(tx: Tx, req: SubmitLeadRequest, p: Principal): Promise<Intake> {
-  if (!isUuid(req.campaignId)) throw invalidArgument([{ field: "campaignId", description: "must be a UUID" }]);
-  const ctx = await campaignWithContext(tx, req.campaignId.toLowerCase(), postingKeyPrefix(req.postingKey));
+  return intakeWith(await campaignWithContext(tx, campaignIdOf(req), postingKeyPrefix(req.postingKey)), req, p);
+}
+
+/** Intake against a campaign and context already read (null: no such campaign). */
+export function intakeWith(ctx: (CampaignRow & CampaignContext) | null, req: SubmitLeadRequest, p: Principal): Intake {
   // A partner key posts only to its own campaigns; anything else reads as missing.
   if (!ctx || (p.role === "partner" && ctx.partner_id !== p.partnerId)) throw notFound("campaign", req.campaignId);
   if (!ctx.key_hash || !secretMatches(req.postingKey, ctx.key_hash)) {

@@ -5,6 +5,7 @@
  * partner's answer.
  */
 import type { JsonValue } from "@bufbuild/protobuf";
+import { exchange, NoAnswerInTime } from "../buyers/http-exchange.ts";
 import { isMoney, normaliseMoney, toCents } from "../contracts/money.ts";
 
 /** One ping to send: where, and the redacted lead as JSON. */
@@ -37,48 +38,38 @@ export function parseBid(answer: JsonValue): Answer {
   return { kind: "bid", amount: normaliseMoney(text) };
 }
 
-async function askOne(ask: PingAsk, signal: AbortSignal): Promise<Answer> {
+// fetch refused these (redirect: "error") as a network error; they stay that.
+const redirects = new Set([301, 302, 303, 307, 308]);
+// Drops a leading BOM, as fetch's text() did: some servers start their JSON with one.
+const utf8 = new TextDecoder();
+const pingHeaders = { "content-type": "application/json", accept: "application/json" };
+
+async function askOne(ask: PingAsk, budgetMs: number): Promise<Answer> {
   try {
-    const res = await fetch(ask.url, {
-      method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json" },
-      body: JSON.stringify(ask.body),
-      signal,
-      redirect: "error",
-    });
-    const text = await res.text();
-    if (!res.ok) return { kind: "failed", reason: `http_${res.status}` };
+    const res = await exchange(ask.url, { method: "POST", headers: pingHeaders, body: JSON.stringify(ask.body) }, budgetMs);
+    if (redirects.has(res.status)) return { kind: "failed", reason: "network_error" };
+    if (res.status < 200 || res.status > 299) return { kind: "failed", reason: `http_${res.status}` };
+    const text = utf8.decode(res.body);
     if (text.length > maxAnswerChars) return { kind: "failed", reason: "unreadable_answer" };
     try {
       return parseBid(JSON.parse(text) as JsonValue);
     } catch {
       return { kind: "failed", reason: "unreadable_answer" };
     }
-  } catch {
-    return signal.aborted ? { kind: "late", reason: "ping_timeout" } : { kind: "failed", reason: "network_error" };
+  } catch (e) {
+    return e instanceof NoAnswerInTime ? { kind: "late", reason: "ping_timeout" } : { kind: "failed", reason: "network_error" };
   }
 }
 
 /** Pings every endpoint in parallel and answers, in order, within budgetMs (late answers are ignored). */
 export async function askBuyers(asks: readonly PingAsk[], budgetMs: number): Promise<PingAnswer[]> {
-  if (asks.length === 0) return [];
   const budget = Math.max(1, Math.floor(budgetMs));
-  const signal = AbortSignal.timeout(budget);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  // The race is what bounds the answer: an aborted fetch may take a moment to settle.
-  const deadline = new Promise<"late">((resolve) => {
-    timer = setTimeout(() => resolve("late"), budget);
-  });
-  try {
-    return await Promise.all(
-      asks.map(async (ask): Promise<PingAnswer> => {
-        const started = performance.now();
-        const answer = await Promise.race([askOne(ask, signal), deadline]);
-        const latencyMs = Math.round(performance.now() - started);
-        return answer === "late" ? { kind: "late", reason: "ping_timeout", latencyMs } : { ...answer, latencyMs };
-      }),
-    );
-  } finally {
-    clearTimeout(timer);
-  }
+  // Every exchange starts its budget in this same tick, so all of them end by the deadline.
+  return Promise.all(
+    asks.map(async (ask): Promise<PingAnswer> => {
+      const started = performance.now();
+      const answer = await askOne(ask, budget);
+      return { ...answer, latencyMs: Math.round(performance.now() - started) };
+    }),
+  );
 }

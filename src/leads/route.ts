@@ -16,9 +16,10 @@
 import type { JsonObject } from "@bufbuild/protobuf";
 import type { ContextValues } from "@connectrpc/connect";
 import type { Lead, SubmitLeadRequest } from "../../gen/es/leadrouter/v1/leads_pb.js";
-import { ContractMatch_Check_Kind as Kind } from "../../gen/es/leadrouter/v1/contracts_pb.js";
+import { type Contract, ContractMatch_Check_Kind as Kind } from "../../gen/es/leadrouter/v1/contracts_pb.js";
+import { postingKeyPrefix } from "../campaigns/posting-keys.ts";
 import { evaluateEligibility } from "../contracts/eligibility.ts";
-import { primePartnerRules, primeSnapshot, snapshotFor } from "../contracts/eligibility-snapshot.ts";
+import { primePartnerRules, primeSnapshotWith, snapshotFor } from "../contracts/eligibility-snapshot.ts";
 import type { MatchLead } from "../contracts/match.ts";
 import { formatCents, toCents } from "../contracts/money.ts";
 import type { DestinationRow } from "../buyers/destinations-store.ts";
@@ -26,13 +27,14 @@ import { admitted, type Db, type Tx, withEngine } from "../db/tenant-tx.ts";
 import { enqueueUnsold } from "../inbox/enqueue.ts";
 import type { Principal } from "../pipeline/principal.ts";
 import { newId } from "../standard/ids.ts";
-import { destinationOf, type Distribution, distributionFrom, distributionOf, loadCandidates, type Ranked, rank } from "./candidates.ts";
+import { type EngineContext, type FirstClaim, admitSubmitted, engineContext } from "./admission.ts";
+import { allDecoded, decodeStale, destinationOf, type Distribution, distributionFrom, fromCache, type Ranked, rank } from "./candidates.ts";
 import { answer, readBack } from "./answer.ts";
 import { flushWrites, newWrites, type Writes } from "./engine-writes.ts";
-import { type Intake, intake } from "./intake.ts";
+import { campaignIdOf, type Intake, intakeWith } from "./intake.ts";
 import { earningFor } from "./payout.ts";
 import { isLeadGone } from "./lead-gone.ts";
-import { admitLead } from "./rules.ts";
+import { duplicateKeys, duplicateLocks, isSuppressed, statusVerdict } from "./rules.ts";
 import { type Claim, claimSale, deliverClaim, recordSold, releaseClaim, settleClaim, withEngineRetry, withRetry } from "./sale.ts";
 import type { DistributionRow, LeadRow } from "./store.ts";
 
@@ -86,22 +88,58 @@ function rowOf(plan: Plan, e: Ranked, outcome: DistributionRow["outcome"], reaso
   return { lead_id: plan.leadId, position, contract_id: contract.id, buyer_id: contract.buyerId, outcome, reason, price: e.price };
 }
 
-/** Evaluates every contract of the offer; the excluded ones get their distribution rows on `w`. */
-async function planRouting(tx: Tx, lead: Intake, row: LeadRow, at: Date, tenantId: string, w: Writes): Promise<Plan> {
-  const leadId = row.id;
+// Eligibility with every read already made reads nothing: a stray read here is a bug, never a silent empty answer.
+const noReads = new Proxy({} as Tx, {
+  get() {
+    throw new Error("eligibility read the database outside a transaction");
+  },
+});
+
+/**
+ * Evaluates every contract of the offer from what lr.engine_context read.
+ * Only contracts changed since this process decoded them, or contracts with
+ * suppression lists, need reads of their own: then in a transaction.
+ */
+async function planRouting(
+  db: Db,
+  ctx: EngineContext,
+  lead: Intake,
+  leadId: string,
+  at: Date,
+  tenantId: string,
+): Promise<Omit<Plan, "row">> {
+  if (allDecoded(ctx.contracts)) {
+    const candidates = fromCache(ctx.contracts);
+    if (candidates.every((c) => c.suppressionListIds.length === 0)) return evaluate(noReads, candidates, ctx, lead, leadId, at, tenantId);
+  }
+  return withEngineRetry(db, tenantId, async (tx) => {
+    await decodeStale(tx, ctx.contracts);
+    return evaluate(tx, fromCache(ctx.contracts), ctx, lead, leadId, at, tenantId);
+  });
+}
+
+/** Evaluates the candidates in order; the excluded ones get their distribution rows. */
+async function evaluate(
+  tx: Tx,
+  candidates: readonly Contract[],
+  ctx: EngineContext,
+  lead: Intake,
+  leadId: string,
+  at: Date,
+  tenantId: string,
+): Promise<Omit<Plan, "row">> {
   const c = lead.campaign;
-  const rules = lead.offer !== undefined ? distributionFrom(lead.offer) : await distributionOf(tx, c.offer_id);
-  if (lead.partnerRules) primePartnerRules(tx, c.partner_id, lead.partnerRules);
-  const candidates = await loadCandidates(tx, c.vertical_id, c.offer_id);
-  await primeSnapshot(tx, candidates, at);
+  primePartnerRules(tx, c.partner_id, lead.partnerRules ?? []);
+  primeSnapshotWith(tx, candidates, at, ctx.buyers, ctx.counters);
   const matchLead: MatchLead = { values: lead.values, consent: lead.matchConsent, at, createdAt: at };
   const eligible: Ranked[] = [];
+  const excludedRows: DistributionRow[] = [];
   const zoneOf = new Map<string, string>();
   for (const [i, contract] of candidates.entries()) {
     const verdict = await evaluateEligibility(tx, contract, matchLead, c.partner_id, true);
     const e = { contract, price: verdict.price };
     if (verdict.eligible && verdict.price !== "") eligible.push(e);
-    else w.distribution.push(excluded(i, leadId, e, verdict.checks));
+    else excludedRows.push(excluded(i, leadId, e, verdict.checks));
     const buyer = (await snapshotFor(tx, contract, at))?.buyerOf.get(contract.id);
     if (buyer) zoneOf.set(contract.buyerId, buyer.timezone);
   }
@@ -112,8 +150,21 @@ async function planRouting(tx: Tx, lead: Intake, row: LeadRow, at: Date, tenantI
       return d ? [[e.contract.destinationId, d] as const] : [];
     }),
   );
+  const rules = distributionFrom(lead.offer ?? null);
   const ranked = rank(eligible, rules.selection);
-  return { tenantId, leadId, at, lead, rules, eligible: ranked, position, zoneOf, destinations, row, excluded: [...w.distribution] };
+  return { tenantId, leadId, at, lead, rules, eligible: ranked, position, zoneOf, destinations, excluded: excludedRows };
+}
+
+/** The claim lr.engine_admit takes with the lead: the best-ranked contract (test leads claim nothing). */
+function firstClaim(plan: Omit<Plan, "row">): FirstClaim | null {
+  const e = plan.eligible[0];
+  if (!e || plan.lead.test) return null;
+  return {
+    position: plan.position.get(e.contract.id) ?? 0,
+    claim: { contract: e.contract, price: e.price, destination: plan.destinations.get(e.contract.destinationId) ?? null, test: false },
+    at: plan.at,
+    timeZone: plan.zoneOf.get(e.contract.buyerId) ?? "UTC",
+  };
 }
 
 /**
@@ -126,8 +177,11 @@ async function claimNext(
   plan: Plan,
   from: Progress,
   w: Writes,
+  taken: Claim | string | null = null,
 ): Promise<{ progress: Progress; claim: Claim; entry: Ranked } | null> {
   let next = from.next;
+  // The first contract's claim, when lr.engine_admit took it with the lead.
+  let prefetched = taken;
   while (next < plan.eligible.length) {
     const e = plan.eligible[next++];
     if (from.sold >= plan.rules.maxSales) {
@@ -139,19 +193,22 @@ async function claimNext(
       w.distribution.push(rowOf(plan, e, "outbid", "buyer_already_bought"));
       continue;
     }
-    const claim = await withRetry(() =>
-      claimSale(db.pool, {
-        tenantId: plan.tenantId,
-        leadId: plan.leadId,
-        position: plan.position.get(e.contract.id) ?? 0,
-        contract: e.contract,
-        price: e.price,
-        at: plan.at,
-        timeZone: plan.zoneOf.get(e.contract.buyerId) ?? "UTC",
-        test: plan.lead.test,
-        destination: plan.destinations.get(e.contract.destinationId) ?? null,
-      }),
-    );
+    const claim =
+      prefetched ??
+      (await withRetry(() =>
+        claimSale(db.pool, {
+          tenantId: plan.tenantId,
+          leadId: plan.leadId,
+          position: plan.position.get(e.contract.id) ?? 0,
+          contract: e.contract,
+          price: e.price,
+          at: plan.at,
+          timeZone: plan.zoneOf.get(e.contract.buyerId) ?? "UTC",
+          test: plan.lead.test,
+          destination: plan.destinations.get(e.contract.destinationId) ?? null,
+        }),
+      ));
+    prefetched = null;
     if (typeof claim === "string") {
       w.distribution.push(rowOf(plan, e, "capped", claim));
       continue;
@@ -196,9 +253,9 @@ function settle(
  * outcome. The sales' writes go in one statement of their own; an unsold
  * lead is marked and joins the cherry-pick inbox in one transaction.
  */
-async function sell(db: Db, plan: Plan, p: Principal): Promise<Lead> {
+async function sell(db: Db, plan: Plan, p: Principal, taken: Claim | string | null): Promise<Lead> {
   try {
-    return await sellOrThrow(db, plan, p);
+    return await sellOrThrow(db, plan, p, taken);
   } catch (e) {
     // Its routing was ended by the sweeper (src/leads/sweep.ts) while this process was too slow: answer with the lead as it is.
     if (!isLeadGone(e)) throw e;
@@ -206,13 +263,15 @@ async function sell(db: Db, plan: Plan, p: Principal): Promise<Lead> {
   }
 }
 
-async function sellOrThrow(db: Db, plan: Plan, p: Principal): Promise<Lead> {
+async function sellOrThrow(db: Db, plan: Plan, p: Principal, taken: Claim | string | null): Promise<Lead> {
   const { tenantId, leadId } = plan;
   const partnerId = plan.lead.campaign.partner_id;
+  // The contracts the lead was not offered to are written with the outcome, in its statement.
   const w = newWrites();
+  w.distribution.push(...plan.excluded);
   let progress: Progress = { next: 0, sold: 0, payout: 0n, buyers: [] };
-  for (;;) {
-    const claimed = await claimNext(db, plan, progress, w);
+  for (let first = true; ; first = false) {
+    const claimed = await claimNext(db, plan, progress, w, first ? taken : null);
     if (!claimed) break;
     try {
       const result = await deliverClaim(claimed.claim, plan.lead.values as JsonObject);
@@ -225,37 +284,60 @@ async function sellOrThrow(db: Db, plan: Plan, p: Principal): Promise<Lead> {
   }
   if (w.final?.status === "sold") {
     const writtenAt = await withRetry(() => flushWrites(db.pool, tenantId, partnerId, leadId, w));
-    return answer({ row: plan.row, excluded: plan.excluded }, w, writtenAt, p);
+    return answer({ row: plan.row, excluded: [] }, w, writtenAt, p);
   }
   return withEngineRetry(db, tenantId, async (tx) => {
     const writtenAt = await flushWrites(tx, tenantId, partnerId, leadId, w);
     // Cherry-pick: an unsold lead joins the inbox in the transaction that marks it unsold (src/inbox/enqueue.ts).
     await enqueueUnsold(tx, leadId);
-    return answer({ row: plan.row, excluded: plan.excluded }, w, writtenAt, p);
+    return answer({ row: plan.row, excluded: [] }, w, writtenAt, p);
   });
 }
 
-/** Routes one posted lead and returns it as the caller sees it. */
+/**
+ * Routes one posted lead and returns it as the caller sees it: one statement
+ * reads what routing needs, the lead is validated and every contract
+ * evaluated in memory, one statement stores the lead with its first claim,
+ * and one writes the outcome (sell).
+ */
 export async function submitLead(db: Db, req: SubmitLeadRequest, p: Principal, values: ContextValues): Promise<Lead> {
   const tenantId = p.tenantId as string;
   const at = new Date();
   const leadId = newId();
-  const entered = await withEngineRetry(db, tenantId, async (tx) => {
-    const lead = await intake(tx, req, p);
-    // The rate limiter's verdict travelled while the campaign was read; a refused lead is not stored.
-    await admitted(values);
-    const { verdict, row } = await admitLead(tx, tenantId, leadId, lead);
-    const c = lead.campaign;
-    const w = newWrites();
-    w.events.push({ type: "lead.created", subjectId: leadId, payload: { campaignId: c.id, partnerId: c.partner_id, test: lead.test } });
-    if (!verdict.ok) {
-      w.events.push({ type: "lead.rejected", subjectId: leadId, payload: { status: verdict.status, reason: verdict.reason } });
-      await flushWrites(tx, tenantId, c.partner_id, leadId, w);
-      return { done: await readBack(tx, leadId, p), plan: undefined };
-    }
-    const plan = await planRouting(tx, lead, row, at, tenantId, w);
-    await flushWrites(tx, tenantId, c.partner_id, leadId, w);
-    return { plan, done: undefined };
-  });
-  return entered.plan ? sell(db, entered.plan, p) : (entered.done as Lead);
+  const ctx = await engineContext(db, tenantId, campaignIdOf(req), postingKeyPrefix(req.postingKey));
+  const lead = intakeWith(ctx?.campaign ?? null, req, p);
+  const c = lead.campaign;
+  const keys = duplicateKeys(lead);
+  const early = statusVerdict(lead);
+  const suppressed =
+    !early && (lead.suppressionListIds?.length ?? 0) > 0 && (await withEngine(db, tenantId, (tx) => isSuppressed(tx, lead, keys)));
+  const plan = !early && !suppressed ? await planRouting(db, ctx as EngineContext, lead, leadId, at, tenantId) : null;
+  // The rate limiter's verdict travelled while the lead was planned; a refused lead is not stored.
+  await admitted(values);
+  const locks = early ? null : duplicateLocks(lead, keys);
+  const admission = await withRetry(() =>
+    admitSubmitted(
+      db,
+      {
+        id: leadId,
+        tenant_id: tenantId,
+        campaign_id: c.id,
+        partner_id: c.partner_id,
+        vertical_id: c.vertical_id,
+        offer_id: c.offer_id,
+        status: early ? early.status : suppressed ? "rejected" : "routing",
+        reason: early ? early.reason : suppressed ? "suppressed" : "",
+        test: lead.test,
+        fields: lead.values,
+        consent: lead.consent,
+        email_key: keys.email,
+        phone_key: keys.phone,
+      },
+      locks && { rule: c.duplicate_rule, hours: c.duplicate_window_hours, locks },
+      [{ type: "lead.created", subjectId: leadId, payload: { campaignId: c.id, partnerId: c.partner_id, test: lead.test } }],
+      plan && firstClaim(plan),
+    ),
+  );
+  if (!plan || admission.row.status !== "routing") return withEngine(db, tenantId, (tx) => readBack(tx, leadId, p));
+  return sell(db, { ...plan, row: admission.row }, p, admission.claim);
 }

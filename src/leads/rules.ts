@@ -41,10 +41,22 @@ export interface DuplicateRule {
   variant: string;
 }
 
+/** Whether the lead can be a duplicate under its campaign's rule (a window, a key, not a test), and the keys to lock. */
+export function duplicateLocks(lead: Intake, keys: DuplicateKeys): string[] | null {
+  const c = lead.campaign;
+  if (lead.test || c.duplicate_window_hours <= 0 || (keys.email === null && keys.phone === null)) return null;
+  // Sorted, so two posts of one consumer take the locks in one order and never deadlock.
+  return [keys.email, keys.phone]
+    .filter((x): x is string => x !== null)
+    .sort()
+    .map((k) => `${c.id}:${k}`);
+}
+
 /** The campaign's duplicate rule for this lead; null when it cannot be a duplicate (no window, no keys, a test lead). */
 function duplicateRule(lead: Intake, keys: DuplicateKeys): DuplicateRule | null {
   const c = lead.campaign;
-  if (lead.test || c.duplicate_window_hours <= 0 || (keys.email === null && keys.phone === null)) return null;
+  const locks = duplicateLocks(lead, keys);
+  if (!locks) return null;
   const email = keys.email === null ? sql.fragment`FALSE` : sql.fragment`email_key = ${keys.email}`;
   const phone = keys.phone === null ? sql.fragment`FALSE` : sql.fragment`phone_key = ${keys.phone}`;
   const keyed =
@@ -56,11 +68,7 @@ function duplicateRule(lead: Intake, keys: DuplicateKeys): DuplicateRule | null 
           ? sql.fragment`(${email} AND ${phone})`
           : sql.fragment`(${email} OR ${phone})`;
   return {
-    // Sorted, so two posts of one consumer take the locks in one order and never deadlock.
-    locks: [keys.email, keys.phone]
-      .filter((x): x is string => x !== null)
-      .sort()
-      .map((k) => `${c.id}:${k}`),
+    locks,
     match: sql.fragment`EXISTS (SELECT 1 FROM leads d WHERE d.campaign_id = ${c.id} AND NOT d.test
       AND d.created_at > now() - make_interval(hours => ${c.duplicate_window_hours}) AND ${keyed})`,
     variant: `${c.duplicate_rule}_${keys.email === null ? 0 : 1}${keys.phone === null ? 0 : 1}`,
@@ -86,7 +94,7 @@ async function isDuplicate(tx: Tx, lead: Intake, keys: DuplicateKeys): Promise<b
 }
 
 /** The rules that need no query: live campaign, partner and vertical. */
-function statusVerdict(lead: Intake): Exclude<Verdict, { ok: true }> | null {
+export function statusVerdict(lead: Intake): Exclude<Verdict, { ok: true }> | null {
   if (lead.campaign.status !== "active") return { ok: false, status: "rejected", reason: "campaign_paused" };
   if (lead.partnerStatus !== "active") return { ok: false, status: "rejected", reason: "partner_paused" };
   if (lead.verticalStatus !== "active") return { ok: false, status: "rejected", reason: "vertical_archived" };
@@ -94,7 +102,7 @@ function statusVerdict(lead: Intake): Exclude<Verdict, { ok: true }> | null {
 }
 
 /** Whether the lead's email or phone is on one of the campaign's suppression lists. */
-async function isSuppressed(tx: Tx, lead: Intake, keys: DuplicateKeys): Promise<boolean> {
+export async function isSuppressed(tx: Tx, lead: Intake, keys: DuplicateKeys): Promise<boolean> {
   const lists = lead.suppressionListIds ?? (await suppressionListsOf(tx, [lead.campaign.id])).get(lead.campaign.id) ?? [];
   if (lists.length === 0) return false;
   return (await suppressingLists(tx, lists, { email: keys.email ?? undefined, phone: keys.phone ?? undefined })).length > 0;

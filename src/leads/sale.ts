@@ -83,13 +83,23 @@ export async function claimSale(
 ): Promise<Claim | string> {
   const { contract, price } = s;
   if (s.test) return { contract, price, starts: [], destination: null, test: true };
-  const starts = windowStarts(s.at, s.timeZone);
+  const a = claimArgs(contract, s.at, s.timeZone);
   const r = (await q.one(prepared("engine_claim")`
     SELECT refused FROM lr.engine_claim(${s.tenantId}, ${s.leadId}, ${s.position}, ${contract.id}, ${contract.buyerId}, ${price}::numeric,
-      ${sql.array(starts, "timestamptz")}, ${sql.array(capLimits(contract, "leads"), "numeric")},
-      ${sql.array(capLimits(contract, "spend"), "numeric")}, ${contract.concurrencyCap > 0})`)) as { refused: string };
+      ${sql.array(a.starts, "timestamptz")}, ${sql.array(a.leadCaps, "numeric")}, ${sql.array(a.spendCaps, "numeric")},
+      ${a.concurrency})`)) as { refused: string };
   if (r.refused !== "") return r.refused;
-  return { contract, price, starts, destination: s.destination, test: false };
+  return { contract, price, starts: a.starts, destination: s.destination, test: false };
+}
+
+/** What lr.engine_claim takes of a contract besides its ids and price: windows, cap limits, concurrency. */
+export function claimArgs(contract: Contract, at: Date, timeZone: string) {
+  return {
+    starts: windowStarts(at, timeZone),
+    leadCaps: capLimits(contract, "leads"),
+    spendCaps: capLimits(contract, "spend"),
+    concurrency: contract.concurrencyCap > 0,
+  };
 }
 
 /** Sends the lead to the claim's destination; null when nothing is sent (test lead, no destination). */
