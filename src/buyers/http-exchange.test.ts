@@ -8,8 +8,9 @@ import { exchange, maxAnswerBytes } from "./http-exchange.ts";
 
 let stub: Server;
 let base: string;
-/** Paths the stub was asked for, and how many connections it accepted. */
+/** Paths the stub was asked for, the User-Agent of each, and how many connections it accepted. */
 const asked: string[] = [];
+const agents: (string | undefined)[] = [];
 let connections = 0;
 /** Set when the stub saw the endless answer's connection close. */
 let endlessClosed: Promise<unknown> = Promise.resolve();
@@ -28,6 +29,7 @@ function answer(path: string, res: ServerResponse): void {
 beforeAll(async () => {
   stub = createServer((req, res) => {
     asked.push(req.url ?? "");
+    agents.push(req.headers["user-agent"]);
     req.resume().on("end", () => answer(req.url ?? "", res));
   });
   stub.on("connection", () => connections++);
@@ -84,6 +86,13 @@ describe("delivery exchanges", () => {
     expect(refused).toMatchObject({ outcome: "error", httpStatus: 0, reason: "could not reach the destination: ECONNREFUSED" });
     const smtp = await deliver({ ...target(""), url: "http://127.0.0.1:25/" }, { a: 1 });
     expect(smtp).toMatchObject({ outcome: "error", httpStatus: 0, reason: "could not reach the destination: bad port" });
+  });
+
+  it("sends a User-Agent unless the destination sets its own", async () => {
+    await exchange(`${base}/accept`, { method: "POST", headers: {}, body: "" }, 2000);
+    expect(agents.at(-1)).toBe("lead-router");
+    await exchange(`${base}/accept`, { method: "POST", headers: { "User-Agent": "acme-crm" }, body: "" }, 2000);
+    expect(agents.at(-1)).toBe("acme-crm");
   });
 
   it("connections are kept alive and reused", async () => {

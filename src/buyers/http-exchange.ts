@@ -70,8 +70,15 @@ export function exchange(url: string, req: ExchangeRequest, timeoutMs: number): 
   });
 }
 
+// Some buyers' firewalls turn away requests without a User-Agent (fetch sent one); a destination's own header wins.
+const userAgent = "lead-router";
+
+function withUserAgent(headers: Record<string, string>): Record<string, string> {
+  return Object.keys(headers).some((k) => k.toLowerCase() === "user-agent") ? headers : { ...headers, "user-agent": userAgent };
+}
+
 async function send(url: URL, req: ExchangeRequest, signal: AbortSignal): Promise<ExchangeAnswer> {
-  const res = await request(url, { ...req, signal, dispatcher: buyers });
+  const res = await request(url, { ...req, headers: withUserAgent(req.headers), signal, dispatcher: buyers });
   const body = await readBounded(res.body);
   const contentType = res.headers["content-type"];
   return { status: res.statusCode, contentType: Array.isArray(contentType) ? contentType.join(", ") : (contentType ?? ""), body };

@@ -161,16 +161,17 @@ export async function snapshotFor(tx: Tx, contract: Contract, at: Date): Promise
   return snap.buyerOf.has(contract.id) ? snap : null;
 }
 
-/** Takes the snapshot of the contracts (all of one scope) from reads already made; `key` stands for the transaction. */
+/** Takes the snapshot of the contracts (all of one scope) from reads already made, and returns it; `key` stands for the transaction. */
 export function primeSnapshotWith(
   key: Tx,
   contracts: readonly Contract[],
   at: Date,
   buyers: readonly (BuyerFacts & { id: string })[],
   newest: readonly NewestCounter[],
-): void {
-  if (contracts.length === 0) return;
-  void memo(snapshots, key, keyOf(contracts[0], at), async () => built(contracts, at, buyers, newest));
+): Snapshot {
+  const snap = built(contracts, at, buyers, newest);
+  if (contracts.length > 0) void memo(snapshots, key, keyOf(contracts[0], at), async () => snap);
+  return snap;
 }
 
 // The rules table belongs to the partners group; once seen it stays (migrations only add it).

@@ -19,7 +19,7 @@ import type { Lead, SubmitLeadRequest } from "../../gen/es/leadrouter/v1/leads_p
 import { type Contract, ContractMatch_Check_Kind as Kind } from "../../gen/es/leadrouter/v1/contracts_pb.js";
 import { postingKeyPrefix } from "../campaigns/posting-keys.ts";
 import { evaluateEligibility } from "../contracts/eligibility.ts";
-import { primePartnerRules, primeSnapshotWith, snapshotFor } from "../contracts/eligibility-snapshot.ts";
+import { primePartnerRules, primeSnapshotWith } from "../contracts/eligibility-snapshot.ts";
 import type { MatchLead } from "../contracts/match.ts";
 import { formatCents, toCents } from "../contracts/money.ts";
 import type { DestinationRow } from "../buyers/destinations-store.ts";
@@ -130,7 +130,7 @@ async function evaluate(
 ): Promise<Omit<Plan, "row">> {
   const c = lead.campaign;
   primePartnerRules(tx, c.partner_id, lead.partnerRules ?? []);
-  primeSnapshotWith(tx, candidates, at, ctx.buyers, ctx.counters);
+  const snap = primeSnapshotWith(tx, candidates, at, ctx.buyers, ctx.counters);
   const matchLead: MatchLead = { values: lead.values, consent: lead.matchConsent, at, createdAt: at };
   const eligible: Ranked[] = [];
   const excludedRows: DistributionRow[] = [];
@@ -140,7 +140,7 @@ async function evaluate(
     const e = { contract, price: verdict.price };
     if (verdict.eligible && verdict.price !== "") eligible.push(e);
     else excludedRows.push(excluded(i, leadId, e, verdict.checks));
-    const buyer = (await snapshotFor(tx, contract, at))?.buyerOf.get(contract.id);
+    const buyer = snap.buyerOf.get(contract.id);
     if (buyer) zoneOf.set(contract.buyerId, buyer.timezone);
   }
   const position = new Map(candidates.map((x, i) => [x.id, i]));

@@ -46,11 +46,12 @@ BEGIN
          (SELECT array_agg(k.routing_version::text ORDER BY k.priority, k.created_at, k.id) FROM k),
          (SELECT array_agg(DISTINCT k.buyer_id) FROM k),
          -- The newest counter of each capped period: the current window's, unless no sale counted in it yet.
+         -- A period capped twice (leads and spend) is read twice; cheaper than finding distinct periods first.
          (SELECT json_agg(json_build_object('contract_id', n.contract_id, 'period', n.period, 'window_start', n.window_start,
                                             'leads', n.leads::text, 'spend', n.spend::text))
           FROM k
-          CROSS JOIN LATERAL (SELECT DISTINCT x->>'period' AS period FROM jsonb_array_elements(k.caps) AS x) AS p
-          CROSS JOIN LATERAL (SELECT * FROM contract_cap_counters c WHERE c.contract_id = k.id AND c.period = p.period
+          CROSS JOIN LATERAL jsonb_array_elements(k.caps) AS p
+          CROSS JOIN LATERAL (SELECT * FROM contract_cap_counters c WHERE c.contract_id = k.id AND c.period = p->>'period'
                               ORDER BY c.window_start DESC LIMIT 1) AS n)
   INTO v_ids, v_in_flight, v_versions, v_buyers, v_counters;
   RETURN QUERY
