@@ -182,7 +182,8 @@ export function primePartnerRules(tx: Tx, partnerId: string, rows: readonly { ru
   void memo(rules, tx, partnerId, async () => rulesFrom(rows));
 }
 
-function rulesFrom(rows: readonly { rule: string; buyer_id: string }[]): PartnerRules {
+/** A partner's rules from its (rule, buyer_id) rows. */
+export function rulesFrom(rows: readonly { rule: string; buyer_id: string }[]): PartnerRules {
   return {
     allowed: new Set(rows.filter((r) => r.rule === "allow").map((r) => r.buyer_id)),
     blocked: new Set(rows.filter((r) => r.rule === "block").map((r) => r.buyer_id)),

@@ -10,7 +10,7 @@ import { type Contract, ContractMatch_Check_Kind as Kind } from "../../gen/es/le
 import type { Tx } from "../db/tenant-tx.ts";
 import { suppressingLists } from "../suppression-lists/check.ts";
 import { type CapUsage, capUsage, usageOf } from "./caps.ts";
-import { partnerRulesOf, snapshotFor } from "./eligibility-snapshot.ts";
+import { type PartnerRules, partnerRulesOf, type Snapshot, snapshotFor } from "./eligibility-snapshot.ts";
 import { type CheckOutcome, chargeFloor, failed, firstFailedMatch, type MatchLead, matchContract, passed, priceOf } from "./match.ts";
 import { formatCents, toCents } from "./money.ts";
 import { liveVerticalFields } from "./store.ts";
@@ -94,8 +94,12 @@ export async function suppressionChecks(tx: Tx, contract: Contract, lead: MatchL
  * partner must be live (the caller checks it exists).
  */
 export async function partnerCheck(tx: Tx, partnerId: string, buyerId: string): Promise<CheckOutcome> {
+  return partnerCheckWith(await partnerRulesOf(tx, partnerId), buyerId);
+}
+
+/** partnerCheck with the partner's rules read (null: the schema has no allow/deny lists). */
+export function partnerCheckWith(r: PartnerRules | null, buyerId: string): CheckOutcome {
   // The allow/deny lists are the partners group's table; without it (older schema) there is nothing to check.
-  const r = await partnerRulesOf(tx, partnerId);
   if (!r) return passed(Kind.partner, "partner", "partner allow and deny lists are not available");
   const hasAllow = r.allowed.size > 0;
   if (r.blocked.has(buyerId)) return failed(Kind.partner, "partner", "partner_blocked", "the partner blocks this buyer");
@@ -124,23 +128,64 @@ export async function evaluateEligibility(
 ): Promise<Eligibility> {
   const snap = await snapshotFor(tx, contract, lead.at);
   const buyer = snap ? (snap.buyerOf.get(contract.id) ?? null) : await buyerFacts(tx, contract.buyerId);
-  let checks: CheckOutcome[];
-  let price: string;
-  if (firstFailure) {
-    // Checks holds the failures only: the pure checks passed, or the first that did not.
-    const failedMatch = firstFailedMatch(contract, buyer, lead);
-    price = priceOf(contract.pricing, lead);
-    if (failedMatch) return { eligible: false, price, checks: [failedMatch] };
-    checks = [];
-  } else ({ checks, price } = matchContract(contract, buyer, lead));
-  const charge = chargeFloor(contract.pricing, price);
-  const zone = buyer?.timezone ?? "UTC";
-  if (snap)
-    checks.push(...capChecksOf(usageOf(contract.caps, snap.countersOf.get(contract.id) ?? new Map(), snap.windowsIn(zone), charge)));
-  else checks.push(...(await capChecks(tx, contract, lead.at, zone, charge)));
+  const reads: Reads = {
+    buyer,
+    caps: snap ? undefined : (price) => capChecks(tx, contract, lead.at, buyer?.timezone ?? "UTC", price),
+    snapshot: snap,
+    suppression: await suppressionChecks(tx, contract, lead),
+    partner: partnerId !== "" ? await partnerRulesOf(tx, partnerId) : undefined,
+  };
+  return judge(contract, lead, reads, firstFailure) ?? judgeCaps(contract, lead, reads, firstFailure);
+}
+
+/** What judging a contract reads from the database, read. */
+export interface Reads {
+  buyer: BuyerFacts | null;
+  /** The scope's snapshot; without one, `caps` reads the contract's counters. */
+  snapshot: Snapshot | null;
+  caps?: (price: string) => Promise<CheckOutcome[]>;
+  suppression: CheckOutcome[];
+  /** The partner's rules (null: no such table); undefined when no partner is judged. */
+  partner?: PartnerRules | null;
+}
+
+/**
+ * Judges the contract on reads already made, synchronously: the lead engine
+ * judges a hundred contracts per lead from one snapshot. Null when the caps
+ * need reading (no snapshot): then judgeCaps.
+ */
+export function judge(contract: Contract, lead: MatchLead, reads: Reads, firstFailure: boolean): Eligibility | null {
+  const snap = reads.snapshot;
+  if (!snap) return null;
+  const p = pure(contract, reads.buyer, lead, firstFailure);
+  if (p.stop) return { eligible: false, price: p.price, checks: p.checks };
+  const charge = chargeFloor(contract.pricing, p.price);
+  const windows = snap.windowsIn(reads.buyer?.timezone ?? "UTC");
+  p.checks.push(...capChecksOf(usageOf(contract.caps, snap.countersOf.get(contract.id) ?? new Map(), windows, charge)));
+  return rest(contract, reads, p.checks, p.price, charge);
+}
+
+async function judgeCaps(contract: Contract, lead: MatchLead, reads: Reads, firstFailure: boolean): Promise<Eligibility> {
+  const p = pure(contract, reads.buyer, lead, firstFailure);
+  if (p.stop) return { eligible: false, price: p.price, checks: p.checks };
+  const charge = chargeFloor(contract.pricing, p.price);
+  p.checks.push(...(await (reads.caps as NonNullable<Reads["caps"]>)(charge)));
+  return rest(contract, reads, p.checks, p.price, charge);
+}
+
+/** The pure checks and the price; with firstFailure, `stop` at the first that fails (checks then holds only it). */
+function pure(contract: Contract, buyer: BuyerFacts | null, lead: MatchLead, firstFailure: boolean) {
+  if (!firstFailure) return { ...matchContract(contract, buyer, lead), stop: false };
+  const failedMatch = firstFailedMatch(contract, buyer, lead);
+  const price = priceOf(contract.pricing, lead);
+  return failedMatch ? { checks: [failedMatch], price, stop: true } : { checks: [] as CheckOutcome[], price, stop: false };
+}
+
+/** The checks after the caps: concurrency, balance, suppression lists, the partner's rules; then the verdict. */
+function rest(contract: Contract, reads: Reads, checks: CheckOutcome[], price: string, charge: string): Eligibility {
   if (contract.concurrencyCap > 0) checks.push(concurrencyCheck(contract));
-  checks.push(balanceCheck(buyer, charge));
-  checks.push(...(await suppressionChecks(tx, contract, lead)));
-  if (partnerId !== "") checks.push(await partnerCheck(tx, partnerId, contract.buyerId));
+  checks.push(balanceCheck(reads.buyer, charge));
+  checks.push(...reads.suppression);
+  if (reads.partner !== undefined) checks.push(partnerCheckWith(reads.partner, contract.buyerId));
   return { eligible: checks.every((c) => c.passed), price, checks };
 }

@@ -18,8 +18,8 @@ import type { ContextValues } from "@connectrpc/connect";
 import type { Lead, SubmitLeadRequest } from "../../gen/es/leadrouter/v1/leads_pb.js";
 import { type Contract, ContractMatch_Check_Kind as Kind } from "../../gen/es/leadrouter/v1/contracts_pb.js";
 import { postingKeyPrefix } from "../campaigns/posting-keys.ts";
-import { evaluateEligibility } from "../contracts/eligibility.ts";
-import { primePartnerRules, primeSnapshotWith } from "../contracts/eligibility-snapshot.ts";
+import { type Eligibility, evaluateEligibility, judge } from "../contracts/eligibility.ts";
+import { primePartnerRules, primeSnapshotWith, rulesFrom } from "../contracts/eligibility-snapshot.ts";
 import type { MatchLead } from "../contracts/match.ts";
 import { formatCents, toCents } from "../contracts/money.ts";
 import type { DestinationRow } from "../buyers/destinations-store.ts";
@@ -131,16 +131,21 @@ async function evaluate(
   const c = lead.campaign;
   primePartnerRules(tx, c.partner_id, lead.partnerRules ?? []);
   const snap = primeSnapshotWith(tx, candidates, at, ctx.buyers, ctx.counters);
+  const partner = rulesFrom(lead.partnerRules ?? []);
   const matchLead: MatchLead = { values: lead.values, consent: lead.matchConsent, at, createdAt: at };
   const eligible: Ranked[] = [];
   const excludedRows: DistributionRow[] = [];
   const zoneOf = new Map<string, string>();
   for (const [i, contract] of candidates.entries()) {
-    const verdict = await evaluateEligibility(tx, contract, matchLead, c.partner_id, true);
+    const buyer = snap.buyerOf.get(contract.id) ?? null;
+    // Judged in memory from the snapshot; only a contract with suppression lists reads (in the planning transaction).
+    const verdict =
+      contract.suppressionListIds.length === 0
+        ? (judge(contract, matchLead, { buyer, snapshot: snap, suppression: [], partner }, true) as Eligibility)
+        : await evaluateEligibility(tx, contract, matchLead, c.partner_id, true);
     const e = { contract, price: verdict.price };
     if (verdict.eligible && verdict.price !== "") eligible.push(e);
     else excludedRows.push(excluded(i, leadId, e, verdict.checks));
-    const buyer = snap.buyerOf.get(contract.id);
     if (buyer) zoneOf.set(contract.buyerId, buyer.timezone);
   }
   const position = new Map(candidates.map((x, i) => [x.id, i]));
