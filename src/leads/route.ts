@@ -4,14 +4,14 @@
  * then the lead's final status. Every contract considered gets a
  * distribution row with its outcome and reason.
  *
- * Round trips and row locks are what a submission costs. One transaction
- * admits the lead and evaluates every contract; no transaction is open while
- * a buyer's system answers; and the rows every sale contends for (cap
- * counters, the buyer's funds, the partner's balance) are only touched by
- * single statements — the claim (lr.engine_claim) and the settlement
- * (lr.engine_write) — so no lock is held while this process is busy with
- * other leads. A lead sold at the first try costs one transaction and two
- * statements; the answer is built from the rows written (answer.ts).
+ * Round trips and row locks are what a submission costs. Three statements
+ * and no open transaction: lr.engine_context reads what routing needs, every
+ * contract is judged in memory, lr.engine_admit stores the lead with the
+ * claim on the best-ranked contract (admission.ts), and after delivery
+ * lr.engine_write settles — so no lock is held while this process is busy
+ * with other leads or a buyer's system answers. A refused or failed claim
+ * falls through to the next contract (lr.engine_claim); the answer is built
+ * from the rows written (answer.ts).
  */
 import type { JsonObject } from "@bufbuild/protobuf";
 import type { ContextValues } from "@connectrpc/connect";
@@ -34,7 +34,7 @@ import { flushWrites, newWrites, type Writes } from "./engine-writes.ts";
 import { campaignIdOf, type Intake, intakeWith } from "./intake.ts";
 import { earningFor } from "./payout.ts";
 import { isLeadGone } from "./lead-gone.ts";
-import { duplicateKeys, duplicateLocks, isSuppressed, statusVerdict } from "./rules.ts";
+import { duplicateKeys, duplicateLocks, isSuppressed, newLeadOf, statusVerdict } from "./rules.ts";
 import { type Claim, claimSale, deliverClaim, recordSold, releaseClaim, settleClaim, withEngineRetry, withRetry } from "./sale.ts";
 import type { DistributionRow, LeadRow } from "./store.ts";
 
@@ -100,33 +100,31 @@ const noReads = new Proxy({} as Tx, {
  * Only contracts changed since this process decoded them, or contracts with
  * suppression lists, need reads of their own: then in a transaction.
  */
-async function planRouting(
-  db: Db,
-  ctx: EngineContext,
-  lead: Intake,
-  leadId: string,
-  at: Date,
-  tenantId: string,
-): Promise<Omit<Plan, "row">> {
-  if (allDecoded(ctx.contracts)) {
-    const candidates = fromCache(ctx.contracts);
-    if (candidates.every((c) => c.suppressionListIds.length === 0)) return evaluate(noReads, candidates, ctx, lead, leadId, at, tenantId);
+async function planRouting(db: Db, p: Planning): Promise<Omit<Plan, "row">> {
+  if (allDecoded(p.ctx.contracts)) {
+    const candidates = fromCache(p.ctx.contracts);
+    if (candidates.every((c) => c.suppressionListIds.length === 0)) return evaluate(noReads, candidates, p);
   }
-  return withEngineRetry(db, tenantId, async (tx) => {
-    await decodeStale(tx, ctx.contracts);
-    return evaluate(tx, fromCache(ctx.contracts), ctx, lead, leadId, at, tenantId);
+  return withEngineRetry(db, p.tenantId, async (tx) => {
+    await decodeStale(tx, p.ctx.contracts);
+    return evaluate(tx, fromCache(p.ctx.contracts), p);
   });
+}
+
+/** What planning a lead starts from. */
+interface Planning {
+  ctx: EngineContext;
+  lead: Intake;
+  leadId: string;
+  at: Date;
+  tenantId: string;
 }
 
 /** Evaluates the candidates in order; the excluded ones get their distribution rows. */
 async function evaluate(
   tx: Tx,
   candidates: readonly Contract[],
-  ctx: EngineContext,
-  lead: Intake,
-  leadId: string,
-  at: Date,
-  tenantId: string,
+  { ctx, lead, leadId, at, tenantId }: Planning,
 ): Promise<Omit<Plan, "row">> {
   const c = lead.campaign;
   primePartnerRules(tx, c.partner_id, lead.partnerRules ?? []);
@@ -316,28 +314,14 @@ export async function submitLead(db: Db, req: SubmitLeadRequest, p: Principal, v
   const early = statusVerdict(lead);
   const suppressed =
     !early && (lead.suppressionListIds?.length ?? 0) > 0 && (await withEngine(db, tenantId, (tx) => isSuppressed(tx, lead, keys)));
-  const plan = !early && !suppressed ? await planRouting(db, ctx as EngineContext, lead, leadId, at, tenantId) : null;
+  const plan = !early && !suppressed ? await planRouting(db, { ctx: ctx as EngineContext, lead, leadId, at, tenantId }) : null;
   // The rate limiter's verdict travelled while the lead was planned; a refused lead is not stored.
   await admitted(values);
   const locks = early ? null : duplicateLocks(lead, keys);
   const admission = await withRetry(() =>
     admitSubmitted(
       db,
-      {
-        id: leadId,
-        tenant_id: tenantId,
-        campaign_id: c.id,
-        partner_id: c.partner_id,
-        vertical_id: c.vertical_id,
-        offer_id: c.offer_id,
-        status: early ? early.status : suppressed ? "rejected" : "routing",
-        reason: early ? early.reason : suppressed ? "suppressed" : "",
-        test: lead.test,
-        fields: lead.values,
-        consent: lead.consent,
-        email_key: keys.email,
-        phone_key: keys.phone,
-      },
+      newLeadOf(tenantId, leadId, lead, keys, early ?? (suppressed ? { ok: false, status: "rejected", reason: "suppressed" } : null)),
       locks && { rule: c.duplicate_rule, hours: c.duplicate_window_hours, locks },
       [{ type: "lead.created", subjectId: leadId, payload: { campaignId: c.id, partnerId: c.partner_id, test: lead.test } }],
       plan && firstClaim(plan),

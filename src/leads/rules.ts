@@ -10,7 +10,7 @@ import { suppressionListsOf } from "../campaigns/store.ts";
 import type { Tx } from "../db/tenant-tx.ts";
 import { suppressingLists } from "../suppression-lists/check.ts";
 import type { Intake } from "./intake.ts";
-import { insertLead, type LeadRow } from "./store.ts";
+import { insertLead, type LeadRow, type NewLead } from "./store.ts";
 import { prepared } from "../db/prepared.ts";
 
 /** How a lead is recognised again: its normalised email and phone. */
@@ -117,6 +117,32 @@ export async function checkRules(tx: Tx, lead: Intake, keys: DuplicateKeys): Pro
   return { ok: true };
 }
 
+/** The row a lead is stored as: `routing`, or the status and reason of the rule that stopped it. */
+export function newLeadOf(
+  tenantId: string,
+  leadId: string,
+  lead: Intake,
+  keys: DuplicateKeys,
+  stopped: Exclude<Verdict, { ok: true }> | null,
+): NewLead {
+  const c = lead.campaign;
+  return {
+    id: leadId,
+    tenant_id: tenantId,
+    campaign_id: c.id,
+    partner_id: c.partner_id,
+    vertical_id: c.vertical_id,
+    offer_id: c.offer_id,
+    status: stopped ? stopped.status : "routing",
+    reason: stopped ? stopped.reason : "",
+    test: lead.test,
+    fields: lead.values,
+    consent: lead.consent,
+    email_key: keys.email,
+    phone_key: keys.phone,
+  };
+}
+
 /**
  * Checks the rules and stores the lead — status `routing` if it passed, else
  * the rule's status and reason — in the caller's transaction. Submitted and
@@ -129,24 +155,9 @@ export async function admitLead(tx: Tx, tenantId: string, leadId: string, lead: 
   const rule = early ? null : duplicateRule(lead, keys);
   if (rule) await lockKeys(tx, rule);
   const suppressed = early ? false : await isSuppressed(tx, lead, keys);
-  const c = lead.campaign;
   const row = await insertLead(
     tx,
-    {
-      id: leadId,
-      tenant_id: tenantId,
-      campaign_id: c.id,
-      partner_id: c.partner_id,
-      vertical_id: c.vertical_id,
-      offer_id: c.offer_id,
-      status: early ? early.status : suppressed ? "rejected" : "routing",
-      reason: early ? early.reason : suppressed ? "suppressed" : "",
-      test: lead.test,
-      fields: lead.values,
-      consent: lead.consent,
-      email_key: keys.email,
-      phone_key: keys.phone,
-    },
+    newLeadOf(tenantId, leadId, lead, keys, early ?? (suppressed ? { ok: false, status: "rejected", reason: "suppressed" } : null)),
     rule,
   );
   const verdict: Verdict =
