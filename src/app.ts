@@ -14,7 +14,7 @@ import { appUrlFrom, openPool } from "./db/pool.ts";
 import { Redis } from "ioredis";
 import { createAuthenticator } from "./pipeline/auth.ts";
 import { idempotencyInterceptor } from "./pipeline/idempotency.ts";
-import { sweepInterruptedLeads } from "./leads/sweep.ts";
+import { sweepInterruptedInboxClaims, sweepInterruptedLeads } from "./leads/sweep.ts";
 import { purgeKeys } from "./pipeline/idempotency-store.ts";
 import { authAndRateLimitInterceptor } from "./pipeline/rate-limit.ts";
 import { RateLimiter } from "./pipeline/rate-limiter.ts";
@@ -167,17 +167,23 @@ function startPurge(pool: DatabasePool, log: Logger, purged: (n: number) => void
 }
 
 /**
- * Ends leads whose routing process died (src/leads/sweep.ts): checks every
- * minute, or sooner when the configured age is shorter.
+ * Ends leads whose routing process died, and gives back cherry-pick claims
+ * left unsettled (src/leads/sweep.ts): checks every minute, or sooner when
+ * the configured age is shorter.
  */
 function startSweep(db: { pool: DatabasePool }, afterSeconds: number, log: Logger): NodeJS.Timeout {
   const run = () =>
-    sweepInterruptedLeads(db, afterSeconds).then(
-      (n) => {
+    sweepInterruptedLeads(db, afterSeconds)
+      .then((n) => {
         if (n > 0) log.warn({ leads: n }, "ended leads whose routing was interrupted; their claims were given back");
-      },
-      (e: unknown) => log.warn({ err: e }, "routing sweep failed"),
-    );
+        return sweepInterruptedInboxClaims(db, afterSeconds);
+      })
+      .then(
+        (n) => {
+          if (n > 0) log.warn({ claims: n }, "gave back cherry-pick claims left unsettled; their leads are open again");
+        },
+        (e: unknown) => log.warn({ err: e }, "routing sweep failed"),
+      );
   const timer = setInterval(run, Math.min(60, Math.max(1, afterSeconds)) * 1000);
   timer.unref();
   return timer;

@@ -3,7 +3,9 @@
  * reserved funds) is given back by the sweeper (run here for the test's own
  * tenant, so that it cannot touch other tests' leads), and the lead ends
  * unsold with reason routing_interrupted; a process that was only slow and
- * finishes after the sweeper changes nothing and charges no one.
+ * finishes after the sweeper changes nothing and charges no one. The same
+ * for a cherry-pick claim: the sweeper gives back what it held and reopens
+ * the lead to the other buyers; a slow claimant then gets failed_precondition.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -11,8 +13,9 @@ import pg from "pg";
 import type { DatabasePool } from "slonik";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { openPool } from "../src/db/pool.ts";
-import { sweepInterruptedLeads } from "../src/leads/sweep.ts";
+import { sweepInterruptedInboxClaims, sweepInterruptedLeads } from "../src/leads/sweep.ts";
 import { startChildServer } from "./support/child-server.ts";
+import { contractFor, credit, inboxWorld, keyedBuyer, postLead } from "./support/inbox-fixture.ts";
 import { exampleLead, fundedBuyer, leadWorld, offerContract } from "./support/lead-fixture.ts";
 import { startServer, type TestServer } from "./support/server.ts";
 
@@ -34,6 +37,7 @@ afterAll(async () => {
 });
 
 const sweep = (tenantId: string) => sweepInterruptedLeads({ pool: sweepPool }, 0, tenantId);
+const sweepClaims = (tenantId: string) => sweepInterruptedInboxClaims({ pool: sweepPool }, 0, tenantId);
 
 /** A buyer endpoint that answers `accepted` after `delayMs` (or never), and reports each lead it receives. */
 async function slowEndpoint(delayMs: number | null): Promise<{ url: string; received: Promise<void>; close: () => Promise<void> }> {
@@ -159,6 +163,74 @@ describe("interrupted routing", () => {
     } finally {
       await slow.close();
       await endpoint.close();
+    }
+  });
+
+  it("a cherry-pick claim whose process dies is given back: the lead is open again, nothing held; a slow claimant is refused", async () => {
+    const w = await inboxWorld(server);
+    const endpoint = await slowEndpoint(null);
+    const slowCrm = await slowEndpoint(3000);
+    const crashing = await startChildServer();
+    const slow = await startChildServer();
+    try {
+      const [first, second, third] = [
+        await keyedBuyer(server, w, { url: endpoint.url }),
+        await keyedBuyer(server, w, { url: slowCrm.url }),
+        await keyedBuyer(server, w),
+      ];
+      for (const b of [first, second]) {
+        await server.call("PATCH", `/api/v1/buyers/${b.id}/destinations/${b.destinationId}?updateMask=timeoutMs`, {
+          key: w.adminKey,
+          body: { timeoutMs: 30000 },
+        });
+      }
+      const contracts = [];
+      for (const b of [first, second, third]) contracts.push(await contractFor(server, w, b, { caps: [{ period: "daily", limit: "5" }] }));
+      // No buyer has funds while it routes, so the lead goes unsold into the inbox.
+      const lead = await postLead(server, w);
+      expect(lead.status).toBe("unsold");
+      for (const b of [first, second, third]) await credit(server, w, b.id, "100.00");
+      const held = async (buyerId: string, contractId: string) => {
+        const buyer = (await owner.query("SELECT reserved::text FROM buyers WHERE id = $1", [buyerId])).rows[0];
+        const daily = (
+          await owner.query("SELECT leads FROM contract_cap_counters WHERE contract_id = $1 AND period = 'daily'", [contractId])
+        ).rows[0];
+        const item = (await owner.query("SELECT claimed_by FROM inbox_leads WHERE lead_id = $1", [lead.id])).rows[0];
+        return { reserved: buyer.reserved, dailyLeads: daily?.leads ?? 0, claimedBy: item.claimed_by };
+      };
+
+      void crashing.call("POST", `/api/v1/inbox/${lead.id}:claim`, { key: first.key }).catch(() => {});
+      await endpoint.received;
+      await crashing.crash();
+      expect(await held(first.id, contracts[0].id)).toEqual({ reserved: "12.50", dailyLeads: 1, claimedBy: first.id });
+      const meanwhile = await server.call("POST", `/api/v1/inbox/${lead.id}:claim`, { key: third.key });
+      expect(meanwhile.body.error?.message).toContain("already claimed");
+
+      expect(await sweepClaims(w.tenantId)).toBe(1);
+      expect(await held(first.id, contracts[0].id)).toEqual({ reserved: "0.00", dailyLeads: 0, claimedBy: null });
+
+      // Open again: the second buyer claims it, but its process is slow and the sweeper gives that claim back too.
+      const answer = slow.call("POST", `/api/v1/inbox/${lead.id}:claim`, { key: second.key });
+      await slowCrm.received;
+      expect(await sweepClaims(w.tenantId)).toBe(1);
+      const late = await answer;
+      expect(late.status, `${late.text}\n${slow.output()}`).toBe(400);
+      expect(late.body.error.code).toBe("failed_precondition");
+      expect(late.body.error.message).toContain("given back");
+      expect(await held(second.id, contracts[1].id)).toEqual({ reserved: "0.00", dailyLeads: 0, claimedBy: null });
+      expect((await server.call("GET", `/api/v1/buyers/${second.id}`, { key: w.adminKey })).body.data.balance).toBe("100.00");
+
+      // And the third buyer buys it, once.
+      const bought = await server.call("POST", `/api/v1/inbox/${lead.id}:claim`, { key: third.key });
+      expect(bought.status, bought.text).toBe(200);
+      expect(await held(third.id, contracts[2].id)).toEqual({ reserved: "0.00", dailyLeads: 1, claimedBy: third.id });
+      const sales = await owner.query("SELECT buyer_id FROM lead_sales WHERE lead_id = $1", [lead.id]);
+      expect(sales.rows.map((r) => r.buyer_id)).toEqual([third.id]);
+    } finally {
+      await crashing.close();
+      await slow.close();
+      await endpoint.close();
+      await slowCrm.close();
     }
   });
 });

@@ -30,6 +30,8 @@ export interface TakenClaim {
   buyerId: string;
   /** The cap windows the claim counted in (see claimCapacity). */
   starts: string[];
+  /** When the claim was taken, as Postgres prints it: which claim this is (takeClaim). */
+  claimedAt: string;
   /** The full lead (PII included), for delivery. */
   fields: JsonObject;
   campaignId: string;
@@ -46,9 +48,10 @@ async function take(tx: Tx, idOrShort: string, buyerId: string, at: Date): Promi
   const contract = row ? toContract(row) : null;
   const closed = contract ? statusChecks(contract.status, buyer).find((c) => !c.passed) : undefined;
   if (!contract || closed) throw failedPrecondition(`the buyer cannot buy now: ${closed?.detail ?? "its contract was deleted"}`);
-  if (!(await takeClaim(tx, item.lead_id, buyerId, contract.id))) throw failedPrecondition(`lead ${item.short_id} was already claimed`);
-  // The engine's own claim (caps, then funds), so claims and routing never overshoot a cap or overdraw a buyer together.
   const starts = windowStarts(at, buyer?.timezone ?? "UTC");
+  const claimedAt = await takeClaim(tx, item.lead_id, buyerId, contract.id, starts);
+  if (!claimedAt) throw failedPrecondition(`lead ${item.short_id} was already claimed`);
+  // The engine's own claim (caps, then funds), so claims and routing never overshoot a cap or overdraw a buyer together.
   const refused = await claimCapacity(tx, { contract, buyerId, price: item.price, starts, concurrency: false });
   if (refused === "insufficient_balance") {
     throw failedPrecondition(`the buyer's balance and credit limit do not cover ${item.price}; credit the buyer first`);
@@ -64,7 +67,7 @@ async function take(tx: Tx, idOrShort: string, buyerId: string, at: Date): Promi
     fields: JsonObject;
     campaign_id: string;
   };
-  return { item, contract, buyerId, starts, fields: lead.fields, campaignId: lead.campaign_id };
+  return { item, contract, buyerId, starts, claimedAt, fields: lead.fields, campaignId: lead.campaign_id };
 }
 
 /** Step 2: delivery to the contract's destination, if it has a live one. */
@@ -83,7 +86,12 @@ async function send(db: Db, tenantId: string, claim: TakenClaim): Promise<Delive
 export async function claimInboxLead(db: Db, tenantId: string, idOrShort: string, buyerId: string): Promise<string> {
   const claim = await withEngine(db, tenantId, (tx) => take(tx, idOrShort, buyerId, new Date()));
   const result = await send(db, tenantId, claim);
-  await withEngine(db, tenantId, (tx) => settleClaim(tx, tenantId, claim, result));
+  const held = await withEngine(db, tenantId, (tx) => settleClaim(tx, tenantId, claim, result));
+  if (!held) {
+    throw failedPrecondition(
+      `the claim was given back before its delivery was answered (it took longer than a live process would); nothing was charged`,
+    );
+  }
   if (result && result.outcome !== "accepted") {
     throw failedPrecondition(
       `the buyer's destination did not accept the lead (${result.reason || result.outcome}); nothing was charged and the lead stays in the inbox`,

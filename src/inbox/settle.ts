@@ -17,7 +17,7 @@ import { insertDelivery, insertDistribution, insertSale } from "../leads/store.t
 import { postPartnerLedgerEntry } from "../partners/ledger.ts";
 import { newId } from "../standard/ids.ts";
 import type { TakenClaim } from "./claim.ts";
-import { markSold, releaseClaim } from "./store.ts";
+import { holdsClaim, markSold, releaseClaim } from "./store.ts";
 
 type Payout = Pick<CampaignRow, "payout_model" | "payout_amount" | "payout_percent">;
 
@@ -76,9 +76,14 @@ async function recordSale(tx: Tx, tenantId: string, c: TakenClaim, delivery: "de
   });
 }
 
-/** Step 3 of a claim: log the delivery, give back the reservation, then sell or release. */
-export async function settleClaim(tx: Tx, tenantId: string, c: TakenClaim, result: DeliveryResult | null): Promise<void> {
+/**
+ * Step 3 of a claim: log the delivery, give back the reservation, then sell
+ * or release. False when the claim is no longer held (the sweeper gave it
+ * back while this process was too slow): then only the attempt is logged.
+ */
+export async function settleClaim(tx: Tx, tenantId: string, c: TakenClaim, result: DeliveryResult | null): Promise<boolean> {
   const { item, contract, buyerId } = c;
+  const held = await holdsClaim(tx, item.lead_id, buyerId, c.claimedAt);
   if (result) {
     await insertDelivery(tx, tenantId, {
       id: newId(),
@@ -92,11 +97,13 @@ export async function settleClaim(tx: Tx, tenantId: string, c: TakenClaim, resul
       reason: result.reason,
     });
   }
+  if (!held) return false;
   if (result === null || result.outcome === "accepted") {
     await tx.query(sql.unsafe`UPDATE buyers SET reserved = reserved - ${item.price}::numeric WHERE id = ${buyerId}`);
     await recordSale(tx, tenantId, c, result === null ? "not_required" : "delivered");
-    return;
+    return true;
   }
   await releaseCapacity(tx, { contract_id: contract.id, buyer_id: buyerId, price: item.price, starts: c.starts, concurrency: false });
-  await releaseClaim(tx, item.lead_id, buyerId);
+  await releaseClaim(tx, item.lead_id, buyerId, c.claimedAt);
+  return true;
 }

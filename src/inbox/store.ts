@@ -87,21 +87,46 @@ export async function entryOf(tx: Tx, idOrShort: string, buyerId: string): Promi
  * The claim itself: one conditional UPDATE. Postgres re-checks
  * `claimed_by IS NULL` after waiting for any concurrent claim's row lock, so
  * of N concurrent claims across any number of processes exactly one returns
- * a row. Expired items cannot be claimed.
+ * a row. Expired items cannot be claimed. The claim keeps the cap windows it
+ * counts in, so that the sweeper can give them back; returns when it was
+ * taken, to the microsecond as Postgres prints it (the claim's identity), or null.
  */
-export async function takeClaim(tx: Tx, leadId: string, buyerId: string, contractId: string): Promise<boolean> {
-  const row = await tx.maybeOne(sql.unsafe`
-    UPDATE inbox_leads SET claimed_by = ${buyerId}, claimed_contract_id = ${contractId}, claimed_at = clock_timestamp()
+export async function takeClaim(
+  tx: Tx,
+  leadId: string,
+  buyerId: string,
+  contractId: string,
+  starts: readonly string[],
+): Promise<string | null> {
+  const row = (await tx.maybeOne(sql.unsafe`
+    UPDATE inbox_leads SET claimed_by = ${buyerId}, claimed_contract_id = ${contractId}, claimed_at = clock_timestamp(),
+                           claimed_starts = ${sql.array(starts as string[], "timestamptz")}
     WHERE lead_id = ${leadId} AND claimed_by IS NULL AND expires_at > now()
-    RETURNING lead_id`);
-  return row !== null;
+    RETURNING claimed_at::text AS claimed_at`)) as { claimed_at: string } | null;
+  return row?.claimed_at ?? null;
 }
 
-/** Gives a claim back (its delivery was refused), so the lead is open to the other buyers again. */
-export async function releaseClaim(tx: Tx, leadId: string, buyerId: string): Promise<void> {
-  await tx.query(sql.unsafe`
-    UPDATE inbox_leads SET claimed_by = NULL, claimed_contract_id = NULL, claimed_at = NULL
-    WHERE lead_id = ${leadId} AND claimed_by = ${buyerId} AND sold_at IS NULL`);
+/** Whether the buyer still holds the claim it took at `claimedAt`, unsettled; locks it until the transaction ends. */
+export async function holdsClaim(tx: Tx, leadId: string, buyerId: string, claimedAt: string): Promise<boolean> {
+  return (
+    (await tx.maybeOne(sql.unsafe`
+      SELECT 1 FROM inbox_leads
+      WHERE lead_id = ${leadId} AND claimed_by = ${buyerId} AND claimed_at = ${claimedAt}::timestamptz AND sold_at IS NULL
+      FOR UPDATE`)) !== null
+  );
+}
+
+/**
+ * Gives a claim back (its delivery was refused, or its process died), so the
+ * lead is open to the other buyers again; true when this took it back.
+ */
+export async function releaseClaim(tx: Tx, leadId: string, buyerId: string, claimedAt: string): Promise<boolean> {
+  return (
+    (await tx.maybeOne(sql.unsafe`
+      UPDATE inbox_leads SET claimed_by = NULL, claimed_contract_id = NULL, claimed_at = NULL, claimed_starts = NULL
+      WHERE lead_id = ${leadId} AND claimed_by = ${buyerId} AND claimed_at = ${claimedAt}::timestamptz AND sold_at IS NULL
+      RETURNING lead_id`)) !== null
+  );
 }
 
 /** Marks a claim settled. */

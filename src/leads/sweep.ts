@@ -8,10 +8,17 @@
  * an `error` distribution row for each contract it held. The lead row decides
  * a race with a process that was only slow: whichever writes second finds
  * the lead no longer routing and changes nothing (lr.engine_write).
+ *
+ * Cherry-pick claims (src/inbox/claim.ts) hold the same capacity and funds
+ * between their claim and their settlement; the sweeper gives back those
+ * older than the same age and reopens their leads to the other buyers. The
+ * inbox row decides the race with a slow process (its settlement needs the
+ * claim it took).
  */
 import { sql } from "slonik";
-import type { Db } from "../db/tenant-tx.ts";
-import type { Held } from "../contracts/caps.ts";
+import { type Db, withEngine } from "../db/tenant-tx.ts";
+import { type Held, releaseCapacity } from "../contracts/caps.ts";
+import { releaseClaim } from "../inbox/store.ts";
 import { flushWrites, newWrites } from "./engine-writes.ts";
 import { isLeadGone } from "./lead-gone.ts";
 
@@ -52,4 +59,31 @@ export async function sweepInterruptedLeads(db: Db, afterSeconds: number, tenant
     }
   }
   return ended;
+}
+
+interface InterruptedClaim {
+  tenant_id: string;
+  lead_id: string;
+  buyer_id: string;
+  contract_id: string;
+  price: string;
+  starts: string[];
+  claimed_at: string;
+}
+
+/** Gives back every cherry-pick claim (of one tenant, if given) unsettled for longer than `afterSeconds`; returns how many. */
+export async function sweepInterruptedInboxClaims(db: Db, afterSeconds: number, tenantId: string | null = null): Promise<number> {
+  const claims = (await db.pool.any(sql.unsafe`
+    SELECT * FROM lr.interrupted_inbox_claims(make_interval(secs => ${afterSeconds}), ${tenantId})`)) as readonly InterruptedClaim[];
+  let reopened = 0;
+  for (const c of claims) {
+    const done = await withEngine(db, c.tenant_id, async (tx) => {
+      // Only the claim as it was read: one settled or given back meanwhile is left alone.
+      if (!(await releaseClaim(tx, c.lead_id, c.buyer_id, c.claimed_at))) return false;
+      await releaseCapacity(tx, { contract_id: c.contract_id, buyer_id: c.buyer_id, price: c.price, starts: c.starts, concurrency: false });
+      return true;
+    });
+    if (done) reopened++;
+  }
+  return reopened;
 }
