@@ -65,7 +65,7 @@ async function liveBuyers(tx: Tx, ids: readonly string[]): Promise<Map<string, B
 /** The counters of each contract's windows containing the instant (windows by the contract's buyer's zone). */
 async function countersOf(
   tx: Tx,
-  contracts: readonly { id: string; zone: string; periods: readonly Period[] }[],
+  contracts: readonly { id: string; zone: string }[],
   windowsIn: (zone: string) => Map<Period, CapWindow>,
 ): Promise<Map<string, Map<Period, Counter>>> {
   const starts = new Map<string, string[]>();
@@ -76,7 +76,6 @@ async function countersOf(
     const iso = starts.get(c.zone) ?? [...windowsIn(c.zone).values()].map((w) => w.start.toISOString());
     starts.set(c.zone, iso);
     periods.forEach((p, k) => {
-      if (!c.periods.includes(p)) return;
       ids.push(c.id);
       names.push(p);
       times.push(iso[k]);
@@ -103,8 +102,8 @@ async function scopeOf(tx: Tx, contract: Contract): Promise<readonly Member[]> {
     SELECT id, buyer_id FROM contracts WHERE ${scope} AND deleted_at IS NULL`)) as readonly { id: string; buyer_id: string }[];
 }
 
-/** A contract of the scope and the periods it has caps in (absent: read all four). */
-type Member = { id: string; buyer_id: string; capped?: readonly Period[] };
+/** A contract of the scope. */
+type Member = { id: string; buyer_id: string };
 
 /** The windows containing `at`, by zone; working one out asks Intl for the zone's wall clock, so once per zone. */
 function windowsAt(at: Date): (zone: string) => Map<Period, CapWindow> {
@@ -119,7 +118,7 @@ function windowsAt(at: Date): (zone: string) => Map<Period, CapWindow> {
 async function load(tx: Tx, contracts: readonly Member[], at: Date): Promise<Snapshot> {
   const buyers = await liveBuyers(tx, [...new Set(contracts.map((c) => c.buyer_id))]);
   const windowsIn = windowsAt(at);
-  const zoned = contracts.map((c) => ({ id: c.id, zone: buyers.get(c.buyer_id)?.timezone ?? "UTC", periods: c.capped ?? periods }));
+  const zoned = contracts.map((c) => ({ id: c.id, zone: buyers.get(c.buyer_id)?.timezone ?? "UTC" }));
   return {
     buyerOf: new Map(contracts.map((c) => [c.id, buyers.get(c.buyer_id) ?? null])),
     countersOf: await countersOf(tx, zoned, windowsIn),

@@ -128,48 +128,34 @@ export async function evaluateEligibility(
 ): Promise<Eligibility> {
   const snap = await snapshotFor(tx, contract, lead.at);
   const buyer = snap ? (snap.buyerOf.get(contract.id) ?? null) : await buyerFacts(tx, contract.buyerId);
-  const reads: Reads = {
-    buyer,
-    caps: snap ? undefined : (price) => capChecks(tx, contract, lead.at, buyer?.timezone ?? "UTC", price),
-    snapshot: snap,
-    suppression: await suppressionChecks(tx, contract, lead),
-    partner: partnerId !== "" ? await partnerRulesOf(tx, partnerId) : undefined,
-  };
-  return judge(contract, lead, reads, firstFailure) ?? judgeCaps(contract, lead, reads, firstFailure);
+  const p = pure(contract, buyer, lead, firstFailure);
+  if (p.stop) return { eligible: false, price: p.price, checks: p.checks };
+  const charge = chargeFloor(contract.pricing, p.price);
+  if (snap) p.checks.push(...snapshotCaps(contract, snap, buyer, charge));
+  else p.checks.push(...(await capChecks(tx, contract, lead.at, buyer?.timezone ?? "UTC", charge)));
+  const suppression = await suppressionChecks(tx, contract, lead);
+  const partner = partnerId !== "" ? await partnerRulesOf(tx, partnerId) : undefined;
+  return rest(contract, { buyer, suppression, partner }, p.checks, p.price, charge);
 }
 
-/** What judging a contract reads from the database, read. */
+/** What judging a contract reads from the database besides its caps, read. */
 export interface Reads {
   buyer: BuyerFacts | null;
-  /** The scope's snapshot; without one, `caps` reads the contract's counters. */
-  snapshot: Snapshot | null;
-  caps?: (price: string) => Promise<CheckOutcome[]>;
+  /** The contract's suppression-list checks (suppressionChecks). */
   suppression: CheckOutcome[];
   /** The partner's rules (null: no such table); undefined when no partner is judged. */
   partner?: PartnerRules | null;
 }
 
 /**
- * Judges the contract on reads already made, synchronously: the lead engine
- * judges a hundred contracts per lead from one snapshot. Null when the caps
- * need reading (no snapshot): then judgeCaps.
+ * evaluateEligibility on reads already made, synchronously: the lead engine
+ * judges a hundred contracts per lead from one snapshot.
  */
-export function judge(contract: Contract, lead: MatchLead, reads: Reads, firstFailure: boolean): Eligibility | null {
-  const snap = reads.snapshot;
-  if (!snap) return null;
+export function judge(contract: Contract, lead: MatchLead, snap: Snapshot, reads: Reads, firstFailure: boolean): Eligibility {
   const p = pure(contract, reads.buyer, lead, firstFailure);
   if (p.stop) return { eligible: false, price: p.price, checks: p.checks };
   const charge = chargeFloor(contract.pricing, p.price);
-  const windows = snap.windowsIn(reads.buyer?.timezone ?? "UTC");
-  p.checks.push(...capChecksOf(usageOf(contract.caps, snap.countersOf.get(contract.id) ?? new Map(), windows, charge)));
-  return rest(contract, reads, p.checks, p.price, charge);
-}
-
-async function judgeCaps(contract: Contract, lead: MatchLead, reads: Reads, firstFailure: boolean): Promise<Eligibility> {
-  const p = pure(contract, reads.buyer, lead, firstFailure);
-  if (p.stop) return { eligible: false, price: p.price, checks: p.checks };
-  const charge = chargeFloor(contract.pricing, p.price);
-  p.checks.push(...(await (reads.caps as NonNullable<Reads["caps"]>)(charge)));
+  p.checks.push(...snapshotCaps(contract, snap, reads.buyer, charge));
   return rest(contract, reads, p.checks, p.price, charge);
 }
 
@@ -179,6 +165,12 @@ function pure(contract: Contract, buyer: BuyerFacts | null, lead: MatchLead, fir
   const failedMatch = firstFailedMatch(contract, buyer, lead);
   const price = priceOf(contract.pricing, lead);
   return failedMatch ? { checks: [failedMatch], price, stop: true } : { checks: [] as CheckOutcome[], price, stop: false };
+}
+
+/** The cap checks from a snapshot's counters, in the buyer's zone. */
+function snapshotCaps(contract: Contract, snap: Snapshot, buyer: BuyerFacts | null, charge: string): CheckOutcome[] {
+  const windows = snap.windowsIn(buyer?.timezone ?? "UTC");
+  return capChecksOf(usageOf(contract.caps, snap.countersOf.get(contract.id) ?? new Map(), windows, charge));
 }
 
 /** The checks after the caps: concurrency, balance, suppression lists, the partner's rules; then the verdict. */

@@ -18,7 +18,7 @@ import type { ContextValues } from "@connectrpc/connect";
 import type { Lead, SubmitLeadRequest } from "../../gen/es/leadrouter/v1/leads_pb.js";
 import { type Contract, ContractMatch_Check_Kind as Kind } from "../../gen/es/leadrouter/v1/contracts_pb.js";
 import { postingKeyPrefix } from "../campaigns/posting-keys.ts";
-import { type Eligibility, evaluateEligibility, judge } from "../contracts/eligibility.ts";
+import { evaluateEligibility, judge } from "../contracts/eligibility.ts";
 import { primePartnerRules, primeSnapshotWith, rulesFrom } from "../contracts/eligibility-snapshot.ts";
 import type { MatchLead } from "../contracts/match.ts";
 import { formatCents, toCents } from "../contracts/money.ts";
@@ -139,7 +139,7 @@ async function evaluate(
     // Judged in memory from the snapshot; only a contract with suppression lists reads (in the planning transaction).
     const verdict =
       contract.suppressionListIds.length === 0
-        ? (judge(contract, matchLead, { buyer, snapshot: snap, suppression: [], partner }, true) as Eligibility)
+        ? judge(contract, matchLead, snap, { buyer, suppression: [], partner }, true)
         : await evaluateEligibility(tx, contract, matchLead, c.partner_id, true);
     const e = { contract, price: verdict.price };
     if (verdict.eligible && verdict.price !== "") eligible.push(e);
