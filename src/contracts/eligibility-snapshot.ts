@@ -134,7 +134,7 @@ export type NewestCounter = { contract_id: string; period: Period; window_start:
  * the live buyers, and each capped period's newest counter, kept only when
  * its window contains `at` (an older one counts nothing now).
  */
-function built(
+export function snapshotOf(
   contracts: readonly Contract[],
   at: Date,
   buyers: readonly (BuyerFacts & { id: string })[],
@@ -160,17 +160,9 @@ export async function snapshotFor(tx: Tx, contract: Contract, at: Date): Promise
   return snap.buyerOf.has(contract.id) ? snap : null;
 }
 
-/** Takes the snapshot of the contracts (all of one scope) from reads already made, and returns it; `key` stands for the transaction. */
-export function primeSnapshotWith(
-  key: Tx,
-  contracts: readonly Contract[],
-  at: Date,
-  buyers: readonly (BuyerFacts & { id: string })[],
-  newest: readonly NewestCounter[],
-): Snapshot {
-  const snap = built(contracts, at, buyers, newest);
-  if (contracts.length > 0) void memo(snapshots, key, keyOf(contracts[0], at), async () => snap);
-  return snap;
+/** Takes a snapshot of the contracts (all of one scope, from snapshotOf) for the rest of the transaction. */
+export function primeSnapshot(tx: Tx, contracts: readonly Contract[], at: Date, snap: Snapshot): void {
+  if (contracts.length > 0) void memo(snapshots, tx, keyOf(contracts[0], at), async () => snap);
 }
 
 // The rules table belongs to the partners group; once seen it stays (migrations only add it).

@@ -18,8 +18,8 @@ import type { ContextValues } from "@connectrpc/connect";
 import type { Lead, SubmitLeadRequest } from "../../gen/es/leadrouter/v1/leads_pb.js";
 import { type Contract, ContractMatch_Check_Kind as Kind } from "../../gen/es/leadrouter/v1/contracts_pb.js";
 import { postingKeyPrefix } from "../campaigns/posting-keys.ts";
-import { evaluateEligibility, judge } from "../contracts/eligibility.ts";
-import { primePartnerRules, primeSnapshotWith, rulesFrom } from "../contracts/eligibility-snapshot.ts";
+import { type Eligibility, evaluateEligibility, judge } from "../contracts/eligibility.ts";
+import { primePartnerRules, primeSnapshot, rulesFrom, snapshotOf } from "../contracts/eligibility-snapshot.ts";
 import type { MatchLead } from "../contracts/match.ts";
 import { formatCents, toCents } from "../contracts/money.ts";
 import type { DestinationRow } from "../buyers/destinations-store.ts";
@@ -88,22 +88,16 @@ function rowOf(plan: Plan, e: Ranked, outcome: DistributionRow["outcome"], reaso
   return { lead_id: plan.leadId, position, contract_id: contract.id, buyer_id: contract.buyerId, outcome, reason, price: e.price };
 }
 
-// Eligibility with every read already made reads nothing: a stray read here is a bug, never a silent empty answer.
-const noReads = new Proxy({} as Tx, {
-  get() {
-    throw new Error("eligibility read the database outside a transaction");
-  },
-});
-
 /**
- * Evaluates every contract of the offer from what lr.engine_context read.
- * Only contracts changed since this process decoded them, or contracts with
- * suppression lists, need reads of their own: then in a transaction.
+ * Evaluates every contract of the offer from what lr.engine_context read,
+ * in memory. Only contracts changed since this process decoded them, or
+ * contracts with suppression lists, need reads of their own: then in a
+ * transaction.
  */
 async function planRouting(db: Db, p: Planning): Promise<Omit<Plan, "row">> {
   if (allDecoded(p.ctx.contracts)) {
     const candidates = fromCache(p.ctx.contracts);
-    if (candidates.every((c) => c.suppressionListIds.length === 0)) return evaluate(noReads, candidates, p);
+    if (candidates.every((c) => c.suppressionListIds.length === 0)) return evaluate(null, candidates, p);
   }
   return withEngineRetry(db, p.tenantId, async (tx) => {
     await decodeStale(tx, p.ctx.contracts);
@@ -122,13 +116,17 @@ interface Planning {
 
 /** Evaluates the candidates in order; the excluded ones get their distribution rows. */
 async function evaluate(
-  tx: Tx,
+  tx: Tx | null,
   candidates: readonly Contract[],
   { ctx, lead, leadId, at, tenantId }: Planning,
 ): Promise<Omit<Plan, "row">> {
   const c = lead.campaign;
-  primePartnerRules(tx, c.partner_id, lead.partnerRules ?? []);
-  const snap = primeSnapshotWith(tx, candidates, at, ctx.buyers, ctx.counters);
+  const snap = snapshotOf(candidates, at, ctx.buyers, ctx.counters);
+  // What evaluateEligibility reads through the transaction, already read (with no transaction, nothing reads).
+  if (tx) {
+    primePartnerRules(tx, c.partner_id, lead.partnerRules ?? []);
+    primeSnapshot(tx, candidates, at, snap);
+  }
   const partner = rulesFrom(lead.partnerRules ?? []);
   const matchLead: MatchLead = { values: lead.values, consent: lead.matchConsent, at, createdAt: at };
   const eligible: Ranked[] = [];
@@ -137,10 +135,10 @@ async function evaluate(
   for (const [i, contract] of candidates.entries()) {
     const buyer = snap.buyerOf.get(contract.id) ?? null;
     // Judged in memory from the snapshot; only a contract with suppression lists reads (in the planning transaction).
-    const verdict =
-      contract.suppressionListIds.length === 0
-        ? judge(contract, matchLead, snap, { buyer, suppression: [], partner }, true)
-        : await evaluateEligibility(tx, contract, matchLead, c.partner_id, true);
+    let verdict: Eligibility;
+    if (contract.suppressionListIds.length === 0) verdict = judge(contract, matchLead, snap, { buyer, suppression: [], partner }, true);
+    else if (tx) verdict = await evaluateEligibility(tx, contract, matchLead, c.partner_id, true);
+    else throw new Error(`contract ${contract.id} has suppression lists: it is judged in a transaction`);
     const e = { contract, price: verdict.price };
     if (verdict.eligible && verdict.price !== "") eligible.push(e);
     else excludedRows.push(excluded(i, leadId, e, verdict.checks));
