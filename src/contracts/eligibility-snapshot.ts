@@ -168,9 +168,9 @@ export function primeSnapshot(tx: Tx, contracts: readonly Contract[], at: Date, 
 // The rules table belongs to the partners group; once seen it stays (migrations only add it).
 let rulesTableSeen = false;
 
-/** Takes the partner's rules as a caller already read them (rule, buyer_id rows), for the rest of the transaction. */
-export function primePartnerRules(tx: Tx, partnerId: string, rows: readonly { rule: string; buyer_id: string }[]): void {
-  void memo(rules, tx, partnerId, async () => rulesFrom(rows));
+/** Takes the partner's rules as a caller already read them, for the rest of the transaction. */
+export function primePartnerRules(tx: Tx, partnerId: string, r: PartnerRules): void {
+  void memo(rules, tx, partnerId, async () => r);
 }
 
 /** A partner's rules from its (rule, buyer_id) rows. */

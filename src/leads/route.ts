@@ -122,12 +122,12 @@ async function evaluate(
 ): Promise<Omit<Plan, "row">> {
   const c = lead.campaign;
   const snap = snapshotOf(candidates, at, ctx.buyers, ctx.counters);
+  const partner = rulesFrom(lead.partnerRules ?? []);
   // What evaluateEligibility reads through the transaction, already read (with no transaction, nothing reads).
   if (tx) {
-    primePartnerRules(tx, c.partner_id, lead.partnerRules ?? []);
+    primePartnerRules(tx, c.partner_id, partner);
     primeSnapshot(tx, candidates, at, snap);
   }
-  const partner = rulesFrom(lead.partnerRules ?? []);
   const matchLead: MatchLead = { values: lead.values, consent: lead.matchConsent, at, createdAt: at };
   const eligible: Ranked[] = [];
   const excludedRows: DistributionRow[] = [];
