@@ -79,7 +79,7 @@ async function writtenSince(tenantId: string, since: Date): Promise<{ statuses: 
     const leads = byStatus.reduce((a, r) => a + r.n, 0) || 1;
     const sales = await count("lead_sales");
     let inserted = leads + sales;
-    for (const t of ["lead_distribution", "lead_deliveries", "outbox_events"]) inserted += await count(t);
+    for (const t of ["lead_distribution", "lead_exclusions", "lead_deliveries", "outbox_events"]) inserted += await count(t);
     for (const t of ["buyer_ledger_entries", "partner_ledger_entries"]) inserted += await count(t, "AND lead_id IS NOT NULL");
     // Per lead the status update; per sale 4 cap counters, the buyer twice (reserve, then charge) and the partner's payout balance.
     const updated = leads + 7 * sales;

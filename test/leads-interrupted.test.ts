@@ -99,6 +99,9 @@ describe("interrupted routing", () => {
         caps: [{ period: "daily", limit: "5" }],
         destinationId: b.destinationId,
       });
+      // Ranked after c and filtered out: stored with the lead, so the crash does not lose it.
+      const other = await fundedBuyer(server, w);
+      const filtered = await offerContract(server, w, other.id, { priority: 100, filters: [{ state: { include: ["CA"] } }] });
       void crashing
         .call("POST", "/api/v1/leads/submit", {
           key: w.partnerKey,
@@ -127,7 +130,10 @@ describe("interrupted routing", () => {
         dailyLeads: 0,
       });
       const lead = (await server.call("GET", `/api/v1/leads/${leadId}`, { key: w.adminKey })).body.data;
-      expect(lead.distribution.map((d: any) => [d.contractId, d.outcome, d.reason])).toEqual([[c.id, "error", "routing_interrupted"]]);
+      expect(lead.distribution.map((d: any) => [d.contractId, d.outcome, d.reason])).toEqual([
+        [c.id, "error", "routing_interrupted"],
+        [filtered.id, "filtered", "geo_mismatch"],
+      ]);
       const events = await owner.query("SELECT type FROM outbox_events WHERE subject_id = $1 ORDER BY created_at, id", [leadId]);
       expect(events.rows.map((r) => r.type)).toEqual(["lead.created", "lead.updated"]);
     } finally {

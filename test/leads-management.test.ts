@@ -132,10 +132,11 @@ describe("POST /api/v1/leads/{id}:setDisposition", () => {
   it("answers not_found to a buyer that did not buy the lead, even one it was offered", async () => {
     const { w, buyerKey } = await sellingWorld();
     const lead = await soldLead(w);
-    // A second contract whose filter excludes the lead: its buyer was considered (and may read the lead), but did not buy it.
+    // A second contract, ranked after the first: its buyer was offered the lead (outbid) and may read it, but did not buy it.
     const other = await fundedBuyer(server, w);
-    await offerContract(server, w, other.id, { filters: [{ state: { include: ["CA"] } }], pricing: { model: "fixed", price: "5.00" } });
+    await offerContract(server, w, other.id, { priority: 100, pricing: { model: "fixed", price: "5.00" } });
     const lead2 = await soldLead(w);
+    expect(lead2.distribution.map((d: any) => d.outcome)).toEqual(["sold", "outbid"]);
     const otherKey = (await server.newKey(w.adminKey, { role: "buyer", buyerId: other.id })).secret;
     expect((await get(otherKey, lead2.id)).status).toBe(200);
     const res = await setDisposition(otherKey, lead2.id, { disposition: "contacted" });

@@ -112,14 +112,17 @@ describe("who sees a lead", () => {
     });
     expect(bought.sales.map(saleOf)).toEqual([{ buyerId: s.x.id, contractId: s.cX.id, price: "15.00", deliveryStatus: "not_required" }]);
     expect(bought.distribution.map((d: any) => d.buyerId)).toEqual([s.x.id]);
-    // The same from Y's side: L3 was only offered to Y (filtered), L1 and L2 were bought.
-    expect(await list(s.yKey)).toEqual([s.l3.id, s.l2.id, s.l1.id]);
-    const filtered = (await get(s.yKey, s.l3.id)).body.data;
-    expect(Object.keys(filtered.fields).sort()).toEqual(["state", "zip"]);
-    expect(filtered.distribution).toEqual([
-      { contractId: s.cY.id, buyerId: s.y.id, outcome: "filtered", reason: "geo_mismatch", price: "20.00" },
-    ]);
-    expect(filtered.sales).toEqual([]);
+    // The same from Y's side: L1 and L2 were bought; L3 was filtered out by Y's contract, so never offered to Y.
+    expect(await list(s.yKey)).toEqual([s.l2.id, s.l1.id]);
+    const filtered = await get(s.yKey, s.l3.id);
+    expect([filtered.status, filtered.body.error.code]).toEqual([404, "not_found"]);
+    // The admin and the lead's partner see every contract considered, the filtered one first.
+    for (const key of [s.w.adminKey, s.w.partnerKey]) {
+      expect((await get(key, s.l3.id)).body.data.distribution).toEqual([
+        { contractId: s.cY.id, buyerId: s.y.id, outcome: "filtered", reason: "geo_mismatch", price: "20.00" },
+        { contractId: s.cX.id, buyerId: s.x.id, outcome: "sold", reason: "", price: "15.00" },
+      ]);
+    }
     const yBought = (await get(s.yKey, s.l1.id)).body.data;
     for (const k of PII) expect(yBought.fields).toHaveProperty(k);
 

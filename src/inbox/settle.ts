@@ -13,7 +13,7 @@ import { formatCents, toCents } from "../contracts/money.ts";
 import type { Tx } from "../db/tenant-tx.ts";
 import { emit } from "../events/outbox.ts";
 import { earningFor } from "../leads/payout.ts";
-import { insertDelivery, insertDistribution, insertSale } from "../leads/store.ts";
+import { insertDelivery, insertDistribution, insertSale, nextPosition } from "../leads/store.ts";
 import { postPartnerLedgerEntry } from "../partners/ledger.ts";
 import { newId } from "../standard/ids.ts";
 import type { TakenClaim } from "./claim.ts";
@@ -39,17 +39,18 @@ async function recordSale(tx: Tx, tenantId: string, c: TakenClaim, delivery: "de
     delivery_status: delivery,
   });
   // After routing's rows: the lead was unsold, so this is its only sale and the next position is free.
-  const position = (await tx.oneFirst(sql.unsafe`
-    SELECT coalesce(max(position) + 1, 0) FROM lead_distribution WHERE lead_id = ${item.lead_id}`)) as number;
-  await insertDistribution(tx, tenantId, item.partner_id, {
-    lead_id: item.lead_id,
-    position,
-    contract_id: contract.id,
-    buyer_id: buyerId,
-    outcome: "sold",
-    reason: "cherry_pick",
-    price: item.price,
-  });
+  const position = await nextPosition(tx, item.lead_id);
+  await insertDistribution(tx, tenantId, item.partner_id, item.lead_id, [
+    {
+      lead_id: item.lead_id,
+      position,
+      contract_id: contract.id,
+      buyer_id: buyerId,
+      outcome: "sold",
+      reason: "cherry_pick",
+      price: item.price,
+    },
+  ]);
   const campaign = (await tx.one(sql.unsafe`
     SELECT payout_model, payout_amount::text AS payout_amount, payout_percent::text AS payout_percent
     FROM campaigns WHERE id = ${c.campaignId}`)) as Payout;

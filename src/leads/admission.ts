@@ -20,7 +20,7 @@ import { eventRows } from "./engine-writes.ts";
 import type { CampaignContext } from "./intake.ts";
 import { claimArgs, type Claim } from "./sale.ts";
 import { newShortId } from "./short-id.ts";
-import type { LeadRow, NewLead } from "./store.ts";
+import { contractsJson, type DistributionRow, type LeadRow, type NewLead } from "./store.ts";
 
 /** What lr.engine_context read: the campaign with its context, and its offer's contracts, buyers and counters. */
 export interface EngineContext {
@@ -65,7 +65,8 @@ export interface Admission {
  * Stores the lead — `routing`, or the rule's status when one stopped it, or
  * `duplicate` when the statement finds an earlier post — and, when it routes
  * and `first` is given, claims that contract. `locks` are the duplicate
- * rule's keys (null: no duplicate check).
+ * rule's keys (null: no duplicate check). `excluded` are the contracts the
+ * lead is not offered to, stored with it when it routes (lead_exclusions).
  */
 export async function admitSubmitted(
   db: Db,
@@ -73,6 +74,7 @@ export async function admitSubmitted(
   dup: { rule: CampaignRow["duplicate_rule"]; hours: number; locks: string[] } | null,
   events: readonly PendingEvent[],
   first: FirstClaim | null,
+  excluded: readonly DistributionRow[],
 ): Promise<Admission> {
   const c = first?.claim;
   // Every argument is always bound (empty when unused): a prepared statement's text never varies.
@@ -80,6 +82,7 @@ export async function admitSubmitted(
   // Ids in the order the events happen: lead.created, then lead.rejected.
   const eventsJson = JSON.stringify(eventRows(events));
   const rejectedEvent = newId();
+  const exclusions = contractsJson(excluded);
   for (;;) {
     const shortId = newShortId();
     let r: { status: LeadRow["status"]; reason: string; created_at: Date; updated_at: Date } & Pick<LeadRow, "fields" | "consent"> & {
@@ -91,7 +94,8 @@ export async function admitSubmitted(
           ${sql.array(dup?.locks ?? [], "text")}, ${dup?.rule ?? null}, ${dup?.hours ?? null},
           ${eventsJson}::jsonb, ${rejectedEvent}, ${first?.position ?? null}, ${c?.contract.id ?? null},
           ${c?.contract.buyerId ?? null}, ${c?.price ?? null}::numeric, ${sql.array(a?.starts ?? [], "timestamptz")},
-          ${sql.array(a?.leadCaps ?? [], "numeric")}, ${sql.array(a?.spendCaps ?? [], "numeric")}, ${a?.concurrency ?? false})`)) as typeof r;
+          ${sql.array(a?.leadCaps ?? [], "numeric")}, ${sql.array(a?.spendCaps ?? [], "numeric")}, ${a?.concurrency ?? false},
+          ${exclusions}::json)`)) as typeof r;
     } catch (e) {
       // Another lead of the tenant has this short id: the statement wrote nothing, so try another.
       if (constraintOf(e) === "leads_tenant_id_short_id_key") continue;

@@ -11,7 +11,7 @@ import type { Held } from "../contracts/caps.ts";
 import type { PendingEvent } from "../events/outbox.ts";
 import { newId } from "../standard/ids.ts";
 import type { Claim } from "./sale.ts";
-import type { DeliveryLog, DistributionRow, SaleRow } from "./store.ts";
+import { contractsJson, type DeliveryLog, type DistributionRow, isExclusion, type SaleRow } from "./store.ts";
 import { prepared } from "../db/prepared.ts";
 
 /** What a claim holds. */
@@ -56,7 +56,7 @@ export function eventRows(events: readonly PendingEvent[]): { id: string; type: 
   return events.map((e) => ({ id: newId(), type: e.type, subject_id: e.subjectId, payload: { v: 1, ...e.payload } }));
 }
 
-/** The batch as lr.engine_write takes it: each kind of row under its key, left out when there is none. */
+/** The rest of the batch as lr.engine_write takes it: each kind of row under its key, left out when there is none. */
 function payloadOf(w: Writes): string {
   const rows: Record<string, unknown> = {
     deliveries: w.deliveries.map((r) => ({
@@ -75,14 +75,6 @@ function payloadOf(w: Writes): string {
       contract_id: r.contract_id,
       price: r.price,
       delivery_status: r.delivery_status,
-    })),
-    distribution: w.distribution.map((r) => ({
-      position: r.position,
-      contract_id: r.contract_id,
-      buyer_id: r.buyer_id,
-      outcome: r.outcome,
-      reason: r.reason,
-      price: r.price,
     })),
     events: eventRows(w.events),
     releases: w.releases,
@@ -107,6 +99,10 @@ export async function flushWrites(q: Queryable, tenantId: string, partnerId: str
   const empty = w.deliveries.length + w.sales.length + w.distribution.length + w.events.length === 0;
   if (empty && !w.final && w.releases.length + w.charges.length + w.earnings.length === 0) return new Date();
   const r = (await q.one(prepared("engine_write")`
-    SELECT lr.engine_write(${tenantId}, ${leadId}, ${partnerId}, ${payloadOf(w)}::jsonb) AS written_at`)) as { written_at: Date };
+    SELECT lr.engine_write(${tenantId}, ${leadId}, ${partnerId}, ${payloadOf(w)}::jsonb,
+      ${contractsJson(w.distribution.filter((r) => !isExclusion(r)))}::json, ${contractsJson(w.distribution.filter(isExclusion))}::json)
+    AS written_at`)) as {
+    written_at: Date;
+  };
   return r.written_at;
 }

@@ -102,10 +102,14 @@ export async function postLead(db: Db, req: PostLeadRequest, p: Principal): Prom
     tally.lastEarning = 0n;
   }
   await withEngine(db, tenantId, async (tx) => {
-    for (const s of settled) {
-      await insertDistribution(tx, tenantId, lead.campaign.partner_id, distributionOfBid(leadId, s));
-      if (s.bid.status === "valid") await setBidOutcome(tx, s.bid.id, s.outcome, s.reason);
-    }
+    await insertDistribution(
+      tx,
+      tenantId,
+      lead.campaign.partner_id,
+      leadId,
+      settled.map((s) => distributionOfBid(leadId, s)),
+    );
+    for (const s of settled) if (s.bid.status === "valid") await setBidOutcome(tx, s.bid.id, s.outcome, s.reason);
     await tx.query(sql.unsafe`
       UPDATE leads SET status = ${tally.sold > 0 ? "sold" : "unsold"}, payout = ${formatCents(tally.payout)}::numeric, claims = '[]',
                        updated_at = now()

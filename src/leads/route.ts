@@ -49,7 +49,7 @@ interface Plan {
   position: Map<string, number>;
   zoneOf: Map<string, string>;
   destinations: Map<string, DestinationRow>;
-  /** The lead as inserted, and the distribution rows written with it (the contracts it was not offered to). */
+  /** The lead as inserted, and the contracts it was not offered to (stored with it: lead_exclusions). */
   row: LeadRow;
   excluded: DistributionRow[];
 }
@@ -267,9 +267,7 @@ async function sell(db: Db, plan: Plan, p: Principal, taken: Claim | string | nu
 async function sellOrThrow(db: Db, plan: Plan, p: Principal, taken: Claim | string | null): Promise<Lead> {
   const { tenantId, leadId } = plan;
   const partnerId = plan.lead.campaign.partner_id;
-  // The contracts the lead was not offered to are written with the outcome, in its statement.
   const w = newWrites();
-  w.distribution.push(...plan.excluded);
   let progress: Progress = { next: 0, sold: 0, payout: 0n, buyers: [] };
   for (let first = true; ; first = false) {
     const claimed = await claimNext(db, plan, progress, w, first ? taken : null);
@@ -285,13 +283,13 @@ async function sellOrThrow(db: Db, plan: Plan, p: Principal, taken: Claim | stri
   }
   if (w.final?.status === "sold") {
     const writtenAt = await withRetry(() => flushWrites(db.pool, tenantId, partnerId, leadId, w));
-    return answer({ row: plan.row, excluded: [] }, w, writtenAt, p);
+    return answer({ row: plan.row, excluded: plan.excluded }, w, writtenAt, p);
   }
   return withEngineRetry(db, tenantId, async (tx) => {
     const writtenAt = await flushWrites(tx, tenantId, partnerId, leadId, w);
     // Cherry-pick: an unsold lead joins the inbox in the transaction that marks it unsold (src/inbox/enqueue.ts).
     await enqueueUnsold(tx, leadId);
-    return answer({ row: plan.row, excluded: [] }, w, writtenAt, p);
+    return answer({ row: plan.row, excluded: plan.excluded }, w, writtenAt, p);
   });
 }
 
@@ -323,6 +321,7 @@ export async function submitLead(db: Db, req: SubmitLeadRequest, p: Principal, v
       locks && { rule: c.duplicate_rule, hours: c.duplicate_window_hours, locks },
       [{ type: "lead.created", subjectId: leadId, payload: { campaignId: c.id, partnerId: c.partner_id, test: lead.test } }],
       plan && firstClaim(plan),
+      plan?.excluded ?? [],
     ),
   );
   if (!plan || admission.row.status !== "routing") return withEngine(db, tenantId, (tx) => readBack(tx, leadId, p));

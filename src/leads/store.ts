@@ -77,12 +77,45 @@ export const leads = table<LeadRow>({
   unique: { leads_tenant_id_short_id_key: "shortId" },
 });
 
-/** Records one contract's outcome. */
-export async function insertDistribution(tx: Tx, tenantId: string, partnerId: string, d: DistributionRow): Promise<void> {
-  await tx.query(sql.unsafe`
-    INSERT INTO lead_distribution (tenant_id, lead_id, partner_id, position, contract_id, buyer_id, outcome, reason, price)
-    VALUES (${tenantId}, ${d.lead_id}, ${partnerId}, ${d.position}, ${d.contract_id}, ${d.buyer_id}, ${d.outcome}, ${d.reason},
-            ${d.price}::numeric)`);
+/** Was the contract not offered the lead (filtered out, or at a cap)? Those are kept apart, in lead_exclusions. */
+export function isExclusion(r: DistributionRow): boolean {
+  return r.outcome === "filtered" || r.outcome === "capped";
+}
+
+/** Distribution rows as the database takes them: json with one-letter keys (a hundred rows a lead); null when none. */
+export function contractsJson(rows: readonly DistributionRow[]): string | null {
+  if (rows.length === 0) return null;
+  return JSON.stringify(rows.map((r) => ({ p: r.position, c: r.contract_id, b: r.buyer_id, o: r.outcome, r: r.reason, x: r.price })));
+}
+
+/** Records contracts' outcomes for one lead: the offered ones as rows, the others as one lead_exclusions document. */
+export async function insertDistribution(
+  tx: Tx,
+  tenantId: string,
+  partnerId: string,
+  leadId: string,
+  rows: readonly DistributionRow[],
+): Promise<void> {
+  const offered = contractsJson(rows.filter((r) => !isExclusion(r)));
+  const excluded = rows.filter(isExclusion);
+  if (offered)
+    await tx.query(sql.unsafe`
+      INSERT INTO lead_distribution (tenant_id, lead_id, partner_id, position, contract_id, buyer_id, outcome, reason, price)
+      SELECT ${tenantId}, ${leadId}, ${partnerId}, t.p, t.c, t.b, t.o, t.r, t.x
+      FROM json_to_recordset(${offered}::json) AS t(p int, c uuid, b uuid, o text, r text, x numeric)`);
+  if (excluded.length > 0)
+    await tx.query(sql.unsafe`
+      INSERT INTO lead_exclusions (tenant_id, lead_id, partner_id, position, contracts)
+      VALUES (${tenantId}, ${leadId}, ${partnerId}, ${excluded[0].position}, ${contractsJson(excluded)}::json)`);
+}
+
+/** The next free distribution position of a lead (positions run through lead_distribution and lead_exclusions). */
+export async function nextPosition(tx: Tx, leadId: string): Promise<number> {
+  return (await tx.oneFirst(sql.unsafe`
+    SELECT coalesce(greatest(
+      (SELECT max(position) FROM lead_distribution WHERE lead_id = ${leadId}),
+      (SELECT max(t.p) FROM lead_exclusions e CROSS JOIN LATERAL json_to_recordset(e.contracts) AS t(p int) WHERE e.lead_id = ${leadId})
+    ) + 1, 0)`)) as number;
 }
 
 /** Records a sale. */
@@ -134,7 +167,12 @@ export async function historyOf(tx: Tx, leadIds: readonly string[]): Promise<{ d
   const ids = sql.array(leadIds as string[], "uuid");
   const distribution = (await tx.any(sql.unsafe`
     SELECT lead_id, position, contract_id, buyer_id, outcome, reason, price::text AS price
-    FROM lead_distribution WHERE lead_id = ANY(${ids}) ORDER BY lead_id, position`)) as DistributionRow[];
+    FROM lead_distribution WHERE lead_id = ANY(${ids})
+    UNION ALL
+    SELECT e.lead_id, t.p, t.c, t.b, t.o, t.r, t.x::numeric(14, 2)::text
+    FROM lead_exclusions e CROSS JOIN LATERAL json_to_recordset(e.contracts) AS t(p int, c uuid, b uuid, o text, r text, x numeric)
+    WHERE e.lead_id = ANY(${ids})
+    ORDER BY lead_id, position`)) as DistributionRow[];
   const sales = (await tx.any(sql.unsafe`
     SELECT lead_id, buyer_id, contract_id, price::text AS price, delivery_status, disposition, disposition_updated_at
     FROM lead_sales WHERE lead_id = ANY(${ids}) ORDER BY created_at, id`)) as SaleRow[];
