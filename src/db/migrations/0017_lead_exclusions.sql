@@ -200,17 +200,19 @@ BEGIN
 END $$;
 GRANT EXECUTE ON FUNCTION lr.engine_write(uuid, uuid, uuid, jsonb, json, json) TO lead_router_app;
 
--- lr.engine_context reads the newest counter of each capped (contract, period) with the period as a plain
--- column: an expression on the caps' jsonb is not leakproof, so under row security it was a filter after a
+-- lr.engine_context returns the contracts' ids, in-flight counts and versions as json arrays: the driver parses
+-- a hundred-element Postgres array in JavaScript, a json one natively (about 0.2 ms of server CPU a lead). It
+-- reads the newest counter of each capped (contract, period) with the period as a plain column: an expression on the caps' jsonb is not leakproof, so under row security it was a filter after a
 -- bitmap scan and a sort per contract; as a column it is an index condition of a backward scan that stops at
 -- its first row.
-CREATE OR REPLACE FUNCTION lr.engine_context(p_tenant uuid, p_campaign uuid, p_key_prefix text)
+DROP FUNCTION lr.engine_context(uuid, uuid, text);
+CREATE FUNCTION lr.engine_context(p_tenant uuid, p_campaign uuid, p_key_prefix text)
 RETURNS TABLE (
   id uuid, tenant_id uuid, partner_id uuid, vertical_id uuid, offer_id uuid, name text, status text, tags text[],
   created_at timestamptz, updated_at timestamptz, payout_model text, payout_amount numeric, payout_percent numeric,
   field_mappings jsonb, duplicate_window_hours integer, duplicate_rule text,
   fields jsonb, vertical_status text, partner_status text, key_hash bytea, suppression_list_ids text[], offer json,
-  partner_rules json, contract_ids uuid[], in_flight integer[], versions text[], buyers json, counters json)
+  partner_rules json, contract_ids json, in_flight json, versions json, buyers json, counters json)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
@@ -257,7 +259,7 @@ BEGIN
          ELSE json_build_object('distribution_mode', o.distribution_mode, 'max_sales', o.max_sales, 'selection', o.selection) END,
     coalesce((SELECT json_agg(json_build_object('rule', r.rule, 'buyer_id', r.buyer_id)) FROM partner_buyer_rules r
               WHERE r.partner_id = c.partner_id), '[]'),
-    coalesce(v_ids, '{}'), coalesce(v_in_flight, '{}'), coalesce(v_versions, '{}'),
+    coalesce(array_to_json(v_ids), '[]'), coalesce(array_to_json(v_in_flight), '[]'), coalesce(array_to_json(v_versions), '[]'),
     -- One lookup per id: under row security `id = ANY(...)` may be planned as a walk of the tenant's buyers.
     coalesce((SELECT json_agg(json_build_object('id', b.id, 'status', b.status, 'timezone', b.timezone, 'balance', b.balance::text,
                                                 'credit_limit', b.credit_limit::text))
@@ -270,10 +272,12 @@ BEGIN
   LEFT JOIN offers o ON o.id = c.offer_id AND o.deleted_at IS NULL
   WHERE c.id = p_campaign;
 END $$;
+GRANT EXECUTE ON FUNCTION lr.engine_context(uuid, uuid, text) TO lead_router_app;
 
 -- Down Migration
 
-CREATE OR REPLACE FUNCTION lr.engine_context(p_tenant uuid, p_campaign uuid, p_key_prefix text)
+DROP FUNCTION lr.engine_context(uuid, uuid, text);
+CREATE FUNCTION lr.engine_context(p_tenant uuid, p_campaign uuid, p_key_prefix text)
 RETURNS TABLE (
   id uuid, tenant_id uuid, partner_id uuid, vertical_id uuid, offer_id uuid, name text, status text, tags text[],
   created_at timestamptz, updated_at timestamptz, payout_model text, payout_amount numeric, payout_percent numeric,
@@ -341,6 +345,7 @@ BEGIN
   WHERE c.id = p_campaign;
 END $$;
 
+GRANT EXECUTE ON FUNCTION lr.engine_context(uuid, uuid, text) TO lead_router_app;
 DROP FUNCTION lr.engine_write(uuid, uuid, uuid, jsonb, json, json);
 CREATE FUNCTION lr.engine_write(p_tenant uuid, p_lead uuid, p_partner uuid, w jsonb)
 RETURNS timestamptz LANGUAGE plpgsql AS $$
