@@ -12,7 +12,7 @@ import { startBenchServer } from "./server.ts";
 // routing at the load level. Both are fixed per run and printed.
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 2);
 // Routing at 4 (by Little's law, p50 < 10 ms with ≥ 300 leads/s means about 3 in flight) and at 16 (throughput under load).
-const routingConcurrency = (process.env.BENCH_ROUTING_CONCURRENCY ?? "4,16").split(",").map(Number);
+const routingConcurrency = (process.env.BENCH_ROUTING_CONCURRENCY ?? "1,4,16").split(",").map(Number);
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 // BENCH_ONLY=routing (comma-separated: core, pipeline, routing) runs a subset, e.g. while profiling one.
 const only = new Set((process.env.BENCH_ONLY ?? "core,pipeline,routing").split(",").map((x) => x.trim()));
