@@ -42,7 +42,15 @@ export async function startBenchServer(env: Record<string, string | undefined> =
   const port = await freePort();
   const superadminKey = `sa_${randomUUID()}`;
   const child = spawn(process.execPath, ["src/cli.ts", "serve"], {
-    env: { ...process.env, PORT: String(port), LOG_LEVEL: "warn", LEAD_ROUTER_SUPERADMIN_KEY: superadminKey, ...env },
+    // The buyers' endpoint is a local stub.
+    env: {
+      ...process.env,
+      PORT: String(port),
+      LOG_LEVEL: "warn",
+      LEAD_ROUTER_SUPERADMIN_KEY: superadminKey,
+      DESTINATIONS_ALLOW_PRIVATE: "true",
+      ...env,
+    },
     stdio: ["ignore", "ignore", "inherit"],
   });
   const url = `http://127.0.0.1:${port}`;

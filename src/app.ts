@@ -22,6 +22,7 @@ import { rolesInterceptor } from "./pipeline/roles.ts";
 import { createRest } from "./rest/handler.ts";
 import type { Route } from "./rest/routes.ts";
 import { createHttpHandler } from "./server/http.ts";
+import { allowPrivateDestinations } from "./buyers/destination-guard.ts";
 import { createListener } from "./server/listener.ts";
 import { createMetrics } from "./server/metrics.ts";
 import { createRpc } from "./server/rpc.ts";
@@ -51,6 +52,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   await migrate(db.ownerUrl, config.appDbPassword, log);
   const pool = await openPool(config.appDatabaseUrl ?? appUrlFrom(db.ownerUrl, config.appDbPassword), config.poolSize);
   setPageTokenSecret(String(await pool.oneFirst(sql.unsafe`SELECT value FROM settings WHERE key = 'page_token_secret'`)));
+  allowPrivateDestinations(config.destinationsAllowPrivate);
 
   const metrics = createMetrics();
   const redis = config.redisUrl ? connectRedis(config.redisUrl, log) : undefined;

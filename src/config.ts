@@ -27,6 +27,8 @@ export interface Config {
   rateLimitsEnabled: boolean;
   /** How long a lead may stay routing before the sweeper takes its process for dead (src/leads/sweep.ts). */
   routingSweepAfterSeconds: number;
+  /** Deliveries, pings and endpoint tests may reach loopback, private and link-local addresses (development, tests). */
+  destinationsAllowPrivate: boolean;
 }
 
 function int(name: string, fallback: number): number {
@@ -69,6 +71,7 @@ export function loadConfig(overrides: Partial<Config> = {}): Config {
     publicUrl: url("PUBLIC_URL"),
     rateLimitsEnabled: text("RATE_LIMITS") !== "off",
     routingSweepAfterSeconds: int("ROUTING_SWEEP_AFTER_SECONDS", 900),
+    destinationsAllowPrivate: text("DESTINATIONS_ALLOW_PRIVATE") === "true",
     ...overrides,
   };
 }

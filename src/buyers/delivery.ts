@@ -7,6 +7,7 @@
 import type { JsonObject } from "@bufbuild/protobuf";
 import { renderRequest } from "./delivery-body.ts";
 import { parseAnswer } from "./delivery-response.ts";
+import { ForbiddenDestination } from "./destination-guard.ts";
 import { exchange, NoAnswerInTime } from "./http-exchange.ts";
 
 export { encodeBody, isXmlName, renderRequest } from "./delivery-body.ts";
@@ -69,6 +70,7 @@ export function excerpt(s: string): string {
 
 function failure(e: unknown, timeoutMs: number): string {
   if (e instanceof NoAnswerInTime) return `no answer within ${timeoutMs} ms`;
+  if (e instanceof ForbiddenDestination) return e.message;
   const err = e as Error & { code?: string };
   return `could not reach the destination: ${err.code ?? err.message}`;
 }

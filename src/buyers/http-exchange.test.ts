@@ -3,6 +3,7 @@ import { once } from "node:events";
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { allowPrivateDestinations } from "./destination-guard.ts";
 import { type DeliveryTarget, deliver } from "./delivery.ts";
 import { exchange, maxAnswerBytes } from "./http-exchange.ts";
 
@@ -27,6 +28,8 @@ function answer(path: string, res: ServerResponse): void {
 }
 
 beforeAll(async () => {
+  // The stub listens on loopback.
+  allowPrivateDestinations(true);
   stub = createServer((req, res) => {
     asked.push(req.url ?? "");
     agents.push(req.headers["user-agent"]);

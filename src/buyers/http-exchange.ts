@@ -7,6 +7,7 @@
  */
 import type { Readable } from "node:stream";
 import { Agent, request } from "undici";
+import { ForbiddenDestination, guardedLookup, refusedHost } from "./destination-guard.ts";
 
 /** The request to send. */
 export interface ExchangeRequest {
@@ -33,7 +34,8 @@ export class NoAnswerInTime extends Error {
 export const maxAnswerBytes = 64 * 1024;
 
 // Kept-alive connections are reused, one request at a time (no pipelining); 4 s is what fetch's agent kept them.
-const buyers = new Agent({ keepAliveTimeout: 4_000 });
+// Every name is resolved through the guard: a buyer's URL never reaches the server's own network.
+const buyers = new Agent({ keepAliveTimeout: 4_000, connect: { lookup: guardedLookup } });
 
 // The Fetch standard's "bad ports" (SMTP, IRC and the like): fetch refused them, so a
 // tenant's URL could not aim a request at those services, and still cannot.
@@ -50,6 +52,9 @@ export function exchange(url: string, req: ExchangeRequest, timeoutMs: number): 
   return new Promise((resolve, reject) => {
     const to = new URL(url);
     if (badPorts.has(to.port)) throw new Error("bad port");
+    // An address needs no lookup, so the guard checks it here.
+    const refused = refusedHost(to.hostname);
+    if (refused) throw new ForbiddenDestination(refused);
     const abort = new AbortController();
     // The timer settles the exchange itself: undici defers an abort until a connect in progress ends.
     const timer = setTimeout(() => {

@@ -3,6 +3,7 @@ import { once } from "node:events";
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { allowPrivateDestinations } from "../buyers/destination-guard.ts";
 import { askBuyers } from "./ping-bids.ts";
 
 let stub: Server;
@@ -20,6 +21,8 @@ function answer(path: string, res: ServerResponse): void {
 }
 
 beforeAll(async () => {
+  // The stub listens on loopback.
+  allowPrivateDestinations(true);
   stub = createServer((req, res) => req.resume().on("end", () => answer(req.url ?? "", res)));
   stub.listen(0, "127.0.0.1");
   await once(stub, "listening");

@@ -39,6 +39,8 @@ export async function startChildServer(extraEnv: Record<string, string> = {}): P
     PORT: String(port),
     HOST: "127.0.0.1",
     LOG_LEVEL: "warn",
+    // Buyers' endpoints in tests are local stubs.
+    DESTINATIONS_ALLOW_PRIVATE: "true",
     ...extraEnv,
   };
   const proc: ChildProcess = spawn(join(ROOT, "node_modules/.bin/node"), ["src/cli.ts", "serve"], { cwd: ROOT, env, stdio: "pipe" });

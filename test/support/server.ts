@@ -61,7 +61,15 @@ export function bearer(key: string): { headers: Record<string, string> } {
 /** Starts a server on the test database. */
 export async function startServer(overrides: Partial<Config> = {}): Promise<TestServer> {
   const superadminKey = `sa_${randomUUID()}`;
-  const config = loadConfig({ port: 0, databaseUrl: inject("databaseUrl"), superadminKey, poolSize: 8, ...overrides });
+  // Buyers' endpoints in tests are local stubs.
+  const config = loadConfig({
+    port: 0,
+    databaseUrl: inject("databaseUrl"),
+    superadminKey,
+    poolSize: 8,
+    destinationsAllowPrivate: true,
+    ...overrides,
+  });
   const app = await startApp(config, createLogger(process.env.LOG_LEVEL ?? "silent"));
   const transports = new Map<Protocol, Transport>();
   const server: TestServer = {

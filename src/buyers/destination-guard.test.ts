@@ -1,0 +1,96 @@
+/** The destination guard: which addresses are the server's own network, and that exchanges never reach them. */
+import { once } from "node:events";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo, LookupFunction } from "node:net";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { allowPrivateDestinations, ForbiddenDestination, guardedLookup, isInside, refusedHost } from "./destination-guard.ts";
+import { exchange } from "./http-exchange.ts";
+
+let stub: Server;
+let port: number;
+let asked = 0;
+
+beforeAll(async () => {
+  stub = createServer((req, res) => {
+    asked++;
+    req.resume().on("end", () => res.end("ok"));
+  });
+  stub.listen(0, "127.0.0.1");
+  await once(stub, "listening");
+  port = (stub.address() as AddressInfo).port;
+});
+afterAll(() => stub.close());
+afterEach(() => allowPrivateDestinations(false));
+
+const lookup = (host: string, all: boolean) =>
+  new Promise<{ err: Error | null; result: unknown }>((resolve) => {
+    (guardedLookup as LookupFunction)(host, { all }, (err, result) => resolve({ err, result }));
+  });
+
+describe("destination guard", () => {
+  it("knows the network's own addresses, v4 and v6, and leaves public ones", () => {
+    for (const a of [
+      "127.0.0.1",
+      "127.8.9.10",
+      "10.1.2.3",
+      "172.16.0.1",
+      "172.31.255.254",
+      "192.168.1.1",
+      "169.254.169.254",
+      "100.64.0.1",
+      "0.0.0.0",
+      "224.0.0.1",
+      "255.255.255.255",
+      "::1",
+      "::",
+      "fe80::1",
+      "fd12:3456::1",
+      "::ffff:127.0.0.1",
+      "::ffff:10.0.0.1",
+      "64:ff9b::a00:1",
+    ]) {
+      expect(isInside(a), a).toBe(true);
+    }
+    for (const a of ["8.8.8.8", "172.32.0.1", "100.128.0.1", "192.169.0.1", "2606:4700::1111", "::ffff:8.8.8.8", "crm.example.com"]) {
+      expect(isInside(a), a).toBe(false);
+    }
+  });
+
+  it("refuses addresses and localhost by the host alone, unless private destinations are allowed", () => {
+    expect(refusedHost("127.0.0.1")).toContain("inside the server's network");
+    expect(refusedHost("[::1]")).toContain("inside the server's network");
+    expect(refusedHost("LOCALHOST")).not.toBe("");
+    expect(refusedHost("api.localhost")).not.toBe("");
+    expect(refusedHost("crm.example.com")).toBe("");
+    expect(refusedHost("93.184.215.14")).toBe("");
+    allowPrivateDestinations(true);
+    expect(refusedHost("127.0.0.1")).toBe("");
+  });
+
+  it("refuses a name that resolves inside, in both of lookup's forms; allowed, it resolves as dns.lookup does", async () => {
+    for (const all of [true, false]) {
+      const { err } = await lookup("localhost", all);
+      expect(err).toBeInstanceOf(ForbiddenDestination);
+      expect(err?.message).toContain("localhost");
+    }
+    allowPrivateDestinations(true);
+    const many = await lookup("localhost", true);
+    expect(many.err).toBeNull();
+    expect((many.result as { address: string }[]).every((a) => isInside(a.address))).toBe(true);
+    const one = await lookup("localhost", false);
+    expect(one.err).toBeNull();
+    expect(isInside(one.result as string)).toBe(true);
+  });
+
+  it("keeps exchanges off the network's own addresses: nothing reaches the endpoint", async () => {
+    const before = asked;
+    for (const url of [`http://127.0.0.1:${port}/x`, `http://localhost:${port}/x`]) {
+      await expect(exchange(url, { method: "POST", headers: {}, body: "" }, 2000)).rejects.toBeInstanceOf(ForbiddenDestination);
+    }
+    expect(asked).toBe(before);
+    allowPrivateDestinations(true);
+    const ok = await exchange(`http://localhost:${port}/x`, { method: "POST", headers: {}, body: "" }, 2000);
+    expect(ok.status).toBe(200);
+    expect(asked).toBe(before + 1);
+  });
+});

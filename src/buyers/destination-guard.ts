@@ -1,0 +1,85 @@
+/**
+ * Where a tenant's URL may send this server: deliveries, pings and endpoint
+ * tests go to buyers' systems, never to the network the server runs in —
+ * loopback, private and link-local ranges (cloud metadata answers at
+ * 169.254.169.254), carrier-grade NAT, multicast and reserved addresses. The
+ * address is checked when the connection is made, on every address a name
+ * resolves to, so a name cannot pass a check and then resolve inside.
+ * DESTINATIONS_ALLOW_PRIVATE=true lifts the rule (local development, tests).
+ */
+import dns, { type LookupAddress } from "node:dns";
+import { BlockList, isIP, type LookupFunction } from "node:net";
+
+const inside = new BlockList();
+for (const [network, prefix] of [
+  ["0.0.0.0", 8],
+  ["10.0.0.0", 8],
+  ["100.64.0.0", 10],
+  ["127.0.0.0", 8],
+  ["169.254.0.0", 16],
+  ["172.16.0.0", 12],
+  ["192.0.0.0", 24],
+  ["192.168.0.0", 16],
+  ["198.18.0.0", 15],
+  ["224.0.0.0", 4],
+  ["240.0.0.0", 4],
+] as const) {
+  inside.addSubnet(network, prefix, "ipv4");
+}
+// IPv4-mapped addresses are checked as the IPv4 address they carry (isInside); NAT64 reaches IPv4 inside too.
+for (const [network, prefix] of [
+  ["::", 128],
+  ["::1", 128],
+  ["64:ff9b::", 96],
+  ["fc00::", 7],
+  ["fe80::", 10],
+  ["ff00::", 8],
+] as const) {
+  inside.addSubnet(network, prefix, "ipv6");
+}
+
+let allowInside = false;
+
+/** Lets destinations reach addresses inside this network (DESTINATIONS_ALLOW_PRIVATE), or not (the default). */
+export function allowPrivateDestinations(allow: boolean): void {
+  allowInside = allow;
+}
+
+/** A destination this server does not send to. */
+export class ForbiddenDestination extends Error {
+  override name = "ForbiddenDestination";
+}
+
+/** Is the address one of the network's own (loopback, private, link-local, reserved)? Names are not addresses: false. */
+export function isInside(address: string): boolean {
+  const version = isIP(address);
+  if (version === 4) return inside.check(address, "ipv4");
+  if (version !== 6) return false;
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
+  return mapped ? inside.check(mapped[1], "ipv4") : inside.check(address, "ipv6");
+}
+
+const refusal = (host: string) => `${host} is inside the server's network (loopback, private or link-local): not a destination`;
+
+/**
+ * Why a URL's host may not be a destination, from the host alone: an address
+ * inside the network, or localhost. "" when nothing is known against it (a
+ * name is checked again when it resolves).
+ */
+export function refusedHost(hostname: string): string {
+  if (allowInside) return "";
+  const host = hostname.replace(/^\[(.*)\]$/, "$1").toLowerCase();
+  if (host === "localhost" || host.endsWith(".localhost") || isInside(host)) return refusal(host);
+  return "";
+}
+
+/** dns.lookup for the buyers' connections: a name that resolves to any address inside the network is refused. */
+export const guardedLookup: LookupFunction = (hostname, options, callback) => {
+  dns.lookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
+    if (err) return callback(err, "", 0);
+    const bad = allowInside ? undefined : addresses.find((a) => isInside(a.address));
+    if (bad) return callback(new ForbiddenDestination(refusal(`${hostname} (${bad.address})`)), "", 0);
+    if (options.all) return (callback as unknown as (e: null, all: LookupAddress[]) => void)(null, addresses);
+    callback(null, addresses[0].address, addresses[0].family);
+  });
+};
