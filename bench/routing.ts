@@ -11,6 +11,7 @@ import type { AddressInfo } from "node:net";
 import autocannon from "autocannon";
 import pg from "pg";
 import type { Row } from "./core.ts";
+import { cpuPerLead, sampleCpu } from "./cpu.ts";
 import { measureFloor, ownerUrl } from "./floor.ts";
 import type { Result } from "./load.ts";
 import { GEO, type RoutingWorld, routingWorld } from "./routing-world.ts";
@@ -66,7 +67,10 @@ async function submitLeads(s: BenchServer, w: RoutingWorld, connections: number,
 }
 
 /** What the measured submissions wrote: leads by status and rows per lead (inserted, plus the engine's row updates). */
-async function writtenSince(tenantId: string, since: Date): Promise<{ statuses: string; inserted: number; updated: number }> {
+async function writtenSince(
+  tenantId: string,
+  since: Date,
+): Promise<{ statuses: string; leads: number; inserted: number; updated: number }> {
   const db = new pg.Client({ connectionString: ownerUrl() });
   await db.connect();
   try {
@@ -83,7 +87,7 @@ async function writtenSince(tenantId: string, since: Date): Promise<{ statuses: 
     for (const t of ["buyer_ledger_entries", "partner_ledger_entries"]) inserted += await count(t, "AND lead_id IS NOT NULL");
     // Per lead the status update; per sale 4 cap counters, the buyer twice (reserve, then charge) and the partner's payout balance.
     const updated = leads + 7 * sales;
-    return { statuses: byStatus.map((r) => `${r.n} ${r.status}`).join(", "), inserted: inserted / leads, updated: updated / leads };
+    return { statuses: byStatus.map((r) => `${r.n} ${r.status}`).join(", "), leads, inserted: inserted / leads, updated: updated / leads };
   } finally {
     await db.end();
   }
@@ -103,7 +107,9 @@ export async function benchRouting(s: BenchServer, concurrencies: number[], seco
     for (const c of concurrencies) {
       const since = new Date();
       const delivered = stub.received();
+      const before = sampleCpu(s.child.pid ?? 0);
       const submit = await submitLeads(s, w, c, seconds);
+      const after = sampleCpu(s.child.pid ?? 0);
       const written = await writtenSince(w.tenantId, since);
       const perLead = Math.round(written.inserted + written.updated);
       const floor = await measureFloor(perLead, c, seconds);
@@ -113,7 +119,8 @@ export async function benchRouting(s: BenchServer, concurrencies: number[], seco
       );
       notes.push(
         `concurrency ${c}: submit p50 / floor p50 ${(submit.p50 / floor.p50).toFixed(2)}x; leads ${written.statuses}; ` +
-          `buyer endpoint received ${stub.received() - delivered}; rows per submission ${written.inserted.toFixed(1)} inserted + ${written.updated.toFixed(1)} updated`,
+          `buyer endpoint received ${stub.received() - delivered}; rows per submission ${written.inserted.toFixed(1)} inserted + ${written.updated.toFixed(1)} updated; ` +
+          cpuPerLead(before, after, written.leads),
       );
     }
     notes.push("targets: p50 < 10 ms, p99 < 25 ms, ≥ 300 leads/s, no errors, submit p50 ≤ 3x floor p50");

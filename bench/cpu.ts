@@ -1,0 +1,56 @@
+/**
+ * Where the machine's CPU goes during a benchmark level, from Linux's /proc:
+ * the server process, the Postgres processes (when Postgres runs on this
+ * machine), everything else, and idle. Latency and throughput drift with a
+ * shared machine's speed; CPU per lead says what a lead costs. Null where
+ * /proc is not there.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+
+/** Cumulative CPU ticks at one instant. */
+export interface CpuSample {
+  server: number;
+  postgres: number;
+  busy: number;
+  total: number;
+}
+
+const TICKS_PER_SECOND = 100;
+
+function processTicks(pid: string): number {
+  // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(f[11]) + Number(f[12]);
+}
+
+/** Samples the server (by pid) and every Postgres process; null without /proc. */
+export function sampleCpu(serverPid: number): CpuSample | null {
+  let cpu: number[];
+  try {
+    cpu = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+  } catch {
+    return null;
+  }
+  let postgres = 0;
+  for (const pid of readdirSync("/proc")) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").startsWith("postgres")) postgres += processTicks(pid);
+    } catch {
+      // Gone between the listing and the read.
+    }
+  }
+  // user nice system idle iowait irq softirq steal: busy is all but idle and iowait.
+  const total = cpu.slice(0, 8).reduce((a, b) => a + b, 0);
+  return { server: processTicks(String(serverPid)), postgres, busy: total - cpu[3] - cpu[4], total };
+}
+
+/** "server x ms, Postgres y ms, machine z ms a lead (n % busy)" between two samples, for `leads` leads. */
+export function cpuPerLead(a: CpuSample | null, b: CpuSample | null, leads: number): string {
+  if (!a || !b || leads === 0) return "CPU a lead: not measured (no /proc)";
+  const ms = (ticks: number) => ((ticks * 1000) / TICKS_PER_SECOND / leads).toFixed(1);
+  const busy = Math.round((100 * (b.busy - a.busy)) / Math.max(1, b.total - a.total));
+  const postgres = b.postgres > a.postgres ? `${ms(b.postgres - a.postgres)} ms` : "not on this machine";
+  return `CPU a lead: server ${ms(b.server - a.server)} ms, Postgres ${postgres}, whole machine ${ms(b.busy - a.busy)} ms (${busy} % busy)`;
+}
