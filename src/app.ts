@@ -23,6 +23,7 @@ import { createRest } from "./rest/handler.ts";
 import type { Route } from "./rest/routes.ts";
 import { createHttpHandler } from "./server/http.ts";
 import { allowPrivateDestinations } from "./buyers/destination-guard.ts";
+import { parseSecretsKey, useSecretsKey } from "./buyers/secrets.ts";
 import { createListener } from "./server/listener.ts";
 import { createMetrics } from "./server/metrics.ts";
 import { createRpc } from "./server/rpc.ts";
@@ -53,6 +54,8 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
   const pool = await openPool(config.appDatabaseUrl ?? appUrlFrom(db.ownerUrl, config.appDbPassword), config.poolSize);
   setPageTokenSecret(String(await pool.oneFirst(sql.unsafe`SELECT value FROM settings WHERE key = 'page_token_secret'`)));
   allowPrivateDestinations(config.destinationsAllowPrivate);
+  useSecretsKey(config.secretsKey ? parseSecretsKey(config.secretsKey) : null);
+  if (!config.secretsKey) log.warn("SECRETS_KEY is not set: buyers' destination secrets are stored unencrypted");
 
   const metrics = createMetrics();
   const redis = config.redisUrl ? connectRedis(config.redisUrl, log) : undefined;

@@ -29,6 +29,8 @@ export interface Config {
   routingSweepAfterSeconds: number;
   /** Deliveries, pings and endpoint tests may reach loopback, private and link-local addresses (development, tests). */
   destinationsAllowPrivate: boolean;
+  /** The key destination secrets are sealed with at rest (32 bytes, hex or base64); unset: stored as given. */
+  secretsKey: string | undefined;
 }
 
 function int(name: string, fallback: number): number {
@@ -72,6 +74,7 @@ export function loadConfig(overrides: Partial<Config> = {}): Config {
     rateLimitsEnabled: text("RATE_LIMITS") !== "off",
     routingSweepAfterSeconds: int("ROUTING_SWEEP_AFTER_SECONDS", 900),
     destinationsAllowPrivate: text("DESTINATIONS_ALLOW_PRIVATE") === "true",
+    secretsKey: text("SECRETS_KEY"),
     ...overrides,
   };
 }

@@ -9,6 +9,7 @@ import { renderRequest } from "./delivery-body.ts";
 import { parseAnswer } from "./delivery-response.ts";
 import { ForbiddenDestination } from "./destination-guard.ts";
 import { exchange, NoAnswerInTime } from "./http-exchange.ts";
+import { openAuth, UnreadableSecret } from "./secrets.ts";
 
 export { encodeBody, isXmlName, renderRequest } from "./delivery-body.ts";
 export { parseAnswer, priceOf } from "./delivery-response.ts";
@@ -77,7 +78,24 @@ function failure(e: unknown, timeoutMs: number): string {
 
 /** Sends the lead to the target and reports what happened; never throws for the buyer's failures. */
 export async function deliver(target: DeliveryTarget, lead: JsonObject): Promise<DeliveryResult> {
-  const request = renderRequest(target, lead);
+  let auth: DeliveryAuth;
+  try {
+    auth = openAuth(target.auth);
+  } catch (e) {
+    if (!(e instanceof UnreadableSecret)) throw e;
+    // A server without the key the secret was sealed under: nothing is sent, the sale falls through.
+    return {
+      requestExcerpt: "",
+      unknownPlaceholders: [],
+      outcome: "error",
+      httpStatus: 0,
+      latencyMs: 0,
+      price: "",
+      reason: e.message,
+      responseExcerpt: "",
+    };
+  }
+  const request = renderRequest({ ...target, auth }, lead);
   const base = { requestExcerpt: excerpt(request.body), unknownPlaceholders: request.unknownPlaceholders };
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);

@@ -13,6 +13,7 @@ import { Violations } from "../standard/violations.ts";
 import type { DeliveryAuth } from "./delivery.ts";
 import { checkDestinationParts, checkTimeout } from "./destinations-checks.ts";
 import type { DestinationRow } from "./destinations-store.ts";
+import { sealAuth } from "./secrets.ts";
 
 /** Paths a client may name in an update mask; auth's leaves are listed so a body naming only a secret counts. */
 export const updatableDestinationPaths = [
@@ -97,7 +98,7 @@ export function destinationValues(d: BuyerDestination, paths: readonly string[] 
   if (has("url")) out.url = d.url.trim();
   if (has("body_format")) out.body_format = BuyerDestination_BodyFormat[d.bodyFormat || BuyerDestination_BodyFormat.json];
   if (has("headers")) out.headers = d.headers;
-  if (has("auth")) out.auth = authOf(d.auth, existing?.auth);
+  if (has("auth")) out.auth = sealAuth(authOf(d.auth, existing?.auth));
   if (has("field_templates")) out.field_templates = d.fieldTemplates;
   if (has("timeout_ms")) out.timeout_ms = checkTimeout(v, d.timeoutMs);
   if (has("accept_path")) out.accept_path = d.acceptPath.trim();
