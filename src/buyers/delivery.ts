@@ -78,22 +78,15 @@ function failure(e: unknown, timeoutMs: number): string {
 
 /** Sends the lead to the target and reports what happened; never throws for the buyer's failures. */
 export async function deliver(target: DeliveryTarget, lead: JsonObject): Promise<DeliveryResult> {
+  const failed = (base: Pick<DeliveryResult, "requestExcerpt" | "unknownPlaceholders">, reason: string, latencyMs: number) =>
+    ({ ...base, outcome: "error", httpStatus: 0, latencyMs, price: "", reason, responseExcerpt: "" }) as const;
   let auth: DeliveryAuth;
   try {
     auth = openAuth(target.auth);
   } catch (e) {
     if (!(e instanceof UnreadableSecret)) throw e;
     // A server without the key the secret was sealed under: nothing is sent, the sale falls through.
-    return {
-      requestExcerpt: "",
-      unknownPlaceholders: [],
-      outcome: "error",
-      httpStatus: 0,
-      latencyMs: 0,
-      price: "",
-      reason: e.message,
-      responseExcerpt: "",
-    };
+    return failed({ requestExcerpt: "", unknownPlaceholders: [] }, e.message, 0);
   }
   const request = renderRequest({ ...target, auth }, lead);
   const base = { requestExcerpt: excerpt(request.body), unknownPlaceholders: request.unknownPlaceholders };
@@ -106,14 +99,6 @@ export async function deliver(target: DeliveryTarget, lead: JsonObject): Promise
     const parsed = parseAnswer(target, res.status, res.contentType, text);
     return { ...base, ...parsed, httpStatus: res.status, latencyMs: elapsed(), responseExcerpt: excerpt(text) };
   } catch (e) {
-    return {
-      ...base,
-      outcome: "error",
-      httpStatus: 0,
-      latencyMs: elapsed(),
-      price: "",
-      reason: failure(e, target.timeoutMs),
-      responseExcerpt: "",
-    };
+    return failed(base, failure(e, target.timeoutMs), elapsed());
   }
 }

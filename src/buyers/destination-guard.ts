@@ -73,6 +73,11 @@ export function refusedHost(hostname: string): string {
   return "";
 }
 
+/** refusedHost for a URL's host ("" for a URL that does not parse: its own check names that). */
+export function refusedUrl(url: string): string {
+  return URL.canParse(url) ? refusedHost(new URL(url).hostname) : "";
+}
+
 /** dns.lookup for the buyers' connections: a name that resolves to any address inside the network is refused. */
 export const guardedLookup: LookupFunction = (hostname, options, callback) => {
   dns.lookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {

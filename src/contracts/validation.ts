@@ -16,7 +16,7 @@ import {
   ContractSchedule_Window_Day,
 } from "../../gen/es/leadrouter/v1/contracts_pb.js";
 import { isUuid, type Violations } from "../standard/violations.ts";
-import { refusedHost } from "../buyers/destination-guard.ts";
+import { refusedUrl } from "../buyers/destination-guard.ts";
 import { checkAmount, toCents } from "./money.ts";
 
 const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
@@ -91,7 +91,7 @@ function checkPricing(v: Violations, p: ContractPricing, at: string): void {
     p.defaultPrice = checkAmount(v, `${path}.defaultPrice`, p.defaultPrice, true);
   } else if (model === ContractPricing_Model.ping) {
     if (!isHttpUrl(p.pingUrl)) v.add(`${path}.pingUrl`, p.pingUrl === "" ? "is required for model ping" : "must be an http or https URL");
-    else if (refusedHost(new URL(p.pingUrl).hostname)) v.add(`${path}.pingUrl`, refusedHost(new URL(p.pingUrl).hostname));
+    else if (refusedUrl(p.pingUrl)) v.add(`${path}.pingUrl`, refusedUrl(p.pingUrl));
     p.floor = checkAmount(v, `${path}.floor`, p.floor, false);
     p.ceiling = checkAmount(v, `${path}.ceiling`, p.ceiling, false);
     if (p.floor !== "" && p.ceiling !== "" && toCents(p.floor) > toCents(p.ceiling))
