@@ -46,6 +46,12 @@ export function sampleCpu(serverPid: number): CpuSample | null {
   return { server: processTicks(String(serverPid)), postgres, busy: total - cpu[3] - cpu[4], total };
 }
 
+/** The whole machine's busy CPU between two samples, in ms per unit of work; null without /proc. */
+export function machineMsPer(a: CpuSample | null, b: CpuSample | null, units: number): number | null {
+  if (!a || !b || units === 0) return null;
+  return ((b.busy - a.busy) * 1000) / TICKS_PER_SECOND / units;
+}
+
 /** "server x ms, Postgres y ms, machine z ms a lead (n % busy)" between two samples, for `leads` leads. */
 export function cpuPerLead(a: CpuSample | null, b: CpuSample | null, leads: number): string {
   if (!a || !b || leads === 0) return "CPU a lead: not measured (no /proc)";

@@ -25,6 +25,9 @@ export interface RoutingWorld {
   campaignId: string;
   postingKey: string;
   contracts: number;
+  /** The tenant's admin key and one buyer: the request pipeline's own cost is measured with GetBuyer. */
+  adminKey: string;
+  buyerId: string;
 }
 
 /**
@@ -135,5 +138,13 @@ export async function routingWorld(s: BenchServer, stubUrl: string, contracts = 
       ...termsOf(i),
     });
   }
-  return { tenantId: tenant.id, partnerKey: key.secret, campaignId: campaign.id, postingKey: posting.secret, contracts };
+  return {
+    tenantId: tenant.id,
+    partnerKey: key.secret,
+    campaignId: campaign.id,
+    postingKey: posting.secret,
+    contracts,
+    adminKey: admin,
+    buyerId: sellers[0].id,
+  };
 }

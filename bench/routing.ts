@@ -11,9 +11,10 @@ import type { AddressInfo } from "node:net";
 import autocannon from "autocannon";
 import pg from "pg";
 import type { Row } from "./core.ts";
-import { cpuPerLead, sampleCpu } from "./cpu.ts";
+import { availableParallelism } from "node:os";
+import { cpuPerLead, machineMsPer, sampleCpu } from "./cpu.ts";
 import { measureFloor, ownerUrl } from "./floor.ts";
-import type { Result } from "./load.ts";
+import { type HttpRequest, http1, type Result } from "./load.ts";
 import { GEO, type RoutingWorld, routingWorld } from "./routing-world.ts";
 import type { BenchServer } from "./server.ts";
 
@@ -94,6 +95,19 @@ async function writtenSince(
 }
 
 /**
+ * The request pipeline's own cost, as the yardstick for a lead's: GetBuyer
+ * over REST (authentication, rate limit, one tenant transaction, envelope)
+ * at concurrency 4, in machine CPU a request.
+ */
+async function requestCost(s: BenchServer, w: RoutingWorld, seconds: number): Promise<{ ms: number | null; result: Result }> {
+  const get: HttpRequest = { method: "GET", path: `/api/v1/buyers/${w.buyerId}`, headers: { authorization: `Bearer ${w.adminKey}` } };
+  const before = sampleCpu(s.child.pid ?? 0);
+  const result = await http1(s.url, get, 4, seconds);
+  const after = sampleCpu(s.child.pid ?? 0);
+  return { ms: machineMsPer(before, after, Math.round(result.rps * seconds)), result };
+}
+
+/**
  * Runs the routing benchmark and its floor at each concurrency, on one world
  * after one warm-up; returns the table rows and notes.
  */
@@ -104,6 +118,9 @@ export async function benchRouting(s: BenchServer, concurrencies: number[], seco
     await submitLeads(s, w, concurrencies[0], Math.max(1, Math.round(seconds / 3)));
     const rows: Row[] = [];
     const notes: string[] = [];
+    const yardstick = await requestCost(s, w, Math.max(3, Math.round(seconds / 2)));
+    // What 300 leads/s leaves a lead on this machine, in machine CPU.
+    const budget = (availableParallelism() * 1000) / 300;
     for (const c of concurrencies) {
       const since = new Date();
       const delivered = stub.received();
@@ -113,6 +130,7 @@ export async function benchRouting(s: BenchServer, concurrencies: number[], seco
       const written = await writtenSince(w.tenantId, since);
       const perLead = Math.round(written.inserted + written.updated);
       const floor = await measureFloor(perLead, c, seconds);
+      const leadMs = machineMsPer(before, after, written.leads);
       rows.push(
         { name: `SubmitLead REST, ${w.contracts} contracts, concurrency ${c}`, result: submit },
         { name: `Floor: ${perLead} rows in one transaction, concurrency ${c}`, result: floor },
@@ -120,9 +138,16 @@ export async function benchRouting(s: BenchServer, concurrencies: number[], seco
       notes.push(
         `concurrency ${c}: submit p50 / floor p50 ${(submit.p50 / floor.p50).toFixed(2)}x; leads ${written.statuses}; ` +
           `buyer endpoint received ${stub.received() - delivered}; rows per submission ${written.inserted.toFixed(1)} inserted + ${written.updated.toFixed(1)} updated; ` +
-          cpuPerLead(before, after, written.leads),
+          cpuPerLead(before, after, written.leads) +
+          (leadMs && yardstick.ms ? `, as much as ${(leadMs / yardstick.ms).toFixed(1)} GetBuyer requests` : ""),
       );
     }
+    if (yardstick.ms)
+      notes.push(
+        `the request pipeline alone: GetBuyer REST at concurrency 4 costs the machine ${yardstick.ms.toFixed(2)} ms a request ` +
+          `(${Math.round(yardstick.result.rps)} req/s, p50 ${yardstick.result.p50} ms); 300 leads/s on ${availableParallelism()} cores ` +
+          `leaves ${budget.toFixed(1)} ms a lead, ${(budget / yardstick.ms).toFixed(1)} GetBuyer requests`,
+      );
     notes.push("targets: p50 < 10 ms, p99 < 25 ms, ≥ 300 leads/s, no errors, submit p50 ≤ 3x floor p50");
     return { rows, notes };
   } finally {
