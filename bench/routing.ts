@@ -33,6 +33,14 @@ async function startStub(): Promise<{ url: string; received: () => number; close
   return { url, received: () => received, close: () => new Promise((r) => server.close(() => r())) };
 }
 
+/** Resolves once `count` has not changed for 300 ms (at most 5 s). */
+async function quiet(count: () => number): Promise<void> {
+  for (let i = 0, last = -1; i < 50 && count() !== last; i++) {
+    last = count();
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
 /** Posts leads for `seconds` at `connections`, each a new consumer somewhere in GEO. */
 async function submitLeads(s: BenchServer, w: RoutingWorld, connections: number, seconds: number): Promise<Result> {
   const r = await autocannon({
@@ -126,6 +134,8 @@ export async function benchRouting(s: BenchServer, concurrencies: number[], seco
       const delivered = stub.received();
       const before = sampleCpu(s.child.pid ?? 0);
       const submit = await submitLeads(s, w, c, seconds);
+      // The load generator stops with leads still in flight: count once the stub has been quiet for a moment.
+      await quiet(stub.received);
       const after = sampleCpu(s.child.pid ?? 0);
       const written = await writtenSince(w.tenantId, since);
       const perLead = Math.round(written.inserted + written.updated);
