@@ -1,10 +1,12 @@
 /**
- * A submission's first two statements (migration 0015). lr.engine_context
+ * A submission's reads and its admission (migration 0015). lr.engine_context
  * reads everything routing needs before anything is written: the campaign
  * and its context, the offer's contracts with their versions, their buyers
- * and cap counters. lr.engine_admit stores the lead (duplicate rule,
- * lead.created) and takes the first claim. With the settlement
- * (lr.engine_write), a lead sold at the first try costs three statements.
+ * and cap counters — once per campaign and configuration change, when the
+ * process keeps it (routing-cache.ts). lr.engine_admit stores the lead
+ * (duplicate rule, lead.created) and takes the first claim. With the live
+ * state's read (lr.engine_state) and the settlement (lr.engine_write), a
+ * lead sold at the first try costs three statements.
  */
 import { sql } from "slonik";
 import type { CampaignRow } from "../campaigns/store.ts";

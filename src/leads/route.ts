@@ -5,13 +5,16 @@
  * distribution row with its outcome and reason.
  *
  * Round trips and row locks are what a submission costs. Three statements
- * and no open transaction: lr.engine_context reads what routing needs, every
- * contract is judged in memory, lr.engine_admit stores the lead with the
- * claim on the best-ranked contract (admission.ts), and after delivery
- * lr.engine_write settles — so no lock is held while this process is busy
- * with other leads or a buyer's system answers. A refused or failed claim
- * falls through to the next contract (lr.engine_claim); the answer is built
- * from the rows written (answer.ts).
+ * and no open transaction: lr.engine_state reads the live state (cap
+ * counters, balances, deliveries in flight) of the contracts the lead's
+ * filters let through, checked against the campaign's configuration this
+ * process keeps (routing-cache.ts; lr.engine_context reads it when it is
+ * new or moved), every contract is judged in memory, lr.engine_admit stores
+ * the lead with the claim on the best-ranked contract (admission.ts), and
+ * after delivery lr.engine_write settles — so no lock is held while this
+ * process is busy with other leads or a buyer's system answers. A refused or
+ * failed claim falls through to the next contract (lr.engine_claim); the
+ * answer is built from the rows written (answer.ts).
  */
 import type { JsonObject } from "@bufbuild/protobuf";
 import type { ContextValues } from "@connectrpc/connect";
@@ -20,7 +23,7 @@ import { type Contract, ContractMatch_Check_Kind as Kind } from "../../gen/es/le
 import { postingKeyPrefix } from "../campaigns/posting-keys.ts";
 import { type Eligibility, evaluateEligibility, judge } from "../contracts/eligibility.ts";
 import { primePartnerRules, primeSnapshot, rulesFrom, snapshotOf } from "../contracts/eligibility-snapshot.ts";
-import type { MatchLead } from "../contracts/match.ts";
+import { firstFailedMatch, type MatchLead } from "../contracts/match.ts";
 import { formatCents, toCents } from "../contracts/money.ts";
 import type { DestinationRow } from "../buyers/destinations-store.ts";
 import { admitted, type Db, type Tx, withEngine } from "../db/tenant-tx.ts";
@@ -28,6 +31,7 @@ import { enqueueUnsold } from "../inbox/enqueue.ts";
 import type { Principal } from "../pipeline/principal.ts";
 import { newId } from "../standard/ids.ts";
 import { type EngineContext, type FirstClaim, admitSubmitted, engineContext } from "./admission.ts";
+import { engineState, forgetRouting, keepRouting, keptRouting, mayKeep, type Routing } from "./routing-cache.ts";
 import { allDecoded, decodeStale, destinationOf, type Distribution, distributionFrom, fromCache, type Ranked, rank } from "./candidates.ts";
 import { answer, readBack } from "./answer.ts";
 import { flushWrites, newWrites, type Writes } from "./engine-writes.ts";
@@ -112,13 +116,15 @@ interface Planning {
   leadId: string;
   at: Date;
   tenantId: string;
+  /** Where a contract delivers; by default, as decoded (candidates.ts). */
+  destinationFor?: (contract: Contract) => DestinationRow | null;
 }
 
 /** Evaluates the candidates in order; the excluded ones get their distribution rows. */
 async function evaluate(
   tx: Tx | null,
   candidates: readonly Contract[],
-  { ctx, lead, leadId, at, tenantId }: Planning,
+  { ctx, lead, leadId, at, tenantId, destinationFor = destinationOf }: Planning,
 ): Promise<Omit<Plan, "row">> {
   const c = lead.campaign;
   const snap = snapshotOf(candidates, at, ctx.buyers, ctx.counters);
@@ -147,7 +153,7 @@ async function evaluate(
   const position = new Map(candidates.map((x, i) => [x.id, i]));
   const destinations = new Map(
     eligible.flatMap((e) => {
-      const d = destinationOf(e.contract);
+      const d = destinationFor(e.contract);
       return d ? [[e.contract.destinationId, d] as const] : [];
     }),
   );
@@ -293,24 +299,128 @@ async function sellOrThrow(db: Db, plan: Plan, p: Principal, taken: Claim | stri
   });
 }
 
+/** A lead validated and, when it routes, planned: what admission stores. */
+interface Routed {
+  lead: Intake;
+  keys: ReturnType<typeof duplicateKeys>;
+  early: ReturnType<typeof statusVerdict>;
+  suppressed: boolean;
+  plan: Omit<Plan, "row"> | null;
+}
+
+/** What every lead's planning shares. */
+type Base = Pick<Planning, "leadId" | "at" | "tenantId">;
+
 /**
- * Routes one posted lead and returns it as the caller sees it: one statement
- * reads what routing needs, the lead is validated and every contract
- * evaluated in memory, one statement stores the lead with its first claim,
- * and one writes the outcome (sell).
+ * Validates and plans a lead from configuration read now (lr.engine_context),
+ * and keeps that configuration for the campaign's next leads
+ * (routing-cache.ts), with the epoch read before it.
  */
-export async function submitLead(db: Db, req: SubmitLeadRequest, p: Principal, values: ContextValues): Promise<Lead> {
-  const tenantId = p.tenantId as string;
-  const at = new Date();
-  const leadId = newId();
-  const ctx = await engineContext(db, tenantId, campaignIdOf(req), postingKeyPrefix(req.postingKey));
+async function routeFresh(
+  db: Db,
+  req: SubmitLeadRequest,
+  p: Principal,
+  campaignId: string,
+  prefix: string | null,
+  base: Base,
+): Promise<Routed> {
+  const { tenantId } = base;
+  // Read first: a change committed before the configuration is read moves the epoch past the kept one.
+  const epoch = mayKeep(tenantId, campaignId, prefix) ? (await engineState(db, tenantId, [], [])).epoch : null;
+  const ctx = await engineContext(db, tenantId, campaignId, prefix);
   const lead = intakeWith(ctx?.campaign ?? null, req, p);
-  const c = lead.campaign;
   const keys = duplicateKeys(lead);
   const early = statusVerdict(lead);
   const suppressed =
     !early && (lead.suppressionListIds?.length ?? 0) > 0 && (await withEngine(db, tenantId, (tx) => isSuppressed(tx, lead, keys)));
-  const plan = !early && !suppressed ? await planRouting(db, { ctx: ctx as EngineContext, lead, leadId, at, tenantId }) : null;
+  const plan = !early && !suppressed ? await planRouting(db, { ctx: ctx as EngineContext, lead, ...base }) : null;
+  if (epoch !== null && ctx && allDecoded(ctx.contracts)) {
+    const contracts = fromCache(ctx.contracts);
+    const destinations = new Map(
+      contracts.flatMap((c) => {
+        const d = destinationOf(c);
+        return d ? [[c.destinationId, d] as const] : [];
+      }),
+    );
+    keepRouting(tenantId, prefix, {
+      epoch,
+      campaign: ctx.campaign,
+      contracts,
+      destinations,
+      buyers: new Map(ctx.buyers.map((b) => [b.id, b])),
+    });
+  }
+  return { lead, keys, early, suppressed, plan };
+}
+
+/**
+ * Validates and plans a lead from the campaign's kept configuration: one
+ * statement reads the epoch with the live state (deliveries in flight, cap
+ * counters, balances) of only the contracts the lead's filters let through.
+ * Null when the epoch moved: the caller routes the lead fresh.
+ */
+async function routeKept(
+  db: Db,
+  r: Routing,
+  req: SubmitLeadRequest,
+  p: Principal,
+  prefix: string | null,
+  base: Base,
+): Promise<Routed | null> {
+  const { tenantId, at } = base;
+  const moved = (epoch: string) => {
+    if (epoch === r.epoch) return false;
+    forgetRouting(tenantId, r.campaign.id, prefix);
+    return true;
+  };
+  let lead: Intake;
+  try {
+    lead = intakeWith(r.campaign, req, p);
+  } catch (e) {
+    // Refused on kept rules: only when they are still current.
+    if (moved((await engineState(db, tenantId, [], [])).epoch)) return null;
+    throw e;
+  }
+  const keys = duplicateKeys(lead);
+  const early = statusVerdict(lead);
+  const matchLead: MatchLead = { values: lead.values, consent: lead.matchConsent, at, createdAt: at };
+  const open = early ? [] : r.contracts.filter((c) => !firstFailedMatch(c, r.buyers.get(c.buyerId) ?? null, matchLead));
+  const state = await engineState(
+    db,
+    tenantId,
+    open.map((c) => c.id),
+    [...new Set(open.map((c) => c.buyerId))],
+  );
+  if (moved(state.epoch)) return null;
+  if (early) return { lead, keys, early, suppressed: false, plan: null };
+  const contracts = r.contracts.map((c) => {
+    const n = state.inFlight.get(c.id);
+    return n === undefined || n === c.inFlight ? c : { ...c, inFlight: n };
+  });
+  const live = new Map(state.buyers.map((b) => [b.id, b]));
+  const buyers = [...r.buyers.values()].map((b) => live.get(b.id) ?? b);
+  const ctx = { campaign: r.campaign, contracts: [], buyers, counters: state.counters };
+  const plan = await evaluate(null, contracts, { ctx, lead, ...base, destinationFor: (c) => r.destinations.get(c.destinationId) ?? null });
+  return { lead, keys, early, suppressed: false, plan };
+}
+
+/**
+ * Routes one posted lead and returns it as the caller sees it: the lead is
+ * validated and every contract evaluated in memory from the campaign's
+ * configuration (kept between leads, or read fresh) and one read of live
+ * state, one statement stores the lead with its first claim, and one writes
+ * the outcome (sell).
+ */
+export async function submitLead(db: Db, req: SubmitLeadRequest, p: Principal, values: ContextValues): Promise<Lead> {
+  const tenantId = p.tenantId as string;
+  const base: Base = { tenantId, at: new Date(), leadId: newId() };
+  const { leadId } = base;
+  const campaignId = campaignIdOf(req);
+  const prefix = postingKeyPrefix(req.postingKey);
+  const known = keptRouting(tenantId, campaignId, prefix);
+  const routed = (known && (await routeKept(db, known, req, p, prefix, base))) || (await routeFresh(db, req, p, campaignId, prefix, base));
+  const { lead, keys, early, suppressed, plan } = routed;
+  const c = lead.campaign;
   // The rate limiter's verdict travelled while the lead was planned; a refused lead is not stored.
   await admitted(values);
   const locks = early ? null : duplicateLocks(lead, keys);
