@@ -23,7 +23,7 @@ import { type Contract, ContractMatch_Check_Kind as Kind } from "../../gen/es/le
 import { postingKeyPrefix } from "../campaigns/posting-keys.ts";
 import { type Eligibility, evaluateEligibility, judge } from "../contracts/eligibility.ts";
 import { primePartnerRules, primeSnapshot, rulesFrom, snapshotOf } from "../contracts/eligibility-snapshot.ts";
-import { firstFailedMatch, type MatchLead } from "../contracts/match.ts";
+import { type CheckOutcome, firstFailedMatch, type MatchLead, priceOf } from "../contracts/match.ts";
 import { formatCents, toCents } from "../contracts/money.ts";
 import type { DestinationRow } from "../buyers/destinations-store.ts";
 import { admitted, type Db, type Tx, withEngine } from "../db/tenant-tx.ts";
@@ -118,13 +118,15 @@ interface Planning {
   tenantId: string;
   /** Where a contract delivers; by default, as decoded (candidates.ts). */
   destinationFor?: (contract: Contract) => DestinationRow | null;
+  /** The pure check each contract already failed, by contract id (the others are judged in full). */
+  failedMatch?: ReadonlyMap<string, CheckOutcome>;
 }
 
 /** Evaluates the candidates in order; the excluded ones get their distribution rows. */
 async function evaluate(
   tx: Tx | null,
   candidates: readonly Contract[],
-  { ctx, lead, leadId, at, tenantId, destinationFor = destinationOf }: Planning,
+  { ctx, lead, leadId, at, tenantId, destinationFor = destinationOf, failedMatch }: Planning,
 ): Promise<Omit<Plan, "row">> {
   const c = lead.campaign;
   const snap = snapshotOf(candidates, at, ctx.buyers, ctx.counters);
@@ -142,7 +144,10 @@ async function evaluate(
     const buyer = snap.buyerOf.get(contract.id) ?? null;
     // Judged in memory from the snapshot; only a contract with suppression lists reads (in the planning transaction).
     let verdict: Eligibility;
-    if (contract.suppressionListIds.length === 0) verdict = judge(contract, matchLead, snap, { buyer, suppression: [], partner }, true);
+    const failure = failedMatch?.get(contract.id);
+    if (failure) verdict = { eligible: false, price: priceOf(contract.pricing, matchLead), checks: [failure] };
+    else if (contract.suppressionListIds.length === 0)
+      verdict = judge(contract, matchLead, snap, { buyer, suppression: [], partner }, true);
     else if (tx) verdict = await evaluateEligibility(tx, contract, matchLead, c.partner_id, true);
     else throw new Error(`contract ${contract.id} has suppression lists: it is judged in a transaction`);
     const e = { contract, price: verdict.price };
@@ -384,7 +389,13 @@ async function routeKept(
   const keys = duplicateKeys(lead);
   const early = statusVerdict(lead);
   const matchLead: MatchLead = { values: lead.values, consent: lead.matchConsent, at, createdAt: at };
-  const open = early ? [] : r.contracts.filter((c) => !firstFailedMatch(c, r.buyers.get(c.buyerId) ?? null, matchLead));
+  const failedMatch = new Map<string, CheckOutcome>();
+  const open: Contract[] = [];
+  for (const c of early ? [] : r.contracts) {
+    const failure = firstFailedMatch(c, r.buyers.get(c.buyerId) ?? null, matchLead);
+    if (failure) failedMatch.set(c.id, failure);
+    else open.push(c);
+  }
   const state = await engineState(
     db,
     tenantId,
@@ -400,7 +411,8 @@ async function routeKept(
   const live = new Map(state.buyers.map((b) => [b.id, b]));
   const buyers = [...r.buyers.values()].map((b) => live.get(b.id) ?? b);
   const ctx = { campaign: r.campaign, contracts: [], buyers, counters: state.counters };
-  const plan = await evaluate(null, contracts, { ctx, lead, ...base, destinationFor: (c) => r.destinations.get(c.destinationId) ?? null });
+  const destinationFor = (c: Contract) => r.destinations.get(c.destinationId) ?? null;
+  const plan = await evaluate(null, contracts, { ctx, lead, ...base, destinationFor, failedMatch });
   return { lead, keys, early, suppressed: false, plan };
 }
 
