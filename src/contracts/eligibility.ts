@@ -149,10 +149,22 @@ export interface Reads {
 
 /**
  * evaluateEligibility on reads already made, synchronously: the lead engine
- * judges a hundred contracts per lead from one snapshot.
+ * judges a hundred contracts per lead from one snapshot. `matched`: the
+ * caller already found the pure checks passed (with firstFailure, which
+ * leaves passed pure checks out anyway).
  */
-export function judge(contract: Contract, lead: MatchLead, snap: Snapshot, reads: Reads, firstFailure: boolean): Eligibility {
-  const p = pure(contract, reads.buyer, lead, firstFailure);
+export function judge(
+  contract: Contract,
+  lead: MatchLead,
+  snap: Snapshot,
+  reads: Reads,
+  firstFailure: boolean,
+  matched = false,
+): Eligibility {
+  const p =
+    matched && firstFailure
+      ? { checks: [] as CheckOutcome[], price: priceOf(contract.pricing, lead), stop: false }
+      : pure(contract, reads.buyer, lead, firstFailure);
   if (p.stop) return { eligible: false, price: p.price, checks: p.checks };
   const charge = chargeFloor(contract.pricing, p.price);
   p.checks.push(...snapshotCaps(contract, snap, reads.buyer, charge));

@@ -32,7 +32,17 @@ import type { Principal } from "../pipeline/principal.ts";
 import { newId } from "../standard/ids.ts";
 import { type EngineContext, type FirstClaim, admitSubmitted, engineContext } from "./admission.ts";
 import { engineState, forgetRouting, keepRouting, keptRouting, mayKeep, type Routing } from "./routing-cache.ts";
-import { allDecoded, decodeStale, destinationOf, type Distribution, distributionFrom, fromCache, type Ranked, rank } from "./candidates.ts";
+import {
+  allDecoded,
+  decodeStale,
+  destinationOf,
+  type Distribution,
+  distributionFrom,
+  fromCache,
+  type LiveContract,
+  type Ranked,
+  rank,
+} from "./candidates.ts";
 import { answer, readBack } from "./answer.ts";
 import { flushWrites, newWrites, type Writes } from "./engine-writes.ts";
 import { campaignIdOf, type Intake, intakeWith } from "./intake.ts";
@@ -64,6 +74,16 @@ interface Progress {
   sold: number;
   payout: bigint;
   buyers: readonly string[];
+}
+
+/** Where each of the contracts delivers, by destination id (contracts without a live destination left out). */
+function destinationsOf(contracts: readonly Contract[], of: (c: Contract) => DestinationRow | null): Map<string, DestinationRow> {
+  return new Map(
+    contracts.flatMap((c) => {
+      const d = of(c);
+      return d ? [[c.destinationId, d] as const] : [];
+    }),
+  );
 }
 
 /** A contract that was not offered the lead, and why. */
@@ -98,27 +118,28 @@ function rowOf(plan: Plan, e: Ranked, outcome: DistributionRow["outcome"], reaso
  * contracts with suppression lists, need reads of their own: then in a
  * transaction.
  */
-async function planRouting(db: Db, p: Planning): Promise<Omit<Plan, "row">> {
-  if (allDecoded(p.ctx.contracts)) {
-    const candidates = fromCache(p.ctx.contracts);
+async function planRouting(db: Db, live: readonly LiveContract[], p: Planning): Promise<Omit<Plan, "row">> {
+  if (allDecoded(live)) {
+    const candidates = fromCache(live);
     if (candidates.every((c) => c.suppressionListIds.length === 0)) return evaluate(null, candidates, p);
   }
   return withEngineRetry(db, p.tenantId, async (tx) => {
-    await decodeStale(tx, p.ctx.contracts);
-    return evaluate(tx, fromCache(p.ctx.contracts), p);
+    await decodeStale(tx, live);
+    return evaluate(tx, fromCache(live), p);
   });
 }
 
 /** What planning a lead starts from. */
 interface Planning {
-  ctx: EngineContext;
+  /** The live buyers and cap counters (lr.engine_context or lr.engine_state). */
+  live: Pick<EngineContext, "buyers" | "counters">;
   lead: Intake;
   leadId: string;
   at: Date;
   tenantId: string;
   /** Where a contract delivers; by default, as decoded (candidates.ts). */
   destinationFor?: (contract: Contract) => DestinationRow | null;
-  /** The pure check each contract already failed, by contract id (the others are judged in full). */
+  /** When given, every contract's pure checks were run: the one each failed, by contract id (absent: passed). */
   failedMatch?: ReadonlyMap<string, CheckOutcome>;
 }
 
@@ -126,10 +147,10 @@ interface Planning {
 async function evaluate(
   tx: Tx | null,
   candidates: readonly Contract[],
-  { ctx, lead, leadId, at, tenantId, destinationFor = destinationOf, failedMatch }: Planning,
+  { live, lead, leadId, at, tenantId, destinationFor = destinationOf, failedMatch }: Planning,
 ): Promise<Omit<Plan, "row">> {
   const c = lead.campaign;
-  const snap = snapshotOf(candidates, at, ctx.buyers, ctx.counters);
+  const snap = snapshotOf(candidates, at, live.buyers, live.counters);
   const partner = rulesFrom(lead.partnerRules ?? []);
   // What evaluateEligibility reads through the transaction, already read (with no transaction, nothing reads).
   if (tx) {
@@ -147,7 +168,7 @@ async function evaluate(
     const failure = failedMatch?.get(contract.id);
     if (failure) verdict = { eligible: false, price: priceOf(contract.pricing, matchLead), checks: [failure] };
     else if (contract.suppressionListIds.length === 0)
-      verdict = judge(contract, matchLead, snap, { buyer, suppression: [], partner }, true);
+      verdict = judge(contract, matchLead, snap, { buyer, suppression: [], partner }, true, failedMatch !== undefined);
     else if (tx) verdict = await evaluateEligibility(tx, contract, matchLead, c.partner_id, true);
     else throw new Error(`contract ${contract.id} has suppression lists: it is judged in a transaction`);
     const e = { contract, price: verdict.price };
@@ -156,11 +177,9 @@ async function evaluate(
     if (buyer) zoneOf.set(contract.buyerId, buyer.timezone);
   }
   const position = new Map(candidates.map((x, i) => [x.id, i]));
-  const destinations = new Map(
-    eligible.flatMap((e) => {
-      const d = destinationFor(e.contract);
-      return d ? [[e.contract.destinationId, d] as const] : [];
-    }),
+  const destinations = destinationsOf(
+    eligible.map((e) => e.contract),
+    destinationFor,
   );
   const rules = distributionFrom(lead.offer ?? null);
   const ranked = rank(eligible, rules.selection);
@@ -338,20 +357,14 @@ async function routeFresh(
   const early = statusVerdict(lead);
   const suppressed =
     !early && (lead.suppressionListIds?.length ?? 0) > 0 && (await withEngine(db, tenantId, (tx) => isSuppressed(tx, lead, keys)));
-  const plan = !early && !suppressed ? await planRouting(db, { ctx: ctx as EngineContext, lead, ...base }) : null;
+  const plan = !early && !suppressed && ctx ? await planRouting(db, ctx.contracts, { live: ctx, lead, ...base }) : null;
   if (epoch !== null && ctx && allDecoded(ctx.contracts)) {
     const contracts = fromCache(ctx.contracts);
-    const destinations = new Map(
-      contracts.flatMap((c) => {
-        const d = destinationOf(c);
-        return d ? [[c.destinationId, d] as const] : [];
-      }),
-    );
     keepRouting(tenantId, prefix, {
       epoch,
       campaign: ctx.campaign,
       contracts,
-      destinations,
+      destinations: destinationsOf(contracts, destinationOf),
       buyers: new Map(ctx.buyers.map((b) => [b.id, b])),
     });
   }
@@ -410,9 +423,8 @@ async function routeKept(
   });
   const live = new Map(state.buyers.map((b) => [b.id, b]));
   const buyers = [...r.buyers.values()].map((b) => live.get(b.id) ?? b);
-  const ctx = { campaign: r.campaign, contracts: [], buyers, counters: state.counters };
   const destinationFor = (c: Contract) => r.destinations.get(c.destinationId) ?? null;
-  const plan = await evaluate(null, contracts, { ctx, lead, ...base, destinationFor, failedMatch });
+  const plan = await evaluate(null, contracts, { live: { buyers, counters: state.counters }, lead, ...base, destinationFor, failedMatch });
   return { lead, keys, early, suppressed: false, plan };
 }
 
@@ -439,7 +451,7 @@ export async function submitLead(db: Db, req: SubmitLeadRequest, p: Principal, v
   const admission = await withRetry(() =>
     admitSubmitted(
       db,
-      newLeadOf(tenantId, leadId, lead, keys, early ?? (suppressed ? { ok: false, status: "rejected", reason: "suppressed" } : null)),
+      newLeadOf(tenantId, leadId, lead, keys, early, suppressed),
       locks && { rule: c.duplicate_rule, hours: c.duplicate_window_hours, locks },
       [{ type: "lead.created", subjectId: leadId, payload: { campaignId: c.id, partnerId: c.partner_id, test: lead.test } }],
       plan && firstClaim(plan),

@@ -117,15 +117,17 @@ export async function checkRules(tx: Tx, lead: Intake, keys: DuplicateKeys): Pro
   return { ok: true };
 }
 
-/** The row a lead is stored as: `routing`, or the status and reason of the rule that stopped it. */
+/** The row a lead is stored as: `routing`, or the status and reason of the rule that stopped it (early, else suppression). */
 export function newLeadOf(
   tenantId: string,
   leadId: string,
   lead: Intake,
   keys: DuplicateKeys,
-  stopped: Exclude<Verdict, { ok: true }> | null,
+  early: Exclude<Verdict, { ok: true }> | null,
+  suppressed: boolean,
 ): NewLead {
   const c = lead.campaign;
+  const stopped = early ?? (suppressed ? { status: "rejected" as const, reason: "suppressed" } : null);
   return {
     id: leadId,
     tenant_id: tenantId,
@@ -155,11 +157,7 @@ export async function admitLead(tx: Tx, tenantId: string, leadId: string, lead: 
   const rule = early ? null : duplicateRule(lead, keys);
   if (rule) await lockKeys(tx, rule);
   const suppressed = early ? false : await isSuppressed(tx, lead, keys);
-  const row = await insertLead(
-    tx,
-    newLeadOf(tenantId, leadId, lead, keys, early ?? (suppressed ? { ok: false, status: "rejected", reason: "suppressed" } : null)),
-    rule,
-  );
+  const row = await insertLead(tx, newLeadOf(tenantId, leadId, lead, keys, early, suppressed), rule);
   const verdict: Verdict =
     row.status === "routing" ? { ok: true } : { ok: false, status: row.status as "rejected" | "duplicate", reason: row.reason };
   return { verdict, row };
