@@ -1,9 +1,12 @@
 /**
  * The floor a submission is measured against: the same number of rows it
- * writes, written by one bare transaction (BEGIN; one multi-row INSERT;
- * COMMIT) on a pool of the server's size to the same database, at the same
- * concurrency. The scratch table is logged and indexed like
- * lead_distribution, so each commit pays the same WAL flush a real one does.
+ * writes, written by one bare transaction on a pool of the server's size to
+ * the same database, at the same concurrency. Two shapes of it: the rows as
+ * one multi-row INSERT (BEGIN; INSERT; COMMIT: the least any transaction
+ * writing them can cost), and one INSERT a row (BEGIN; N INSERTs; COMMIT:
+ * the plain transaction an application writing those rows would run). The
+ * scratch table is logged and indexed like lead_distribution, so each
+ * commit pays the same WAL flush a real one does.
  */
 import pg from "pg";
 import type { Result } from "./load.ts";
@@ -13,8 +16,11 @@ export function ownerUrl(): string {
   return process.env.DATABASE_URL ?? `postgres://postgres:postgres@127.0.0.1:${process.env.EMBEDDED_PG_PORT ?? 54329}/lead_router`;
 }
 
+/** How the floor's transaction writes its rows. */
+export type FloorShape = "one statement" | "a statement a row";
+
 /** Runs the floor's closed loop for `seconds` and returns its latencies. */
-export async function measureFloor(rows: number, concurrency: number, seconds: number): Promise<Result> {
+export async function measureFloor(rows: number, concurrency: number, seconds: number, shape: FloorShape): Promise<Result> {
   const pool = new pg.Pool({ connectionString: ownerUrl(), max: Number(process.env.DATABASE_POOL_SIZE ?? 20) });
   const table = `bench_floor_${process.pid}`;
   await pool.query(`CREATE TABLE ${table} (
@@ -23,6 +29,8 @@ export async function measureFloor(rows: number, concurrency: number, seconds: n
   await pool.query(`CREATE INDEX ON ${table} (contract_id, lead_id)`);
   const insert = `INSERT INTO ${table} (lead_id, position, contract_id, outcome, reason, price)
     SELECT $1::uuid, g, gen_random_uuid(), 'filtered', 'geo_mismatch', 12.50 FROM generate_series(1, $2::int) g`;
+  const insertOne = `INSERT INTO ${table} (lead_id, position, contract_id, outcome, reason, price)
+    VALUES ($1::uuid, $2::int, gen_random_uuid(), 'filtered', 'geo_mismatch', 12.50)`;
   const latencies: number[] = [];
   let errors = 0;
   const once = async () => {
@@ -30,7 +38,9 @@ export async function measureFloor(rows: number, concurrency: number, seconds: n
     const client = await pool.connect();
     try {
       await client.query("BEGIN");
-      await client.query(insert, [crypto.randomUUID(), rows]);
+      const lead = crypto.randomUUID();
+      if (shape === "one statement") await client.query(insert, [lead, rows]);
+      else for (let i = 1; i <= rows; i++) await client.query(insertOne, [lead, i]);
       await client.query("COMMIT");
       latencies.push(performance.now() - t);
     } catch {

@@ -139,14 +139,17 @@ export async function benchRouting(s: BenchServer, concurrencies: number[], seco
       const after = sampleCpu(s.child.pid ?? 0);
       const written = await writtenSince(w.tenantId, since);
       const perLead = Math.round(written.inserted + written.updated);
-      const floor = await measureFloor(perLead, c, seconds);
+      const floor = await measureFloor(perLead, c, seconds, "one statement");
+      const plain = await measureFloor(perLead, c, seconds, "a statement a row");
       const leadMs = machineMsPer(before, after, written.leads);
       rows.push(
         { name: `SubmitLead REST, ${w.contracts} contracts, concurrency ${c}`, result: submit },
-        { name: `Floor: ${perLead} rows in one transaction, concurrency ${c}`, result: floor },
+        { name: `Floor: ${perLead} rows in one INSERT, one transaction, concurrency ${c}`, result: floor },
+        { name: `Floor: ${perLead} rows an INSERT each, one transaction, concurrency ${c}`, result: plain },
       );
       notes.push(
-        `concurrency ${c}: submit p50 / floor p50 ${(submit.p50 / floor.p50).toFixed(2)}x; leads ${written.statuses}; ` +
+        `concurrency ${c}: submit p50 / floor p50 ${(submit.p50 / floor.p50).toFixed(2)}x (one INSERT), ` +
+          `${(submit.p50 / plain.p50).toFixed(2)}x (an INSERT a row); leads ${written.statuses}; ` +
           `buyer endpoint received ${stub.received() - delivered}; rows per submission ${written.inserted.toFixed(1)} inserted + ${written.updated.toFixed(1)} updated; ` +
           cpuPerLead(before, after, written.leads) +
           (leadMs && yardstick.ms ? `, as much as ${(leadMs / yardstick.ms).toFixed(1)} GetBuyer requests` : ""),

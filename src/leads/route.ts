@@ -409,12 +409,7 @@ async function routeKept(
     if (failure) failedMatch.set(c.id, failure);
     else open.push(c);
   }
-  const state = await engineState(
-    db,
-    tenantId,
-    open.map((c) => c.id),
-    [...new Set(open.map((c) => c.buyerId))],
-  );
+  const state = await engineState(db, tenantId, open, [...new Set(open.map((c) => c.buyerId))]);
   if (moved(state.epoch)) return null;
   if (early) return { lead, keys, early, suppressed: false, plan: null };
   const contracts = r.contracts.map((c) => {

@@ -12,6 +12,7 @@
 import type { Contract } from "../../gen/es/leadrouter/v1/contracts_pb.js";
 import type { DestinationRow } from "../buyers/destinations-store.ts";
 import type { CampaignRow } from "../campaigns/store.ts";
+import { periodOf } from "../contracts/caps.ts";
 import type { NewestCounter } from "../contracts/eligibility-snapshot.ts";
 import type { BuyerFacts } from "../contracts/eligibility.ts";
 import { sql } from "slonik";
@@ -75,15 +76,30 @@ export function keepRouting(tenantId: string, prefix: string | null, routing: Ro
   kept.set(key, routing);
 }
 
-/** Reads the tenant's routing epoch and the live state of the given contracts and buyers, in one statement. */
+/**
+ * Reads the tenant's routing epoch and the live state of the given contracts
+ * (deliveries in flight, the newest counter of each capped period) and
+ * buyers, in one statement.
+ */
 export async function engineState(
   db: Db,
   tenantId: string,
-  contractIds: readonly string[],
+  contracts: readonly Contract[],
   buyerIds: readonly string[],
 ): Promise<LiveState> {
+  const capped = contracts.flatMap((c) => [...new Set(c.caps.map(periodOf))].map((period) => [c.id, period] as const));
   const row = (await db.pool.one(prepared("engine_state")`
-    SELECT * FROM lr.engine_state(${tenantId}, ${sql.array(contractIds as string[], "uuid")}, ${sql.array(buyerIds as string[], "uuid")})`)) as {
+    SELECT * FROM lr.engine_state(${tenantId}, ${sql.array(
+      contracts.map((c) => c.id),
+      "uuid",
+    )}, ${sql.array(buyerIds as string[], "uuid")},
+      ${sql.array(
+        capped.map(([id]) => id),
+        "uuid",
+      )}, ${sql.array(
+        capped.map(([, period]) => period),
+        "text",
+      )})`)) as {
     epoch: number | string;
     in_flight: Record<string, number>;
     buyers: (BuyerFacts & { id: string })[];
