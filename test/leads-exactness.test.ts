@@ -225,6 +225,86 @@ describe("lead engine exactness", () => {
     },
   );
 
+  it("a spend cap never overshoots: 20 concurrent leads at 30.00 against a daily spend cap of 100.00 sell exactly 3", async () => {
+    const w = await leadWorld(a, { campaign: { duplicateWindowHours: 0 } });
+    const key = await unlimitedPartnerKey(w);
+    const buyerB = await fundedBuyer(a, w, "1000.00");
+    const c = await offerContract(a, w, buyerB.id, {
+      caps: [{ period: "daily", limit: "100.00", metric: "spend" }],
+      pricing: { model: "fixed", price: "30.00" },
+    });
+
+    const results = await submitAll(
+      w,
+      key,
+      Array.from({ length: 20 }, (_, i) => exampleLead({ email: `spend${i}@example.com` })),
+    );
+
+    const data = results.map((r) => r.body.data);
+    expect(
+      count(
+        data.map((d) => d?.status),
+        "sold",
+      ),
+    ).toBe(3);
+    for (const d of data.filter((x) => x.status !== "sold")) {
+      expect(d.distribution).toEqual([
+        { contractId: c.id, buyerId: buyerB.id, outcome: "capped", reason: "daily_spend_cap_reached", price: "30.00" },
+      ]);
+    }
+    expect(await money(buyerB.id)).toEqual({ reserved: "0.00", charged: "-90.00", charges: 3 });
+  }, 60_000);
+
+  it("a claim counts every period or none: it is refused at the first full cap in period order, named by it, and names the caps it fills", async () => {
+    const w = await leadWorld(a);
+    const buyerB = await fundedBuyer(a, w, "1000.00");
+    const c = await offerContract(a, w, buyerB.id, { pricing: { model: "fixed", price: "10.00" } });
+    const starts = ["2026-11-26T10:00:00Z", "2026-11-26T00:00:00Z", "2026-11-23T00:00:00Z", "2026-11-01T00:00:00Z"];
+    // Caps by period (hourly, daily, weekly, monthly): leads, then spend.
+    const claim = async (leadCaps: (number | null)[], spendCaps: (number | null)[], price = "10.00") =>
+      (
+        await owner.query(`SELECT refused, filled FROM lr.claim_sale($1, $2, $3, $4::timestamptz[], $5::numeric[], $6::numeric[], false)`, [
+          c.id,
+          buyerB.id,
+          price,
+          starts,
+          leadCaps,
+          spendCaps,
+        ])
+      ).rows[0];
+    const counted = async () =>
+      (
+        await owner.query(
+          "SELECT period, leads, spend::text AS spend FROM contract_cap_counters WHERE contract_id = $1 ORDER BY window_start DESC",
+          [c.id],
+        )
+      ).rows;
+    await owner.query("BEGIN");
+    try {
+      await owner.query("SELECT set_config('lr.tenant_id', $1, true), set_config('lr.role', 'admin', true)", [w.tenantId]);
+      expect(await claim([null, 2, null, null], [null, null, null, null])).toEqual({ refused: "", filled: [] });
+      // The second fills the daily lead cap and the monthly spend cap.
+      expect(await claim([null, 2, null, null], [null, null, null, 25])).toEqual({ refused: "", filled: ["daily:leads", "monthly:spend"] });
+      const before = await counted();
+      expect(before).toEqual([
+        { period: "hourly", leads: 2, spend: "20.00" },
+        { period: "daily", leads: 2, spend: "20.00" },
+        { period: "weekly", leads: 2, spend: "20.00" },
+        { period: "monthly", leads: 2, spend: "20.00" },
+      ]);
+      // Daily comes before monthly: the first full cap names the refusal, and no period counts the refused claim.
+      expect(await claim([null, 2, null, null], [null, null, null, 25])).toEqual({ refused: "daily_cap_reached", filled: [] });
+      expect(await claim([null, null, 5, null], [null, null, null, 25])).toEqual({ refused: "monthly_spend_cap_reached", filled: [] });
+      expect(await claim([3, null, null, null], [null, 25, null, null])).toEqual({ refused: "daily_spend_cap_reached", filled: [] });
+      expect(await counted()).toEqual(before);
+      // So does a cap the claim's price alone exceeds.
+      expect(await claim([null, null, null, null], [5, null, null, null])).toEqual({ refused: "hourly_spend_cap_reached", filled: [] });
+      expect(await counted()).toEqual(before);
+    } finally {
+      await owner.query("ROLLBACK");
+    }
+  });
+
   it("duplicates: 20 identical concurrent posts inside the window over two processes produce exactly one sale", async () => {
     const w = await leadWorld(a);
     const key = await unlimitedPartnerKey(w);
