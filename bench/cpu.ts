@@ -10,7 +10,8 @@ import { readdirSync, readFileSync } from "node:fs";
 /** Cumulative CPU ticks at one instant. */
 export interface CpuSample {
   server: number;
-  postgres: number;
+  /** Each Postgres process's ticks, by pid: a backend that exits between two samples takes its ticks with it. */
+  postgres: Map<string, number>;
   busy: number;
   total: number;
 }
@@ -32,11 +33,11 @@ export function sampleCpu(serverPid: number): CpuSample | null {
   } catch {
     return null;
   }
-  let postgres = 0;
+  const postgres = new Map<string, number>();
   for (const pid of readdirSync("/proc")) {
     if (!/^\d+$/.test(pid)) continue;
     try {
-      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").startsWith("postgres")) postgres += processTicks(pid);
+      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").startsWith("postgres")) postgres.set(pid, processTicks(pid));
     } catch {
       // Gone between the listing and the read.
     }
@@ -57,6 +58,9 @@ export function cpuPerLead(a: CpuSample | null, b: CpuSample | null, leads: numb
   if (!a || !b || leads === 0) return "CPU a lead: not measured (no /proc)";
   const ms = (ticks: number) => ((ticks * 1000) / TICKS_PER_SECOND / leads).toFixed(1);
   const busy = Math.round((100 * (b.busy - a.busy)) / Math.max(1, b.total - a.total));
-  const postgres = b.postgres > a.postgres ? `${ms(b.postgres - a.postgres)} ms` : "not on this machine";
+  // What each process still running spent since the first sample (a process started since, all of it).
+  let ticks = 0;
+  for (const [pid, t] of b.postgres) ticks += t - (a.postgres.get(pid) ?? 0);
+  const postgres = b.postgres.size > 0 ? `${ms(ticks)} ms` : "not on this machine";
   return `CPU a lead: server ${ms(b.server - a.server)} ms, Postgres ${postgres}, whole machine ${ms(b.busy - a.busy)} ms (${busy} % busy)`;
 }

@@ -11,8 +11,8 @@ import { startBenchServer } from "./server.ts";
 // Latency figures (core, pipeline) at a client's usual handful of connections;
 // routing at the issue's load level. Both are fixed per run and printed.
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 2);
-// Routing at 4 (by Little's law, p50 < 10 ms with ≥ 300 leads/s means about 3 in flight) and at 16 (throughput under load).
-const routingConcurrency = (process.env.BENCH_ROUTING_CONCURRENCY ?? "1,4,16").split(",").map(Number);
+// Routing at 1 (a lead alone), 3 and 4 (by Little's law, p50 < 10 ms with ≥ 300 leads/s means about 3 in flight) and 16 (under load).
+const routingConcurrency = (process.env.BENCH_ROUTING_CONCURRENCY ?? "1,3,4,16").split(",").map(Number);
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 // BENCH_ONLY=routing (comma-separated: core, pipeline, routing) runs a subset, e.g. while profiling one.
 const only = new Set((process.env.BENCH_ONLY ?? "core,pipeline,routing").split(",").map((x) => x.trim()));
@@ -28,7 +28,7 @@ const unlimited = await startBenchServer({ RATE_LIMITS: "off" });
 try {
   const redis = process.env.REDIS_URL ? "Redis" : "in-process";
   process.stdout.write(
-    `Lead Router benchmarks: concurrency ${concurrency} (routing ${routingConcurrency.join(" and ")}), ${seconds} s per scenario, rate limits in ${redis}\n\n`,
+    `Lead Router benchmarks: concurrency ${concurrency} (routing ${routingConcurrency.join(", ")}), ${seconds} s per scenario, rate limits in ${redis}\n\n`,
   );
   if (only.has("core")) {
     const core = await benchCore(server, concurrency, seconds);
