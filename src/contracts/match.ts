@@ -228,10 +228,15 @@ export function clampBid(pricing: ContractPricing, bid: string): string | undefi
  * (the lead engine only needs the reason; :testMatch reports every check).
  */
 export function firstFailedMatch(contract: Contract, buyer: MatchBuyer, lead: MatchLead): CheckOutcome | null {
-  const status = statusChecks(contract.status, buyer).find((c) => !c.passed);
-  if (status) return status;
-  const schedule = scheduleCheck(contract.schedule, buyer?.timezone ?? "UTC", lead.at);
-  if (!schedule.passed) return schedule;
+  // Status and schedule are reported only when they fail.
+  if (contract.status !== Contract_Status.active || buyer?.status !== "active") {
+    const status = statusChecks(contract.status, buyer).find((c) => !c.passed);
+    if (status) return status;
+  }
+  if ((contract.schedule?.windows.length ?? 0) > 0) {
+    const schedule = scheduleCheck(contract.schedule, buyer?.timezone ?? "UTC", lead.at);
+    if (!schedule.passed) return schedule;
+  }
   for (const [i, f] of contract.filters.entries()) {
     const check = filterCheck(f, `filters[${i}].${f.kind.case ?? "unknown"}`, lead);
     if (!check.passed) return check;

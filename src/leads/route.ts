@@ -150,7 +150,9 @@ async function evaluate(
   { live, lead, leadId, at, tenantId, destinationFor = destinationOf, failedMatch }: Planning,
 ): Promise<Omit<Plan, "row">> {
   const c = lead.campaign;
-  const snap = snapshotOf(candidates, at, live.buyers, live.counters);
+  // Contracts that already failed a pure check are only reported: the snapshot covers the rest.
+  const judged = failedMatch ? candidates.filter((x) => !failedMatch.has(x.id)) : candidates;
+  const snap = snapshotOf(judged, at, live.buyers, live.counters);
   const partner = rulesFrom(lead.partnerRules ?? []);
   // What evaluateEligibility reads through the transaction, already read (with no transaction, nothing reads).
   if (tx) {
@@ -162,12 +164,15 @@ async function evaluate(
   const excludedRows: DistributionRow[] = [];
   const zoneOf = new Map<string, string>();
   for (const [i, contract] of candidates.entries()) {
+    const failure = failedMatch?.get(contract.id);
+    if (failure) {
+      excludedRows.push(excluded(i, leadId, { contract, price: priceOf(contract.pricing, matchLead) }, [failure]));
+      continue;
+    }
     const buyer = snap.buyerOf.get(contract.id) ?? null;
     // Judged in memory from the snapshot; only a contract with suppression lists reads (in the planning transaction).
     let verdict: Eligibility;
-    const failure = failedMatch?.get(contract.id);
-    if (failure) verdict = { eligible: false, price: priceOf(contract.pricing, matchLead), checks: [failure] };
-    else if (contract.suppressionListIds.length === 0)
+    if (contract.suppressionListIds.length === 0)
       verdict = judge(contract, matchLead, snap, { buyer, suppression: [], partner }, true, failedMatch !== undefined);
     else if (tx) verdict = await evaluateEligibility(tx, contract, matchLead, c.partner_id, true);
     else throw new Error(`contract ${contract.id} has suppression lists: it is judged in a transaction`);
