@@ -16,6 +16,17 @@ export function ownerUrl(): string {
   return process.env.DATABASE_URL ?? `postgres://postgres:postgres@127.0.0.1:${process.env.EMBEDDED_PG_PORT ?? 54329}/lead_router`;
 }
 
+/** Runs fn on a connection of the database's owner, then closes it. */
+export async function withOwner<T>(fn: (db: pg.Client) => Promise<T>): Promise<T> {
+  const db = new pg.Client({ connectionString: ownerUrl() });
+  await db.connect();
+  try {
+    return await fn(db);
+  } finally {
+    await db.end();
+  }
+}
+
 /** How the floor's transaction writes its rows. */
 export type FloorShape = "one statement" | "a statement a row";
 

@@ -9,11 +9,10 @@ import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import autocannon from "autocannon";
-import pg from "pg";
 import type { Row } from "./core.ts";
 import { availableParallelism } from "node:os";
 import { cpuPerLead, machineMsPer, sampleCpu } from "./cpu.ts";
-import { measureFloor, ownerUrl } from "./floor.ts";
+import { measureFloor, withOwner } from "./floor.ts";
 import { type HttpRequest, http1, type Result } from "./load.ts";
 import { GEO, type RoutingWorld, routingWorld } from "./routing-world.ts";
 import type { BenchServer } from "./server.ts";
@@ -80,9 +79,7 @@ async function writtenSince(
   tenantId: string,
   since: Date,
 ): Promise<{ statuses: string; leads: number; inserted: number; updated: number }> {
-  const db = new pg.Client({ connectionString: ownerUrl() });
-  await db.connect();
-  try {
+  return withOwner(async (db) => {
     const args = [tenantId, since];
     const count = async (table: string, extra = "") =>
       Number((await db.query(`SELECT count(*) AS n FROM ${table} WHERE tenant_id = $1 AND created_at >= $2 ${extra}`, args)).rows[0].n);
@@ -97,9 +94,7 @@ async function writtenSince(
     // Per lead the status update; per sale 4 cap counters, the buyer twice (reserve, then charge) and the partner's payout balance.
     const updated = leads + 7 * sales;
     return { statuses: byStatus.map((r) => `${r.n} ${r.status}`).join(", "), leads, inserted: inserted / leads, updated: updated / leads };
-  } finally {
-    await db.end();
-  }
+  });
 }
 
 /**
@@ -107,13 +102,7 @@ async function writtenSince(
  * second) left dirty, so that no level pays a checkpoint another brought on.
  */
 async function checkpoint(): Promise<void> {
-  const db = new pg.Client({ connectionString: ownerUrl() });
-  await db.connect();
-  try {
-    await db.query("CHECKPOINT");
-  } finally {
-    await db.end();
-  }
+  await withOwner((db) => db.query("CHECKPOINT"));
 }
 
 /**

@@ -50,18 +50,16 @@ function open(value: string): string {
   }
 }
 
-/** The auth as stored: its secret sealed (when a key is set; an already sealed one is kept). */
-export function sealAuth(a: DeliveryAuth): DeliveryAuth {
-  if (a.type === "basic") return { ...a, password: seal(a.password) };
-  if (a.type === "bearer") return { ...a, token: seal(a.token) };
-  if (a.type === "header") return { ...a, value: seal(a.value) };
+/** The auth with its one secret (password, token or header value) passed through f. */
+function withSecret(a: DeliveryAuth, f: (secret: string) => string): DeliveryAuth {
+  if (a.type === "basic") return { ...a, password: f(a.password) };
+  if (a.type === "bearer") return { ...a, token: f(a.token) };
+  if (a.type === "header") return { ...a, value: f(a.value) };
   return a;
 }
 
+/** The auth as stored: its secret sealed (when a key is set; an already sealed one is kept). */
+export const sealAuth = (a: DeliveryAuth): DeliveryAuth => withSecret(a, seal);
+
 /** The auth as sent: its secret opened. Throws UnreadableSecret when it cannot be. */
-export function openAuth(a: DeliveryAuth): DeliveryAuth {
-  if (a.type === "basic") return { ...a, password: open(a.password) };
-  if (a.type === "bearer") return { ...a, token: open(a.token) };
-  if (a.type === "header") return { ...a, value: open(a.value) };
-  return a;
-}
+export const openAuth = (a: DeliveryAuth): DeliveryAuth => withSecret(a, open);

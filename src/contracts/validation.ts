@@ -90,8 +90,9 @@ function checkPricing(v: Violations, p: ContractPricing, at: string): void {
     });
     p.defaultPrice = checkAmount(v, `${path}.defaultPrice`, p.defaultPrice, true);
   } else if (model === ContractPricing_Model.ping) {
+    const refused = refusedUrl(p.pingUrl);
     if (!isHttpUrl(p.pingUrl)) v.add(`${path}.pingUrl`, p.pingUrl === "" ? "is required for model ping" : "must be an http or https URL");
-    else if (refusedUrl(p.pingUrl)) v.add(`${path}.pingUrl`, refusedUrl(p.pingUrl));
+    else if (refused) v.add(`${path}.pingUrl`, refused);
     p.floor = checkAmount(v, `${path}.floor`, p.floor, false);
     p.ceiling = checkAmount(v, `${path}.ceiling`, p.ceiling, false);
     if (p.floor !== "" && p.ceiling !== "" && toCents(p.floor) > toCents(p.ceiling))

@@ -157,7 +157,7 @@ async function evaluate(
   // What evaluateEligibility reads through the transaction, already read (with no transaction, nothing reads).
   if (tx) {
     primePartnerRules(tx, c.partner_id, partner);
-    primeSnapshot(tx, candidates, at, snap);
+    primeSnapshot(tx, judged, at, snap);
   }
   const matchLead: MatchLead = { values: lead.values, consent: lead.matchConsent, at, createdAt: at };
   const eligible: Ranked[] = [];
