@@ -168,34 +168,40 @@ describe("kept routing configuration, across processes", () => {
     }
   });
 
-  it("a kept campaign judges caps on live counters: a cap its last sale filled shows on the next lead, below the contract that buys it", async () => {
-    const w = await leadWorld(server);
-    const a = await fundedBuyer(server, w, "1000.00", stub.url);
-    const b = await fundedBuyer(server, w, "1000.00", stub.url);
-    const top = await offerContract(server, w, a.id, {
-      priority: 1,
-      filters: [{ state: { include: ["CA"] } }],
-      pricing: { model: "fixed", price: "30.00" },
-      destinationId: a.destinationId,
-    });
-    const capped = await offerContract(server, w, b.id, {
-      priority: 2,
-      caps: [{ period: "daily", limit: "1" }],
-      pricing: { model: "fixed", price: "20.00" },
-      destinationId: b.destinationId,
-    });
-    // The first lead (TX) reads the configuration fresh, keeps it, and fills the cap.
-    let r = await submitThere(w);
-    expect(r.body.data.sales.map((s: any) => s.contractId)).toEqual([capped.id]);
+  it.each([
+    { what: "a cap", funds: "1000.00", terms: { caps: [{ period: "daily", limit: "1" }] }, reason: "daily_cap_reached" },
+    { what: "the buyer's funds", funds: "20.00", terms: {}, reason: "insufficient_balance" },
+  ])(
+    "a kept campaign judges on live state: $what its last sale used up shows on the next lead, below the contract that buys it",
+    async (t) => {
+      const w = await leadWorld(server);
+      const a = await fundedBuyer(server, w, "1000.00", stub.url);
+      const b = await fundedBuyer(server, w, t.funds, stub.url);
+      const top = await offerContract(server, w, a.id, {
+        priority: 1,
+        filters: [{ state: { include: ["CA"] } }],
+        pricing: { model: "fixed", price: "30.00" },
+        destinationId: a.destinationId,
+      });
+      const lower = await offerContract(server, w, b.id, {
+        priority: 2,
+        ...t.terms,
+        pricing: { model: "fixed", price: "20.00" },
+        destinationId: b.destinationId,
+      });
+      // The first lead (TX) reads the configuration fresh, keeps it, and uses up the lower contract.
+      let r = await submitThere(w);
+      expect(r.body.data.sales.map((s: any) => s.contractId)).toEqual([lower.id]);
 
-    // The next (CA) routes on the kept configuration: the full cap is judged from the counter read with it.
-    r = await submitThere(w, { state: "CA" });
-    expect(r.body.data.sales.map((s: any) => s.contractId)).toEqual([top.id]);
-    expect(r.body.data.distribution).toEqual([
-      { contractId: top.id, buyerId: a.id, outcome: "sold", reason: "", price: "30.00" },
-      { contractId: capped.id, buyerId: b.id, outcome: "capped", reason: "daily_cap_reached", price: "20.00" },
-    ]);
-  });
+      // The next (CA) routes on the kept configuration: what is used up is judged from the state read with the epoch.
+      r = await submitThere(w, { state: "CA" });
+      expect(r.body.data.sales.map((s: any) => s.contractId)).toEqual([top.id]);
+      expect(r.body.data.distribution).toEqual([
+        { contractId: top.id, buyerId: a.id, outcome: "sold", reason: "", price: "30.00" },
+        { contractId: lower.id, buyerId: b.id, outcome: "capped", reason: t.reason, price: "20.00" },
+      ]);
+    },
+  );
 
   it("a lead refused on the kept rules is accepted once the campaign maps its field: the refusal is re-checked at the current epoch", async () => {
     const w = await leadWorld(server);
