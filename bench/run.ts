@@ -13,7 +13,7 @@ import { startBenchServer } from "./server.ts";
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 2);
 // Routing at 3 and 4 (by Little's law, p50 < 10 ms with ≥ 300 leads/s means about 3 in flight), 1 (a lead alone)
 // and 16 (under load). The targets' level runs first, right after the warm-up at its own concurrency: run after
-// a level at 1 (warmed up at 1), its p99 came out 21–32 ms instead of 14–19 ms, for a reason not found (README).
+// a level at 1 (warmed up at 1), its p99 came out 17–33 ms (median 26) instead of 14–19, for a reason not found (README).
 const routingConcurrency = (process.env.BENCH_ROUTING_CONCURRENCY ?? "3,1,4,16").split(",").map(Number);
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 // BENCH_ONLY=routing (comma-separated: core, pipeline, routing) runs a subset, e.g. while profiling one.
