@@ -8,7 +8,7 @@ import type { DescService } from "@bufbuild/protobuf";
 import type { Logger } from "pino";
 import { type DatabasePool, sql } from "slonik";
 import type { Config } from "./config.ts";
-import { startEmbeddedPostgres } from "./db/embedded.ts";
+import { embeddedPort, startEmbeddedPostgres } from "./db/embedded.ts";
 import { migrate } from "./db/migrate.ts";
 import { appUrlFrom, openPool } from "./db/pool.ts";
 import { Redis } from "ioredis";
@@ -19,14 +19,16 @@ import { purgeKeys } from "./pipeline/idempotency-store.ts";
 import { authAndRateLimitInterceptor } from "./pipeline/rate-limit.ts";
 import { RateLimiter } from "./pipeline/rate-limiter.ts";
 import { rolesInterceptor } from "./pipeline/roles.ts";
+import { stringContentInterceptor } from "./pipeline/string-content.ts";
 import { createRest } from "./rest/handler.ts";
 import type { Route } from "./rest/routes.ts";
 import { createHttpHandler } from "./server/http.ts";
-import { allowPrivateDestinations } from "./buyers/destination-guard.ts";
+import { allowOwnEndpoint, allowPrivateDestinations } from "./buyers/destination-guard.ts";
 import { parseSecretsKey, useSecretsKey } from "./buyers/secrets.ts";
 import { createListener } from "./server/listener.ts";
 import { createMetrics } from "./server/metrics.ts";
 import { createRpc } from "./server/rpc.ts";
+import { SANDBOX_BUYER_PATH } from "./server/sandbox-buyer.ts";
 import { registerServices } from "./services.ts";
 import { setPageTokenSecret } from "./standard/pagination.ts";
 
@@ -43,13 +45,21 @@ export interface App {
 /** Resolves the owner URL, starting the embedded database when none is configured. */
 async function database(config: Config, log: Logger): Promise<{ ownerUrl: string; stop: () => Promise<void> }> {
   if (config.databaseUrl) return { ownerUrl: config.databaseUrl, stop: async () => {} };
-  const embedded = await startEmbeddedPostgres(config.dataDir, config.embeddedPgPort, log);
+  const embedded = await startEmbeddedPostgres(config.dataDir, embeddedPort(config), log);
   return { ownerUrl: embedded.url, stop: embedded.stop };
 }
 
-/** Starts everything and listens on config.port (0 picks a free port). */
+/** Starts everything and listens on config.port (0 picks a free port); a failed start stops the database it started. */
 export async function startApp(config: Config, log: Logger): Promise<App> {
   const db = await database(config, log);
+  return serveOn(db, config, log).catch(async (e: unknown) => {
+    await db.stop();
+    throw e;
+  });
+}
+
+/** Everything but the database: migrations, pool, pipeline, listener. */
+async function serveOn(db: { ownerUrl: string; stop: () => Promise<void> }, config: Config, log: Logger): Promise<App> {
   await migrate(db.ownerUrl, config.appDbPassword, log);
   const pool = await openPool(config.appDatabaseUrl ?? appUrlFrom(db.ownerUrl, config.appDbPassword), config.poolSize);
   setPageTokenSecret(String(await pool.oneFirst(sql.unsafe`SELECT value FROM settings WHERE key = 'page_token_secret'`)));
@@ -71,6 +81,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
       createAuthenticator(pool, config.superadminKey, config.authCacheTtlMs),
     ),
     rolesInterceptor(),
+    stringContentInterceptor(),
     idempotencyInterceptor(pool),
   ];
   // Posting specs name the URL partners post to; by default the server's own, known once it listens.
@@ -91,15 +102,24 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     metrics,
     ready: async () => (await pool.oneFirst(sql.unsafe`SELECT 1`)) === 1,
     draining: () => draining,
+    publicUrl: () => publicUrl,
   });
   const { server, drain, closeAll } = createListener(handler);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.port, config.host, () => resolve());
+  }).catch(async (e: unknown) => {
+    // The port is taken (or not ours to use): let go of what started before the database stops.
+    clearInterval(purge);
+    clearInterval(sweep);
+    redis?.disconnect();
+    await pool.end();
+    throw e;
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host}:${port}`;
   publicUrl = config.publicUrl ?? url;
+  const withdrawSandbox = allowOwnEndpoint(`${publicUrl}${SANDBOX_BUYER_PATH}`);
   return {
     url,
     port,
@@ -107,6 +127,7 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
     routes: rest.routes,
     close: async () => {
       draining = true;
+      withdrawSandbox();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       drain();
       const timer = setTimeout(closeAll, config.shutdownGraceMs);

@@ -1,15 +1,27 @@
 #!/usr/bin/env node
 /**
- * lead-router serve | migrate. `serve` starts the API (embedded Postgres when
- * DATABASE_URL is unset) and shuts down gracefully on SIGTERM/SIGINT.
+ * lead-router serve | migrate | demo. `serve` starts the API (embedded
+ * Postgres when DATABASE_URL is unset) and shuts down gracefully on
+ * SIGTERM/SIGINT; `demo` sets up a demo tenant (src/demo/run.ts). A command
+ * that cannot start says why on stderr, naming the setting to change.
  */
 import { startApp } from "./app.ts";
 import { loadConfig } from "./config.ts";
-import { startEmbeddedPostgres } from "./db/embedded.ts";
+import { embeddedPort, startEmbeddedPostgres } from "./db/embedded.ts";
 import { migrate } from "./db/migrate.ts";
+import { runDemo } from "./demo/run.ts";
 import { createLogger } from "./log.ts";
+import { describeFailure } from "./startup-failure.ts";
 
-const config = loadConfig();
+const config = (() => {
+  try {
+    return loadConfig();
+  } catch (e) {
+    // A setting that does not parse: say which, without a stack trace.
+    process.stderr.write(`lead-router: ${(e as Error).message}\n`);
+    process.exit(2);
+  }
+})();
 const log = createLogger(config.logLevel);
 const command = process.argv[2] ?? "serve";
 
@@ -42,7 +54,7 @@ async function migrateOnly(): Promise<void> {
     await migrate(config.databaseUrl, config.appDbPassword, log);
     return;
   }
-  const embedded = await startEmbeddedPostgres(config.dataDir, config.embeddedPgPort, log);
+  const embedded = await startEmbeddedPostgres(config.dataDir, embeddedPort(config), log);
   try {
     await migrate(embedded.url, config.appDbPassword, log);
   } finally {
@@ -50,13 +62,17 @@ async function migrateOnly(): Promise<void> {
   }
 }
 
-const commands: Record<string, () => Promise<void>> = { serve, migrate: migrateOnly };
+// The demo's own server logs errors only (unless LOG_LEVEL says otherwise), so what the demo prints stays readable.
+const demo = () => runDemo(config, process.env.LOG_LEVEL ? log : createLogger("error"));
+
+const commands: Record<string, () => Promise<void>> = { serve, migrate: migrateOnly, demo };
 const run = commands[command];
 if (!run) {
-  process.stderr.write(`usage: lead-router serve|migrate\n`);
+  process.stderr.write(`usage: lead-router serve|migrate|demo\n`);
   process.exit(2);
 }
 run().catch((e: unknown) => {
   log.fatal({ err: e }, `${command} failed`);
+  process.stderr.write(`\nlead-router ${command} failed: ${describeFailure(e, config)}\n`);
   process.exit(1);
 });

@@ -12,7 +12,8 @@ export interface Config {
   /** Explicit application-role URL; derived from databaseUrl when absent. */
   appDatabaseUrl: string | undefined;
   dataDir: string;
-  embeddedPgPort: number;
+  /** The embedded PostgreSQL's port, exactly; undefined: 54329, or a free port when that one is taken. */
+  embeddedPgPort: number | undefined;
   natsUrl: string | undefined;
   redisUrl: string | undefined;
   superadminKey: string | undefined;
@@ -41,6 +42,10 @@ function int(name: string, fallback: number): number {
   return n;
 }
 
+function optionalInt(name: string): number | undefined {
+  return text(name) === undefined ? undefined : int(name, 0);
+}
+
 function text(name: string): string | undefined {
   const raw = process.env[name];
   return raw === undefined || raw === "" ? undefined : raw;
@@ -62,7 +67,7 @@ export function loadConfig(overrides: Partial<Config> = {}): Config {
     appDbPassword: text("DATABASE_APP_PASSWORD") ?? "lead_router_app",
     appDatabaseUrl: text("DATABASE_APP_URL"),
     dataDir: text("LEAD_ROUTER_DATA_DIR") ?? "./.data",
-    embeddedPgPort: int("EMBEDDED_PG_PORT", 54329),
+    embeddedPgPort: optionalInt("EMBEDDED_PG_PORT"),
     natsUrl: text("NATS_URL"),
     redisUrl: text("REDIS_URL"),
     superadminKey: text("LEAD_ROUTER_SUPERADMIN_KEY"),

@@ -125,12 +125,34 @@ describe("enums", () => {
 describe("size", () => {
   const huge = () => JSON.stringify({ name: "x".repeat(1_150_000) }); // ~1.1 MiB
 
-  it("a body over 1 MiB (declared by Content-Length) is 400 naming body", async () => {
+  /** Asserts 413 payload_too_large naming body. */
+  const expectTooLarge = (res: RestResponse) => {
+    expect(res.status, res.text).toBe(413);
+    expect(res.body.error.code).toBe("payload_too_large");
+    expect(violatedFields(res.body)).toEqual(["body"]);
+  };
+
+  it("a body over 1 MiB (declared by Content-Length) is 413 payload_too_large naming body", async () => {
     const tenant = await server.newTenant();
-    expectInvalid(await server.call("POST", "/api/v1/buyers", { key: tenant.adminKey, body: huge() }), "body");
+    expectTooLarge(await server.call("POST", "/api/v1/buyers", { key: tenant.adminKey, body: huge() }));
   });
 
-  it("a streamed (chunked) body over 1 MiB is 400 naming body, and the keep-alive connection still serves the next request", async () => {
+  it("Connect JSON: a body over 1 MiB is 413 with Connect's own code and our envelope naming body", async () => {
+    const tenant = await server.newTenant();
+    const res = await fetch(`${server.url}/leadrouter.v1.BuyerService/CreateBuyer`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${tenant.adminKey}` },
+      body: JSON.stringify({ buyer: { name: "x".repeat(1_150_000) } }),
+    });
+    const body = (await res.json()) as ErrorJson;
+    expect(res.status).toBe(413);
+    expect(body.code).toBe("resource_exhausted");
+    expect(body.error?.code).toBe("payload_too_large");
+    expect(violatedFields(body)).toEqual(["body"]);
+    expect(res.headers.get("x-request-id")).toEqual(expect.any(String));
+  });
+
+  it("a streamed (chunked) body over 1 MiB is 413 naming body, and the keep-alive connection still serves the next request", async () => {
     const tenant = await server.newTenant();
     const socket = connect(Number(new URL(server.url).port), "127.0.0.1");
     await once(socket, "connect");
@@ -158,10 +180,10 @@ describe("size", () => {
     expect(outcome, received).toBe("ended");
     // The second status line follows the first body directly.
     const statuses = [...received.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
-    expect(statuses).toEqual([400, 200]);
+    expect(statuses).toEqual([413, 200]);
     const first = received.slice(received.indexOf("\r\n\r\n") + 4, received.indexOf("HTTP/1.1 200"));
     const error = JSON.parse(first);
-    expect(error.error.code).toBe("invalid_argument");
+    expect(error.error.code).toBe("payload_too_large");
     expect(violatedFields(error)).toEqual(["body"]);
   });
 });

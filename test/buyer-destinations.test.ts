@@ -137,6 +137,9 @@ describe("Buyer destinations", () => {
     const t = await ok("POST", `${base}/${d.id}:test`, adminKey, { sample: { firstName: "Ada" } });
     expect(t.outcome).toBe("accepted");
     expect(received.at(-1)?.headers.authorization).toBe(`Basic ${btoa("acme2:s3cret")}`);
+    // d, the buyer's first destination, is its default: it is deleted once another destination is the default.
+    expectError(await server.call("DELETE", `${base}/${d.id}`, { key: adminKey }), 400, "failed_precondition");
+    await ok("PATCH", `${BUYERS}/${b.id}?updateMask=defaultDestinationId`, adminKey, { defaultDestinationId: x.id });
     expect(await ok("DELETE", `${base}/${d.id}`, adminKey)).toEqual(u);
     expectError(await server.call("GET", `${base}/${d.id}`, { key: adminKey }), 404, "not_found");
   });

@@ -93,20 +93,24 @@ describe("CreateCampaign and GetCampaign", () => {
       id: expect.stringMatching(UUID_V7),
       status: "active",
       payout: { model: "fixed", amount: "12.50", percent: "" },
+      duplicateCheck: "on",
+      partnerResponse: "summary",
       createdAt: expect.stringMatching(RFC3339_UTC),
       updatedAt: expect.stringMatching(RFC3339_UTC),
     });
     expect(ok(await get(f.adminKey, `${CAMPAIGNS}/${c.id}`))).toEqual(c);
   });
 
-  it("defaults to no payout, no duplicate window with the email_or_phone rule, and identity transforms", async () => {
+  it("defaults to no payout, a 720-hour duplicate check with the email_or_phone rule, summary partner responses and identity transforms", async () => {
     const f = await fixture();
     const c = await f.create({ fieldMappings: [{ source: "EMAIL", target: "email" }] });
     expect(c).toMatchObject({
       offerId: "",
       payout: { model: "none", amount: "", percent: "" },
-      duplicateWindowHours: 0,
+      duplicateCheck: "on",
+      duplicateWindowHours: 720,
       duplicateRule: "email_or_phone",
+      partnerResponse: "summary",
       fieldMappings: [{ source: "EMAIL", target: "email", transform: "none" }],
       suppressionListIds: [],
     });

@@ -11,6 +11,9 @@ let owner: pg.Client;
 let slowUrl = "";
 let closeSlow: () => void = () => {};
 
+/** The campaign shows its partner the whole story (sales, distribution): these tests read routing from the partner's answers. */
+const showsPartnerAll = { partnerResponse: "full" };
+
 beforeAll(async () => {
   server = await startServer();
   owner = new pg.Client({ connectionString: inject("databaseUrl") });
@@ -32,7 +35,7 @@ afterAll(async () => {
 
 describe("concurrency cap", () => {
   it(":testMatch reports concurrency_cap_reached while the cap's deliveries are in flight, and GetContract shows inFlight", async () => {
-    const w = await leadWorld(server);
+    const w = await leadWorld(server, { campaign: showsPartnerAll });
     const b = await fundedBuyer(server, w);
     const c = await offerContract(server, w, b.id, { concurrencyCap: 1, pricing: { model: "fixed", price: "5.00" } });
     const match = async () =>
@@ -52,7 +55,7 @@ describe("concurrency cap", () => {
   });
 
   it("the engine never has more deliveries in flight than the cap: 6 overlapping leads, cap 2, exactly 2 sold, counter back to 0", async () => {
-    const w = await leadWorld(server, { campaign: { duplicateWindowHours: 0 } });
+    const w = await leadWorld(server, { campaign: { ...showsPartnerAll, duplicateCheck: "off", duplicateWindowHours: 0 } });
     const b = await fundedBuyer(server, w, "1000.00", slowUrl);
     const c = await offerContract(server, w, b.id, {
       concurrencyCap: 2,

@@ -393,7 +393,13 @@ describe("UpdateContract", () => {
       ["caps[0].limit"],
     );
     const other = (await ok(server.call("POST", "/api/v1/buyers", { key: w.key, body: { name: "Other" } }))).data.id;
-    const r = await ok(server.call("PATCH", `${CONTRACTS}/${c.id}?updateMask=buyerId`, { key: w.key, body: { buyerId: other } }));
+    expectError(
+      await server.call("PATCH", `${CONTRACTS}/${c.id}?updateMask=buyerId`, { key: w.key, body: { buyerId: other } }),
+      400,
+      "invalid_argument",
+      ["buyerId"],
+    );
+    const r = await ok(server.call("GET", `${CONTRACTS}/${c.id}`, { key: w.key }));
     expect(r.data.buyerId).toBe(w.buyerId);
     expect(r.data.caps).toEqual([]);
   });

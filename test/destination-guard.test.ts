@@ -40,6 +40,8 @@ describe("destinations inside the server's network", () => {
       expect(res.status, `${url}: ${res.text}`).toBe(400);
       expect(res.body.error.code).toBe("invalid_argument");
       expect(fieldsOf(res.body)).toEqual(["url"]);
+      // The refusal names the setting a development server allows it with.
+      expect(res.text).toContain("DESTINATIONS_ALLOW_PRIVATE=true");
     }
     const ping = await guarded.call("POST", "/api/v1/contracts", {
       key: w.adminKey,
@@ -47,6 +49,7 @@ describe("destinations inside the server's network", () => {
     });
     expect(ping.status, ping.text).toBe(400);
     expect(fieldsOf(ping.body)).toEqual(["pricing.pingUrl"]);
+    expect(ping.text).toContain("DESTINATIONS_ALLOW_PRIVATE=true");
     // A public name passes the configuration check (it is checked again on every connection).
     const outside = await guarded.call("POST", `/api/v1/buyers/${buyer.id}/destinations`, {
       key: w.adminKey,
@@ -67,11 +70,15 @@ describe("destinations inside the server's network", () => {
     expect(test.status, test.text).toBe(200);
     expect(test.body.data.outcome).toBe("error");
     expect(test.body.data.reason).toContain("inside the server's network");
+    expect(test.body.data.reason).toContain("DESTINATIONS_ALLOW_PRIVATE=true");
 
     const lead = await submit(guarded as unknown as TestServer, w, exampleLead());
     expect(lead.status, lead.text).toBe(200);
     expect(lead.body.data.status).toBe("unsold");
-    expect(lead.body.data.distribution.map((d: any) => [d.outcome, d.reason])).toEqual([["error", expect.stringContaining("inside")]]);
+    // The whole distribution is the admin's to see (a partner's view may leave it out).
+    const seen = await guarded.call("GET", `/api/v1/leads/${lead.body.data.id}`, { key: w.adminKey });
+    expect(seen.body.data.distribution.map((d: any) => [d.outcome, d.reason])).toEqual([["error", expect.stringContaining("inside")]]);
+    expect(seen.body.data.distribution[0].reason).toContain("DESTINATIONS_ALLOW_PRIVATE=true");
     expect(stub.received).toEqual([]);
 
     // The same lead through a server that allows private destinations is delivered: the guard was the only obstacle.

@@ -276,7 +276,11 @@ describe("what is stored and what is not", () => {
 
   it("a 429 (rate limited) is not stored: the same request with the same key executes once the caller may call", async () => {
     const t = await server.newTenant();
-    const limited = await server.newKey(t.adminKey, { role: "admin", rateLimitOverride: { managementPerMinute: 1 } });
+    const limited = await server.newKey(server.superadminKey, {
+      role: "admin",
+      tenantId: t.tenantId,
+      rateLimitOverride: { managementPerMinute: 1 },
+    });
     expect((await server.call("GET", BUYERS, { key: limited.secret })).status).toBe(200);
     const key = randomUUID();
     const tag = uniqueTag();

@@ -75,6 +75,9 @@ async function ok(p: Promise<{ status: number; body: any; text: string }>): Prom
 /** A sale as routing decided it (buyer, contract, price, delivery); later fields such as dispositions are other tests' business. */
 const saleOf = ({ buyerId, contractId, price, deliveryStatus }: any) => ({ buyerId, contractId, price, deliveryStatus });
 
+/** The campaign shows its partner the whole story (sales, distribution): these tests read routing from the partner's answers. */
+const showsPartnerAll = { partnerResponse: "full" };
+
 /** A buyer with funds and a destination at url that reads the buyer's reason and waits timeoutMs. */
 async function buyerAt(w: LeadWorld, url: string, funds = "1000.00", timeoutMs = 2000): Promise<{ id: string; destinationId: string }> {
   const buyer = await fundedBuyer(a, w, funds);
@@ -89,7 +92,9 @@ async function buyerAt(w: LeadWorld, url: string, funds = "1000.00", timeoutMs =
 
 /** A partner key whose ingestion limit is far above what a test sends, so the limiter never answers 429. */
 async function unlimitedPartnerKey(w: LeadWorld, partnerId = w.partnerId): Promise<string> {
-  return (await a.newKey(w.adminKey, { role: "partner", partnerId, rateLimitOverride: { ingestionPerMinute: 1_000_000 } })).secret;
+  // Only a superadmin may lift a key above its plan.
+  const key = { role: "partner", tenantId: w.tenantId, partnerId, rateLimitOverride: { ingestionPerMinute: 1_000_000 } };
+  return (await a.newKey(a.superadminKey, key)).secret;
 }
 
 /** Posts leads concurrently, alternating between the two server processes. */
@@ -142,7 +147,7 @@ async function until(done: () => boolean): Promise<void> {
 
 describe("lead engine exactness", () => {
   it("caps never overshoot: 200 concurrent leads over two processes against a daily cap of 10 sell exactly 10, charge exactly 10 × price, and release every reservation", async () => {
-    const w = await leadWorld(a, { campaign: { duplicateWindowHours: 0 } });
+    const w = await leadWorld(a, { campaign: { ...showsPartnerAll, duplicateCheck: "off", duplicateWindowHours: 0 } });
     const key = await unlimitedPartnerKey(w);
     const endpoint = await stub(accepted);
     const buyerB = await buyerAt(w, endpoint.url, "10000.00");
@@ -194,7 +199,7 @@ describe("lead engine exactness", () => {
   ])(
     "a balance never goes below minus the credit limit ($creditLimit): 20 concurrent leads at 30.00 on 100.00 sell exactly $sold",
     async (t) => {
-      const w = await leadWorld(a, { campaign: { duplicateWindowHours: 0 } });
+      const w = await leadWorld(a, { campaign: { ...showsPartnerAll, duplicateCheck: "off", duplicateWindowHours: 0 } });
       const key = await unlimitedPartnerKey(w);
       const buyerB = await fundedBuyer(a, w, "100.00");
       await ok(a.call("PATCH", `/api/v1/buyers/${buyerB.id}`, { key: w.adminKey, body: { creditLimit: t.creditLimit } }));
@@ -226,7 +231,7 @@ describe("lead engine exactness", () => {
   );
 
   it("a spend cap never overshoots: 20 concurrent leads at 30.00 against a daily spend cap of 100.00 sell exactly 3", async () => {
-    const w = await leadWorld(a, { campaign: { duplicateWindowHours: 0 } });
+    const w = await leadWorld(a, { campaign: { ...showsPartnerAll, duplicateCheck: "off", duplicateWindowHours: 0 } });
     const key = await unlimitedPartnerKey(w);
     const buyerB = await fundedBuyer(a, w, "1000.00");
     const c = await offerContract(a, w, buyerB.id, {
@@ -256,7 +261,7 @@ describe("lead engine exactness", () => {
   }, 60_000);
 
   it("a claim counts every period or none: it is refused at the first full cap in period order, named by it, and names the caps it fills", async () => {
-    const w = await leadWorld(a);
+    const w = await leadWorld(a, { campaign: showsPartnerAll });
     const buyerB = await fundedBuyer(a, w, "1000.00");
     const c = await offerContract(a, w, buyerB.id, { pricing: { model: "fixed", price: "10.00" } });
     const starts = ["2026-11-26T10:00:00Z", "2026-11-26T00:00:00Z", "2026-11-23T00:00:00Z", "2026-11-01T00:00:00Z"];
@@ -306,7 +311,7 @@ describe("lead engine exactness", () => {
   });
 
   it("duplicates: 20 identical concurrent posts inside the window over two processes produce exactly one sale", async () => {
-    const w = await leadWorld(a);
+    const w = await leadWorld(a, { campaign: showsPartnerAll });
     const key = await unlimitedPartnerKey(w);
     const buyerB = await fundedBuyer(a, w);
     await offerContract(a, w, buyerB.id, { pricing: { model: "fixed", price: "12.00" } });
@@ -342,7 +347,10 @@ describe("lead engine exactness", () => {
     { selection: "waterfall", sold: [0, 1], outbid: 2 },
     { selection: "highest_price", sold: [1, 2], outbid: 0 },
   ])("shared distribution (maxSales 2, $selection) sells to the best two; the third is outbid", async (t) => {
-    const w = await leadWorld(a, { offer: { distribution: { mode: "shared", maxSales: 2 }, selection: t.selection } });
+    const w = await leadWorld(a, {
+      offer: { distribution: { mode: "shared", maxSales: 2 }, selection: t.selection },
+      campaign: showsPartnerAll,
+    });
     const prices = ["10.00", "30.00", "20.00"];
     const buyers = await Promise.all(prices.map(() => fundedBuyer(a, w)));
     const contracts: any[] = [];
@@ -373,7 +381,7 @@ describe("lead engine exactness", () => {
   });
 
   it("shared distribution sells a lead to a buyer once, even when two of its contracts are eligible", async () => {
-    const w = await leadWorld(a, { offer: { distribution: { mode: "shared", maxSales: 2 } } });
+    const w = await leadWorld(a, { offer: { distribution: { mode: "shared", maxSales: 2 } }, campaign: showsPartnerAll });
     const [q, z] = [await fundedBuyer(a, w), await fundedBuyer(a, w)];
     const c1 = await offerContract(a, w, q.id, { priority: 1, pricing: { model: "fixed", price: "10.00" } });
     const c2 = await offerContract(a, w, q.id, { priority: 2, pricing: { model: "fixed", price: "9.00" } });
@@ -391,7 +399,7 @@ describe("lead engine exactness", () => {
   });
 
   it("funds held for a sale in delivery cannot be spent by an adjustment, and the sale settles even if the credit limit is lowered meanwhile", async () => {
-    const w = await leadWorld(a);
+    const w = await leadWorld(a, { campaign: showsPartnerAll });
     let answer = () => {};
     const endpoint = await stub(
       accepted,
@@ -426,7 +434,7 @@ describe("lead engine exactness", () => {
   });
 
   it("a sale in delivery settles even if the buyer is deleted meanwhile: it accepted the lead, so it is charged", async () => {
-    const w = await leadWorld(a);
+    const w = await leadWorld(a, { campaign: showsPartnerAll });
     let answer = () => {};
     const endpoint = await stub(
       accepted,
@@ -452,7 +460,7 @@ describe("lead engine exactness", () => {
     { name: "a rejection", answer: rejectedAsDuplicate, outcome: "rejected", reason: "duplicate", delivery: "rejected" },
     { name: "a timeout", answer: "never" as const, outcome: "error", reason: "no answer within 300 ms", delivery: "error" },
   ])("fall-through: $name at the first buyer sells to the next and releases the first's cap and funds", async (t) => {
-    const w = await leadWorld(a);
+    const w = await leadWorld(a, { campaign: showsPartnerAll });
     const refusing = await stub(t.answer);
     const taking = await stub(accepted);
     const first = await buyerAt(w, refusing.url, "1000.00", 300);
@@ -492,7 +500,10 @@ describe("lead engine exactness", () => {
   });
 
   it("the money adds up after a mixed run: sales = charges, partner payouts = earnings by each campaign's payout rule (half-up revenue share)", async () => {
-    const w = await leadWorld(a, { offer: { distribution: { mode: "shared", maxSales: 2 }, selection: "waterfall" } });
+    const w = await leadWorld(a, {
+      offer: { distribution: { mode: "shared", maxSales: 2 }, selection: "waterfall" },
+      campaign: showsPartnerAll,
+    });
     const p2 = await a.newPartner(w.adminKey);
     const share = await ok(
       a.call("POST", "/api/v1/campaigns", {
@@ -579,7 +590,7 @@ describe("lead engine exactness", () => {
   }, 60_000);
 
   it("outbox: a sale writes lead.created and lead.sold, a duplicate lead.created and lead.rejected, the sale that fills a cap buyer.capped once", async () => {
-    const w = await leadWorld(a);
+    const w = await leadWorld(a, { campaign: showsPartnerAll });
     const buyerB = await fundedBuyer(a, w);
     const c = await offerContract(a, w, buyerB.id, {
       caps: [{ period: "daily", limit: "1" }],

@@ -33,9 +33,12 @@ async function stub(): Promise<StubEndpoint> {
   return s;
 }
 
+/** The campaign shows its partner the whole story (sales, distribution): these tests compare the partner's answers with the admin's. */
+const showsPartnerAll = { partnerResponse: "full" };
+
 /** A world whose one buyer buys every lead at 25.00 through a stub destination, with a key for that buyer. */
 async function sellingWorld(offer: Record<string, unknown> = {}) {
-  const w = await leadWorld(server, { offer });
+  const w = await leadWorld(server, { offer, campaign: showsPartnerAll });
   const endpoint = await stub();
   const buyer = await fundedBuyer(server, w, "1000.00", endpoint.url);
   const contract = await offerContract(server, w, buyer.id, {
@@ -147,7 +150,7 @@ describe("POST /api/v1/leads/{id}:setDisposition", () => {
   });
 
   it("lets an admin set any value on one buyer's sale of a shared lead, or on all of them", async () => {
-    const w = await leadWorld(server, { offer: { distribution: { mode: "shared", maxSales: 2 } } });
+    const w = await leadWorld(server, { offer: { distribution: { mode: "shared", maxSales: 2 } }, campaign: showsPartnerAll });
     const a = await fundedBuyer(server, w);
     const b = await fundedBuyer(server, w);
     await offerContract(server, w, a.id, { pricing: { model: "fixed", price: "10.00" } });

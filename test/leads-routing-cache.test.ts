@@ -33,6 +33,9 @@ afterAll(async () => {
   await server?.close();
 });
 
+/** The campaign shows its partner the whole story: these tests read the sales from the partner's answers. */
+const showsPartnerAll = { partnerResponse: "full" };
+
 /** Two funded buyers with contracts on the offer: `first` (priority 2, 30.00) and `next` (priority 3, 20.00). */
 async function twoContracts(w: LeadWorld) {
   const a = await fundedBuyer(server, w, "1000.00", stub.url);
@@ -79,7 +82,7 @@ async function warm(w: LeadWorld, firstId: string) {
 
 describe("kept routing configuration, across processes", () => {
   it("a paused contract, a paused buyer and a new higher-priority contract take effect on the next lead", async () => {
-    const w = await leadWorld(server);
+    const w = await leadWorld(server, { campaign: showsPartnerAll });
     const { a, first, next } = await twoContracts(w);
     await warm(w, first.id);
 
@@ -105,7 +108,7 @@ describe("kept routing configuration, across processes", () => {
   });
 
   it("a paused campaign rejects, a revoked posting key is refused, on the next lead", async () => {
-    const w = await leadWorld(server);
+    const w = await leadWorld(server, { campaign: showsPartnerAll });
     const { first } = await twoContracts(w);
     await warm(w, first.id);
 
@@ -123,7 +126,7 @@ describe("kept routing configuration, across processes", () => {
   });
 
   it("a partner's blocked buyer, the offer's selection rule and a destination's new URL take effect on the next lead", async () => {
-    const w = await leadWorld(server);
+    const w = await leadWorld(server, { campaign: showsPartnerAll });
     const { a, b, first, next } = await twoContracts(w);
     await warm(w, first.id);
 
@@ -150,7 +153,7 @@ describe("kept routing configuration, across processes", () => {
   });
 
   it("sales move balances, payouts and deliveries in flight without moving the epoch: the kept configuration stays in use", async () => {
-    const w = await leadWorld(server);
+    const w = await leadWorld(server, { campaign: showsPartnerAll });
     const { first } = await twoContracts(w);
     await admin(w, "PATCH", `/api/v1/contracts/${first.id}?updateMask=concurrencyCap`, { concurrencyCap: 5 });
     await warm(w, first.id);
@@ -174,7 +177,7 @@ describe("kept routing configuration, across processes", () => {
   ])(
     "a kept campaign judges on live state: $what its last sale used up shows on the next lead, below the contract that buys it",
     async (t) => {
-      const w = await leadWorld(server);
+      const w = await leadWorld(server, { campaign: showsPartnerAll });
       const a = await fundedBuyer(server, w, "1000.00", stub.url);
       const b = await fundedBuyer(server, w, t.funds, stub.url);
       const top = await offerContract(server, w, a.id, {
@@ -204,7 +207,7 @@ describe("kept routing configuration, across processes", () => {
   );
 
   it("a lead refused on the kept rules is accepted once the campaign maps its field: the refusal is re-checked at the current epoch", async () => {
-    const w = await leadWorld(server);
+    const w = await leadWorld(server, { campaign: showsPartnerAll });
     const { first } = await twoContracts(w);
     await warm(w, first.id);
     const legacy = { ...exampleLead(), email: undefined, EMAIL_ADDR: `legacy.${Date.now()}@example.com` };

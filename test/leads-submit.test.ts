@@ -28,9 +28,12 @@ async function fillDailyCap(tenantId: string, contractId: string): Promise<void>
   );
 }
 
+/** A campaign that shows its partner the whole story (sales, distribution): these tests read routing from the partner's answers. */
+const showsPartnerAll = { partnerResponse: "full" };
+
 describe("POST /api/v1/leads/submit", () => {
   it("sells the example lead: geo-filtered, capped and sold contracts in the distribution, one delivery, money moved", async () => {
-    const w = await leadWorld(server);
+    const w = await leadWorld(server, { campaign: showsPartnerAll });
     const geo = await fundedBuyer(server, w);
     const capped = await fundedBuyer(server, w);
     const paying = await fundedBuyer(server, w, "1000.00", stub.url);
@@ -83,7 +86,7 @@ describe("POST /api/v1/leads/submit", () => {
   });
 
   it("answers with exactly what GetLead reads back: for the partner, for an admin (with delivery attempts), and unsold", async () => {
-    const w = await leadWorld(server);
+    const w = await leadWorld(server, { campaign: showsPartnerAll });
     const refusing = await startStub();
     refusing.answer = { status: 200, body: { status: "rejected", reason: "duplicate in our CRM" } };
     try {
@@ -137,7 +140,7 @@ describe("POST /api/v1/leads/submit", () => {
   });
 
   it("routes by the contract as it is now: a changed price, a moved endpoint, an attached suppression list, a paused contract", async () => {
-    const w = await leadWorld(server);
+    const w = await leadWorld(server, { campaign: showsPartnerAll });
     const moved = await startStub();
     try {
       const b = await fundedBuyer(server, w, "1000.00", stub.url);

@@ -42,6 +42,7 @@ async function otherCampaign(w: LeadWorld, offerId: string): Promise<{ partnerId
         payout: { model: "fixed", amount: "5.00" },
         duplicateWindowHours: 24,
         duplicateRule: "email",
+        partnerResponse: "full",
       },
     }),
   );
@@ -62,7 +63,8 @@ describe("who sees a lead", () => {
    * is filtered at Y and sold to X. Offer 2 has only Y: L2, from another partner, is never offered to X.
    */
   async function scene() {
-    const w = await leadWorld(server);
+    // Partners here are shown the whole story (partnerResponse full); test/partner-response.test.ts covers the other levels.
+    const w = await leadWorld(server, { campaign: { partnerResponse: "full" } });
     const offer2 = await ok(
       server.call("POST", "/api/v1/offers", {
         key: w.adminKey,
@@ -116,7 +118,7 @@ describe("who sees a lead", () => {
     expect(await list(s.yKey)).toEqual([s.l2.id, s.l1.id]);
     const filtered = await get(s.yKey, s.l3.id);
     expect([filtered.status, filtered.body.error.code]).toEqual([404, "not_found"]);
-    // The admin and the lead's partner see every contract considered, the filtered one first.
+    // The admin and the lead's partner (its campaign shows partners everything) see every contract considered, the filtered one first.
     for (const key of [s.w.adminKey, s.w.partnerKey]) {
       expect((await get(key, s.l3.id)).body.data.distribution).toEqual([
         { contractId: s.cY.id, buyerId: s.y.id, outcome: "filtered", reason: "geo_mismatch", price: "20.00" },
@@ -164,7 +166,7 @@ describe("who sees a lead", () => {
 
 describe("ListLeads filters and GetLead by short id", () => {
   it("filters by status, campaign, partner, buyer (sold to), created range, with pagination and order; GetLead takes LD-XXXXXX", async () => {
-    const w = await leadWorld(server);
+    const w = await leadWorld(server, { campaign: { partnerResponse: "full" } });
     const [x, y] = [await fundedBuyer(server, w), await fundedBuyer(server, w)];
     await offerContract(server, w, y.id, { filters: [{ state: { include: ["TX"] } }], pricing: { model: "fixed", price: "10.00" } });
     await offerContract(server, w, x.id, { filters: [{ state: { include: ["CA"] } }], pricing: { model: "fixed", price: "9.00" } });

@@ -30,6 +30,9 @@ afterAll(async () => {
   await server.close();
 });
 
+/** A campaign that shows its partner the whole auction (bids, buyers, sales): these tests read them from the partner's answers. */
+const showsPartnerAll = { partnerResponse: "full" };
+
 /** The example lead's non-PII part: what a ping may carry. */
 const pingFields = (overrides: Record<string, unknown> = {}) => ({ state: "TX", zip: "78701", ...overrides });
 
@@ -46,7 +49,7 @@ function post(w: LeadWorld, token: string, lead: Record<string, unknown> = examp
 
 /** A world whose offer has one fixed-price contract per price (priority in the given order). */
 async function fixedWorld(prices: string[], offer: Record<string, unknown> = {}) {
-  const w = await leadWorld(server, { offer });
+  const w = await leadWorld(server, { offer, campaign: showsPartnerAll });
   const contracts = [];
   for (const [i, price] of prices.entries()) {
     const b = await fundedBuyer(server, w);
@@ -57,7 +60,7 @@ async function fixedWorld(prices: string[], offer: Record<string, unknown> = {})
 
 describe("POST /api/v1/leads/ping", () => {
   it("collects fixed and pinged bids best first, ignores a buyer past the deadline and answers within deadline + 50 ms", async () => {
-    const w = await leadWorld(server, { offer: { pingDeadlineMs: 300 } });
+    const w = await leadWorld(server, { offer: { pingDeadlineMs: 300 }, campaign: showsPartnerAll });
     const [bf, bs, bx] = [await fundedBuyer(server, w), await fundedBuyer(server, w), await fundedBuyer(server, w)];
     const cFast = await offerContract(server, w, bf.id, { priority: 1, pricing: { model: "ping", pingUrl: fast.url, ceiling: "50.00" } });
     const cSlow = await offerContract(server, w, bs.id, { priority: 2, pricing: { model: "ping", pingUrl: slow.url } });
@@ -117,7 +120,7 @@ describe("POST /api/v1/leads/ping", () => {
 
 describe("POST /api/v1/leads/post", () => {
   it("sells to the best bid at its amount and refuses a replayed token", async () => {
-    const w = await leadWorld(server, { offer: { pingDeadlineMs: 500 } });
+    const w = await leadWorld(server, { offer: { pingDeadlineMs: 500 }, campaign: showsPartnerAll });
     const bf = await fundedBuyer(server, w, "100.00", crm.url);
     const bx = await fundedBuyer(server, w);
     const cFast = await offerContract(server, w, bf.id, {
@@ -219,7 +222,7 @@ describe("POST /api/v1/leads/post", () => {
   });
 
   it("falls back to the next bid when the winner's delivery rejects the lead", async () => {
-    const w = await leadWorld(server);
+    const w = await leadWorld(server, { campaign: showsPartnerAll });
     const picky = await fundedBuyer(server, w, "100.00", refusing.url);
     const steady = await fundedBuyer(server, w, "100.00", crm.url);
     const cPicky = await offerContract(server, w, picky.id, {

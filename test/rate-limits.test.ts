@@ -45,7 +45,13 @@ async function eventually<T>(fn: () => Promise<T>, done: (t: T) => boolean, time
 /** A key of a fresh tenant whose management limit is `perMinute`. */
 async function limitedKey(s: TestServer, perMinute: number): Promise<{ tenantId: string; adminKey: string; id: string; secret: string }> {
   const t = await s.newTenant();
-  const key = await s.newKey(t.adminKey, { name: "limited", role: "admin", rateLimitOverride: { managementPerMinute: perMinute } });
+  // Only a superadmin may set an override.
+  const key = await s.newKey(s.superadminKey, {
+    name: "limited",
+    role: "admin",
+    tenantId: t.tenantId,
+    rateLimitOverride: { managementPerMinute: perMinute },
+  });
   return { ...t, ...key };
 }
 
@@ -147,8 +153,14 @@ describe("per-key limits over REST", () => {
     const w = await leadWorld(server);
     const b = await fundedBuyer(server, w);
     await offerContract(server, w, b.id, { pricing: { model: "fixed", price: "5.00" } });
-    const key = (await server.newKey(w.adminKey, { role: "partner", partnerId: w.partnerId, rateLimitOverride: { ingestionPerMinute: 2 } }))
-      .secret;
+    const key = (
+      await server.newKey(server.superadminKey, {
+        role: "partner",
+        tenantId: w.tenantId,
+        partnerId: w.partnerId,
+        rateLimitOverride: { ingestionPerMinute: 2 },
+      })
+    ).secret;
     const post = (n: number) =>
       server.call("POST", "/api/v1/leads/submit", {
         key,
@@ -278,8 +290,8 @@ describe("GET /api/v1/rate-limits and changes to limits", () => {
     expect((await policies(k.secret)).management.remaining).toBe(3);
 
     const admin = await policies(k.adminKey);
-    // The admin key drew one request creating the limited key, and one now.
-    expect(admin.management).toMatchObject({ limit: 600, remaining: 598, source: "plan:starter" });
+    // The admin key drew only the one request now: the superadmin created the limited key.
+    expect(admin.management).toMatchObject({ limit: 600, remaining: 599, source: "plan:starter" });
   });
 
   it("a plan change applies: PATCH the tenant to growth and keys report 3000 management / 12000 ingestion", async () => {
@@ -306,7 +318,7 @@ describe("GET /api/v1/rate-limits and changes to limits", () => {
     for (let i = 0; i < 3; i++) expect((await server.call("GET", BUYERS, { key: k.secret })).status).toBe(200);
 
     const raise = await server.call("PATCH", `/api/v1/api-keys/${k.id}?updateMask=rateLimitOverride`, {
-      key: k.adminKey,
+      key: server.superadminKey,
       body: { rateLimitOverride: { managementPerMinute: 10 } },
     });
     expect(raise.status, raise.text).toBe(200);
@@ -316,7 +328,7 @@ describe("GET /api/v1/rate-limits and changes to limits", () => {
     expectRateHeaders(raised.headers, "management", 10, 6);
 
     const lower = await server.call("PATCH", `/api/v1/api-keys/${k.id}?updateMask=rateLimitOverride`, {
-      key: k.adminKey,
+      key: server.superadminKey,
       body: { rateLimitOverride: { managementPerMinute: 3 } },
     });
     expect(lower.status, lower.text).toBe(200);
@@ -527,7 +539,7 @@ describe("when Redis is unreachable", () => {
       let restored: Proxy | undefined;
       const s = await startServer({ redisUrl: viaProxy(proxy.port) });
       try {
-        const w = await leadWorld(s, { campaign: { duplicateWindowHours: 0 } });
+        const w = await leadWorld(s, { campaign: { duplicateCheck: "off", duplicateWindowHours: 0 } });
         const b = await fundedBuyer(s, w);
         await offerContract(s, w, b.id, { pricing: { model: "fixed", price: "1.00" } });
         const before = await eventually(

@@ -120,7 +120,9 @@ describe("CreateSuppressionList and the standard methods", () => {
   it("update changes name and tags; the kind cannot change", async () => {
     const { adminKey } = await server.newTenant();
     const l = await createList(adminKey, { name: "Old", kind: "email", tags: ["a"] });
-    const renamed = await ok<ListJson>("PATCH", `${LISTS}/${l.id}`, adminKey, { name: "New", kind: "phone" });
+    const changed = await server.call("PATCH", `${LISTS}/${l.id}`, { key: adminKey, body: { name: "New", kind: "phone" } });
+    expectError(changed, 400, "invalid_argument", ["kind"]);
+    const renamed = await ok<ListJson>("PATCH", `${LISTS}/${l.id}`, adminKey, { name: "New", kind: "email" });
     expect(renamed).toMatchObject({ name: "New", kind: "email", tags: ["a"] });
     const masked = await ok<ListJson>("PATCH", `${LISTS}/${l.id}?updateMask=tags`, adminKey, { name: "Ignored", tags: [] });
     expect(masked).toMatchObject({ name: "New", tags: [] });

@@ -48,7 +48,7 @@ type FieldJson = { key: string; type: string; pii: boolean; required: boolean; a
 const byKey = (fields: FieldJson[]) => new Map(fields.map((f) => [f.key, f]));
 
 describe("vertical templates", () => {
-  it("lists the six built-in templates, each with a realistic schema", async () => {
+  it("lists the seven built-in templates, each with a realistic schema", async () => {
     const { adminKey } = await server.newTenant();
     const r = await server.call("GET", TEMPLATES, { key: adminKey });
     expect(r.status, r.text).toBe(200);
@@ -59,8 +59,9 @@ describe("vertical templates", () => {
       "mortgage",
       "debt",
       "legal",
+      "contact",
     ]);
-    expect(r.body.pagination).toEqual({ nextPageToken: "", pageSize: 6 });
+    expect(r.body.pagination).toEqual({ nextPageToken: "", pageSize: 7 });
     const auto = byKey(r.body.data[0].fields);
     const expected: Record<string, string> = {
       firstName: "string",

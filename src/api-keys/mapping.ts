@@ -1,6 +1,8 @@
 /** ApiKey rows ↔ ApiKey messages, and validation of a new key. */
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { BadRequestSchema } from "../../gen/es/google/rpc/error_details_pb.js";
 import { type ApiKey, ApiKey_Mode, ApiKey_Status, ApiKeySchema } from "../../gen/es/leadrouter/v1/api_keys_pb.js";
 import { Access_Role } from "../../gen/es/leadrouter/v1/options_pb.js";
 import type { Principal } from "../pipeline/principal.ts";
@@ -59,6 +61,22 @@ export function overrideColumns(o: ApiKey["rateLimitOverride"], v: Violations): 
   };
 }
 
+/**
+ * permission_denied naming `rateLimitOverride`: an override lifts a key above
+ * its tenant's plan, so only a superadmin may set or change one.
+ */
+export function overrideDenied(): ConnectError {
+  const description = "only a superadmin may set or change a key's rate-limit override; the tenant's plan sets its limits";
+  return new ConnectError(`rateLimitOverride: ${description}`, Code.PermissionDenied, undefined, [
+    { desc: BadRequestSchema, value: { fieldViolations: [{ field: "rateLimitOverride", description }] } },
+  ]);
+}
+
+/** True when the columns differ from the key's stored override, so writing them changes it. */
+export function changesOverride(row: ApiKeyRow, next: OverrideColumns): boolean {
+  return row.management_per_minute !== next.management_per_minute || row.ingestion_per_minute !== next.ingestion_per_minute;
+}
+
 /** Validates a create request against the caller's powers. */
 export function newKeyOf(k: ApiKey, caller: Principal): NewKey {
   const v = new Violations().required("name", k.name);
@@ -78,6 +96,9 @@ export function newKeyOf(k: ApiKey, caller: Principal): NewKey {
     v.add("tenantId", "only a superadmin may create keys in another tenant");
   }
   const overrides = overrideColumns(k.rateLimitOverride, v);
+  if (caller.role !== "superadmin" && (overrides.management_per_minute !== null || overrides.ingestion_per_minute !== null)) {
+    throw overrideDenied();
+  }
   v.check();
   return {
     overrides,

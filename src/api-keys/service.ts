@@ -17,7 +17,7 @@ import { newId } from "../standard/ids.ts";
 import { pageOf, paginate } from "../standard/pagination.ts";
 import { resolveMask } from "../standard/update-mask.ts";
 import { requireUuid, Violations } from "../standard/violations.ts";
-import { newKeyOf, overrideColumns, toApiKey } from "./mapping.ts";
+import { changesOverride, newKeyOf, overrideColumns, overrideDenied, toApiKey } from "./mapping.ts";
 import { apiKeys, buyerExists, expireOtherSecrets, insertSecret, partnerExists, tenantExists } from "./store.ts";
 
 const DEFAULT_GRACE_SECONDS = 86_400;
@@ -81,18 +81,27 @@ export function apiKeyService(db: Db): ServiceImpl<typeof ApiKeyService> {
       if (!req.apiKey) throw invalidArgument([{ field: "apiKey", description: "is required" }]);
       const key = req.apiKey;
       const id = requireUuid("id", key.id);
-      const paths = resolveMask(req.updateMask, ApiKeySchema, key, ["name", "rate_limit_override"]);
-      const v = new Violations();
-      const values: Record<string, unknown> = {};
-      if (paths.includes("name")) {
-        v.required("name", key.name);
-        values.name = key.name.trim();
-      }
-      if (paths.some((p) => p.startsWith("rate_limit_override"))) Object.assign(values, overrideColumns(key.rateLimitOverride, v));
-      v.check();
       return invalidatesAuth(
         withTenantOrSuperadmin(db, ctx, async (tx, audit) => {
-          const row = Object.keys(values).length > 0 ? await apiKeys.update(tx, id, values) : await apiKeys.get(tx, id);
+          const current = await apiKeys.get(tx, id, true);
+          if (!current) throw notFound("API key", id);
+          // The stored key lets a request restate its role, mode, tenant and binding; changing them is refused.
+          const v = new Violations();
+          const paths = resolveMask(req.updateMask, ApiKeySchema, key, ["name", "rate_limit_override"], {
+            current: toApiKey(current),
+            violations: v,
+          });
+          const values: Record<string, unknown> = {};
+          if (paths.includes("name")) {
+            v.required("name", key.name);
+            values.name = key.name.trim();
+          }
+          const override = paths.some((p) => p.startsWith("rate_limit_override")) ? overrideColumns(key.rateLimitOverride, v) : undefined;
+          if (override) Object.assign(values, override);
+          v.check();
+          // Plan tiers: an admin may send the override it already has (a read-modify-write), never a different one.
+          if (override && caller(ctx)?.role !== "superadmin" && changesOverride(current, override)) throw overrideDenied();
+          const row = Object.keys(values).length > 0 ? await apiKeys.update(tx, id, values) : current;
           if (!row) throw notFound("API key", id);
           await audit("api_key.update", id);
           return { data: toApiKey(row) };

@@ -3,7 +3,16 @@ import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo, LookupFunction } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { allowPrivateDestinations, ForbiddenDestination, guardedLookup, isInside, refusedHost } from "./destination-guard.ts";
+import {
+  allowOwnEndpoint,
+  allowPrivateDestinations,
+  ForbiddenDestination,
+  guardedLookup,
+  isInside,
+  isOwnEndpoint,
+  refusedHost,
+  refusedUrl,
+} from "./destination-guard.ts";
 import { exchange } from "./http-exchange.ts";
 
 let stub: Server;
@@ -58,6 +67,8 @@ describe("destination guard", () => {
 
   it("refuses addresses and localhost by the host alone, unless private destinations are allowed", () => {
     expect(refusedHost("127.0.0.1")).toContain("inside the server's network");
+    // The refusal names the setting a development server lifts it with.
+    expect(refusedHost("127.0.0.1")).toContain("DESTINATIONS_ALLOW_PRIVATE=true");
     expect(refusedHost("[::1]")).toContain("inside the server's network");
     expect(refusedHost("LOCALHOST")).not.toBe("");
     expect(refusedHost("api.localhost")).not.toBe("");
@@ -92,5 +103,49 @@ describe("destination guard", () => {
     const ok = await exchange(`http://localhost:${port}/x`, { method: "POST", headers: {}, body: "" }, 2000);
     expect(ok.status).toBe(200);
     expect(asked).toBe(before + 1);
+  });
+
+  it("accepts exactly the server's own endpoint URL while it is registered, and nothing else at its host", () => {
+    const own = `http://127.0.0.1:${port}/sandbox/buyer`;
+    expect(refusedUrl(own)).toContain("DESTINATIONS_ALLOW_PRIVATE=true");
+    const withdraw = allowOwnEndpoint(own);
+    expect(refusedUrl(own)).toBe("");
+    expect(isOwnEndpoint(own)).toBe(true);
+    for (const other of [
+      `http://127.0.0.1:${port}/sandbox/buyer/`,
+      `http://127.0.0.1:${port}/sandbox/buyer?x=1`,
+      `http://127.0.0.1:${port}/sandbox/buyer#x`,
+      `http://127.0.0.1:${port}/sandbox`,
+      `http://127.0.0.1:${port}/api/v1/buyers`,
+      `http://127.0.0.1:${port + 1}/sandbox/buyer`,
+      `https://127.0.0.1:${port}/sandbox/buyer`,
+      `http://localhost:${port}/sandbox/buyer`,
+      `http://user:pw@127.0.0.1:${port}/sandbox/buyer`,
+      `http://10.0.0.1:${port}/sandbox/buyer`,
+    ]) {
+      expect(isOwnEndpoint(other), other).toBe(false);
+      expect(refusedUrl(other), other).toContain("DESTINATIONS_ALLOW_PRIVATE=true");
+    }
+    withdraw();
+    expect(isOwnEndpoint(own)).toBe(false);
+    expect(refusedUrl(own)).toContain("inside the server's network");
+  });
+
+  it("lets exchanges reach the server's own endpoint, by address or by name, and still no other URL inside", async () => {
+    const before = asked;
+    const withdraw = [allowOwnEndpoint(`http://127.0.0.1:${port}/own`), allowOwnEndpoint(`http://localhost:${port}/own`)];
+    try {
+      for (const url of [`http://127.0.0.1:${port}/own`, `http://localhost:${port}/own`]) {
+        const ok = await exchange(url, { method: "POST", headers: {}, body: "{}" }, 2000);
+        expect(ok.status, url).toBe(200);
+      }
+      expect(asked).toBe(before + 2);
+      for (const url of [`http://127.0.0.1:${port}/other`, `http://localhost:${port}/other`, `http://127.0.0.1:${port}/own?x=1`]) {
+        await expect(exchange(url, { method: "POST", headers: {}, body: "" }, 2000), url).rejects.toBeInstanceOf(ForbiddenDestination);
+      }
+      expect(asked).toBe(before + 2);
+    } finally {
+      for (const w of withdraw) w();
+    }
   });
 });

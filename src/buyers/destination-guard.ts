@@ -6,6 +6,10 @@
  * address is checked when the connection is made, on every address a name
  * resolves to, so a name cannot pass a check and then resolve inside.
  * DESTINATIONS_ALLOW_PRIVATE=true lifts the rule (local development, tests).
+ * One exception holds always: the exact URLs of this process's own
+ * endpoints meant to be destinations (the sandbox buyer below the server's
+ * public URL, src/server/sandbox-buyer.ts) — that URL, nothing else at the
+ * same host.
  */
 import dns, { type LookupAddress } from "node:dns";
 import { BlockList, isIP, type LookupFunction } from "node:net";
@@ -39,10 +43,31 @@ for (const [network, prefix] of [
 }
 
 let allowInside = false;
+// The own endpoints of the servers running in this process (one in production; tests start several).
+const ownEndpoints = new Set<string>();
 
 /** Lets destinations reach addresses inside this network (DESTINATIONS_ALLOW_PRIVATE), or not (the default). */
 export function allowPrivateDestinations(allow: boolean): void {
   allowInside = allow;
+}
+
+/**
+ * Lets destinations name exactly this URL of the server's own (its sandbox
+ * buyer), wherever it is; returns the function that withdraws it when the
+ * server closes.
+ */
+export function allowOwnEndpoint(url: string): () => void {
+  const href = new URL(url).href;
+  ownEndpoints.add(href);
+  return () => {
+    ownEndpoints.delete(href);
+  };
+}
+
+/** Is this URL exactly one of the server's own endpoints (allowOwnEndpoint)? Same scheme, host, port and path; no query. */
+export function isOwnEndpoint(url: string | URL): boolean {
+  const href = typeof url === "string" ? (URL.canParse(url) ? new URL(url).href : "") : url.href;
+  return href !== "" && ownEndpoints.has(href);
 }
 
 /** A destination this server does not send to. */
@@ -59,7 +84,9 @@ export function isInside(address: string): boolean {
   return mapped ? inside.check(mapped[1], "ipv4") : inside.check(address, "ipv6");
 }
 
-const refusal = (host: string) => `${host} is inside the server's network (loopback, private or link-local): not a destination`;
+const refusal = (host: string) =>
+  `${host} is inside the server's network (loopback, private or link-local): not a destination; ` +
+  "a development server allows it with DESTINATIONS_ALLOW_PRIVATE=true";
 
 /**
  * Why a URL's host may not be a destination, from the host alone: an address
@@ -73,9 +100,10 @@ export function refusedHost(hostname: string): string {
   return "";
 }
 
-/** refusedHost for a URL's host ("" for a URL that does not parse: its own check names that). */
+/** refusedHost for a URL's host, "" for the server's own endpoints ("" too for a URL that does not parse: its own check names that). */
 export function refusedUrl(url: string): string {
-  return URL.canParse(url) ? refusedHost(new URL(url).hostname) : "";
+  if (!URL.canParse(url) || isOwnEndpoint(url)) return "";
+  return refusedHost(new URL(url).hostname);
 }
 
 /** dns.lookup for the buyers' connections: a name that resolves to any address inside the network is refused. */

@@ -2,7 +2,7 @@
 import type { Values } from "../standard/table.ts";
 import type { Violations } from "../standard/violations.ts";
 import { type DeliveryAuth, isXmlName } from "./delivery.ts";
-import { refusedHost } from "./destination-guard.ts";
+import { refusedUrl } from "./destination-guard.ts";
 import type { DestinationRow } from "./destinations-store.ts";
 import { isJsonPath, templateProblem } from "./field-templates.ts";
 
@@ -29,7 +29,7 @@ function parsedUrl(url: string): URL | undefined {
 
 function checkUrl(v: Violations, url: string): void {
   const parsed = parsedUrl(url);
-  const refused = parsed ? refusedHost(parsed.hostname) : "";
+  const refused = parsed ? refusedUrl(url) : "";
   if (url === "") v.add("url", "is required");
   else if (!parsed) v.add("url", "must be an absolute URL, e.g. https://crm.example.com/leads");
   else if (parsed.protocol !== "http:" && parsed.protocol !== "https:") v.add("url", "must be an http or https URL");

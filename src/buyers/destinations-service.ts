@@ -7,7 +7,7 @@ import {
   type BuyerService,
 } from "../../gen/es/leadrouter/v1/buyers_pb.js";
 import { type Db, withTenant } from "../db/tenant-tx.ts";
-import { failedPrecondition, invalidArgument, notFound } from "../pipeline/errors.ts";
+import { invalidArgument, notFound } from "../pipeline/errors.ts";
 import { batchGet } from "../standard/batch.ts";
 import { createdWithin, rangeKey } from "../standard/filters.ts";
 import { newId } from "../standard/ids.ts";
@@ -17,8 +17,10 @@ import { requireUuid } from "../standard/violations.ts";
 import { sql } from "slonik";
 import { deliver } from "./delivery.ts";
 import { destinationValues, toBuyerDestination, updatableDestinationPaths } from "./destinations-mapping.ts";
-import { deliveryTargetOf, destinations, detachContractsOfDestination, liveContractsOfDestination } from "./destinations-store.ts";
+import { releaseDestination } from "./default-destination.ts";
+import { deliveryTargetOf, destinations } from "./destinations-store.ts";
 import { ofBuyer, requireBuyer, requireChild } from "./parent.ts";
+import { adoptDefaultDestination } from "./store.ts";
 
 type DestinationMethods =
   | "listBuyerDestinations"
@@ -70,6 +72,8 @@ export function buyerDestinationHandlers(db: Db): Pick<ServiceImpl<typeof BuyerS
       return withTenant(db, ctx, async (tx, p) => {
         await requireBuyer(tx, buyerId);
         const row = await destinations.insert(tx, { ...values, id: newId(), tenant_id: p.tenantId, buyer_id: buyerId });
+        // The buyer's first destination becomes its default (default-destination.ts).
+        await adoptDefaultDestination(tx, buyerId, row.id);
         return { data: toBuyerDestination(row) };
       });
     },
@@ -88,14 +92,10 @@ export function buyerDestinationHandlers(db: Db): Pick<ServiceImpl<typeof BuyerS
     async deleteBuyerDestination(req, ctx) {
       const [buyerId, id] = ids(req);
       return withTenant(db, ctx, async (tx) => {
+        // The buyer first: a concurrent change of its default waits for this deletion, and sees it.
+        const buyer = await requireBuyer(tx, buyerId, true);
         const row = await requireChild(tx, destinations.get, "destination", buyerId, id, true);
-        const live = await liveContractsOfDestination(tx, id);
-        if (live > 0 && !req.force) {
-          throw failedPrecondition(
-            `${live} active or paused contract(s) deliver through this destination; move them to another one, or delete with force=true to detach them (active ones are paused)`,
-          );
-        }
-        if (live > 0) await detachContractsOfDestination(tx, id);
+        await releaseDestination(tx, buyer, id, req.force);
         await destinations.remove(tx, id);
         return { data: toBuyerDestination(row) };
       });

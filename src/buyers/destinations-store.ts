@@ -83,3 +83,41 @@ export async function detachContractsOfDestination(tx: Tx, id: string): Promise<
     UPDATE contracts SET destination_id = NULL, status = 'paused', updated_at = now()
     WHERE destination_id = ${id} AND status IN ('active', 'paused') AND deleted_at IS NULL`);
 }
+
+/** How many live destinations the buyer has besides `except`. */
+export async function otherDestinationCount(tx: Tx, buyerId: string, except: string): Promise<number> {
+  return (await tx.oneFirst(sql.unsafe`
+    SELECT count(*)::int FROM buyer_destinations WHERE buyer_id = ${buyerId} AND id <> ${except} AND deleted_at IS NULL`)) as number;
+}
+
+/** How many of the buyer's active or paused contracts name no destination, so deliver through its default. */
+export async function liveContractsOnDefault(tx: Tx, buyerId: string): Promise<number> {
+  return (await tx.oneFirst(sql.unsafe`
+    SELECT count(*)::int FROM contracts
+    WHERE buyer_id = ${buyerId} AND destination_id IS NULL AND status IN ('active', 'paused') AND deleted_at IS NULL`)) as number;
+}
+
+/** Pauses the buyer's active contracts that name no destination: its default is going, and nothing may sell undelivered. */
+export async function pauseContractsOnDefault(tx: Tx, buyerId: string): Promise<void> {
+  await tx.query(sql.unsafe`
+    UPDATE contracts SET status = 'paused', updated_at = now()
+    WHERE buyer_id = ${buyerId} AND destination_id IS NULL AND status = 'active' AND deleted_at IS NULL`);
+}
+
+/** Clears the buyer's default destination (its last destination is being deleted). */
+export async function clearDefaultDestination(tx: Tx, buyerId: string): Promise<void> {
+  await tx.query(sql.unsafe`UPDATE buyers SET default_destination_id = NULL, updated_at = now() WHERE id = ${buyerId}`);
+}
+
+/**
+ * Where a sale through the contract is delivered: the live destination it
+ * names, else its buyer's default; null when neither exists (the sale is
+ * then `not_required`).
+ */
+export async function deliveryDestinationOf(tx: Tx, contract: { destinationId: string; buyerId: string }): Promise<DestinationRow | null> {
+  const named = contract.destinationId || null;
+  return (await tx.maybeOne(sql.unsafe`
+    SELECT d.* FROM buyer_destinations d
+    WHERE d.deleted_at IS NULL
+      AND d.id = coalesce(${named}::uuid, (SELECT b.default_destination_id FROM buyers b WHERE b.id = ${contract.buyerId}))`)) as DestinationRow | null;
+}

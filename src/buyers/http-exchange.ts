@@ -7,7 +7,7 @@
  */
 import type { Readable } from "node:stream";
 import { Agent, request } from "undici";
-import { ForbiddenDestination, guardedLookup, refusedHost } from "./destination-guard.ts";
+import { ForbiddenDestination, guardedLookup, isOwnEndpoint, refusedUrl } from "./destination-guard.ts";
 
 /** The request to send. */
 export interface ExchangeRequest {
@@ -36,6 +36,8 @@ export const maxAnswerBytes = 64 * 1024;
 // Kept-alive connections are reused, one request at a time (no pipelining); 4 s is what fetch's agent kept them.
 // Every name is resolved through the guard: a buyer's URL never reaches the server's own network.
 const buyers = new Agent({ keepAliveTimeout: 4_000, connect: { lookup: guardedLookup } });
+// The server's own endpoints (its sandbox buyer) are reached at the public URL as configured, whatever it resolves to.
+const own = new Agent({ keepAliveTimeout: 4_000 });
 
 // The Fetch standard's "bad ports" (SMTP, IRC and the like): fetch refused them, so a
 // tenant's URL could not aim a request at those services, and still cannot.
@@ -53,7 +55,7 @@ export function exchange(url: string, req: ExchangeRequest, timeoutMs: number): 
     const to = new URL(url);
     if (badPorts.has(to.port)) throw new Error("bad port");
     // An address needs no lookup, so the guard checks it here.
-    const refused = refusedHost(to.hostname);
+    const refused = refusedUrl(url);
     if (refused) throw new ForbiddenDestination(refused);
     const abort = new AbortController();
     // The timer settles the exchange itself: undici defers an abort until a connect in progress ends.
@@ -83,7 +85,8 @@ function withUserAgent(headers: Record<string, string>): Record<string, string> 
 }
 
 async function send(url: URL, req: ExchangeRequest, signal: AbortSignal): Promise<ExchangeAnswer> {
-  const res = await request(url, { ...req, headers: withUserAgent(req.headers), signal, dispatcher: buyers });
+  const dispatcher = isOwnEndpoint(url) ? own : buyers;
+  const res = await request(url, { ...req, headers: withUserAgent(req.headers), signal, dispatcher });
   const body = await readBounded(res.body);
   const contentType = res.headers["content-type"];
   return { status: res.statusCode, contentType: Array.isArray(contentType) ? contentType.join(", ") : (contentType ?? ""), body };

@@ -20,6 +20,7 @@ export const updatableBuyerPaths = [
   "tags",
   "contacts",
   "credit_limit",
+  "default_destination_id",
 ];
 
 /** More contacts than this is a CRM's job, not a router's. */
@@ -40,6 +41,7 @@ export function toBuyer(r: BuyerRow): Buyer {
     contacts: r.contacts,
     balance: r.balance,
     creditLimit: r.credit_limit,
+    defaultDestinationId: r.default_destination_id ?? "",
   });
 }
 
@@ -93,6 +95,15 @@ export function checkBuyer(v: Violations, b: Buyer, paths: readonly string[] | "
     const limit = b.creditLimit || "0";
     checkMoney(v, `${at}creditLimit`, limit, "non_negative");
     out.credit_limit = limit;
+  }
+  if (paths === "all") {
+    // A new buyer has no destinations; its first one becomes the default (default-destination.ts).
+    if (b.defaultDestinationId !== "")
+      v.add(`${at}defaultDestinationId`, "cannot be set on create: the buyer's first destination becomes its default");
+  } else if (has("default_destination_id")) {
+    // Whose destination it is, is checked against the stored buyer (checkDefaultDestination).
+    v.uuid(`${at}defaultDestinationId`, b.defaultDestinationId, false);
+    out.default_destination_id = b.defaultDestinationId.toLowerCase() || null;
   }
   return out;
 }

@@ -11,6 +11,7 @@ import { pageOf, paginate } from "../standard/pagination.ts";
 import { resolveMask } from "../standard/update-mask.ts";
 import { requireUuid, Violations } from "../standard/violations.ts";
 import { buyerContractHandlers } from "./contracts-service.ts";
+import { checkDefaultDestination } from "./default-destination.ts";
 import { buyerDestinationHandlers } from "./destinations-service.ts";
 import { buyerLedgerHandlers } from "./ledger-service.ts";
 import { buyerValues, checkBuyer, toBuyer, updatableBuyerPaths } from "./mapping.ts";
@@ -65,9 +66,12 @@ export function buyerService(db: Db): ServiceImpl<typeof BuyerService> {
       const paths = resolveMask(req.updateMask, BuyerSchema, req.buyer, updatableBuyerPaths);
       const values = buyerValues(req.buyer, paths);
       return withTenant(db, ctx, async (tx) => {
-        const row = Object.keys(values).length > 0 ? await buyers.update(tx, id, values) : await buyers.get(tx, id);
-        if (!row) throw notFound("buyer", id);
-        return { data: toBuyer(row) };
+        // Locked first: a destination being deleted meanwhile is either gone before the default is checked, or waits.
+        const stored = await buyers.get(tx, id, true);
+        if (!stored) throw notFound("buyer", id);
+        if ("default_destination_id" in values) await checkDefaultDestination(tx, stored, values.default_destination_id as string | null);
+        const row = Object.keys(values).length > 0 ? await buyers.update(tx, id, values) : stored;
+        return { data: toBuyer(row ?? stored) };
       });
     },
     async batchCreateBuyers(req, ctx) {

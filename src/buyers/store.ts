@@ -27,6 +27,8 @@ export interface BuyerRow {
   /** numeric(14,2) as text, e.g. "12.50". */
   balance: string;
   credit_limit: string;
+  /** Where the buyer's contracts without a destination deliver; set while the buyer has a live destination. */
+  default_destination_id: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -47,6 +49,7 @@ export const buyers = table<BuyerRow>({
     tags: "text[]",
     contacts: "jsonb",
     credit_limit: "numeric",
+    default_destination_id: "uuid",
   },
   orderable: timesAndName,
   unique: { buyers_external_ref_live: "externalRef" },
@@ -71,4 +74,12 @@ export async function endContractsOfBuyer(tx: Tx, buyerId: string): Promise<numb
     UPDATE contracts SET status = 'ended', updated_at = now()
     WHERE buyer_id = ${buyerId} AND status IN ('active', 'paused') AND deleted_at IS NULL`);
   return r.rowCount;
+}
+
+/** Makes the destination the buyer's default if it has none; true when it did (the buyer's first destination). */
+export async function adoptDefaultDestination(tx: Tx, buyerId: string, destinationId: string): Promise<boolean> {
+  const r = await tx.query(sql.unsafe`
+    UPDATE buyers SET default_destination_id = ${destinationId}, updated_at = now()
+    WHERE id = ${buyerId} AND default_destination_id IS NULL AND deleted_at IS NULL`);
+  return r.rowCount > 0;
 }

@@ -3,7 +3,9 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
   type Campaign,
+  Campaign_DuplicateCheck,
   Campaign_DuplicateRule,
+  Campaign_PartnerResponse,
   Campaign_Status,
   CampaignSchema,
   type FieldMapping,
@@ -25,9 +27,17 @@ export const updatableCampaignPaths = [
   "field_mappings",
   "duplicate_window_hours",
   "duplicate_rule",
+  "duplicate_check",
+  "partner_response",
   "suppression_list_ids",
   "tags",
 ];
+
+/**
+ * The duplicate window a campaign gets unless it names one: 30 days, the
+ * window lead buyers commonly hold a consumer for (returns, re-contact).
+ */
+export const defaultDuplicateWindowHours = 720;
 
 const maxMappings = 200;
 const maxSuppressionLists = 50;
@@ -45,6 +55,8 @@ export function toCampaign(r: CampaignRow, suppressionListIds: string[]): Campai
     fieldMappings: r.field_mappings.map((m) => ({ ...m, transform: FieldMapping_Transform[m.transform] })),
     duplicateWindowHours: r.duplicate_window_hours,
     duplicateRule: Campaign_DuplicateRule[r.duplicate_rule],
+    duplicateCheck: r.duplicate_window_hours > 0 ? Campaign_DuplicateCheck.on : Campaign_DuplicateCheck.off,
+    partnerResponse: Campaign_PartnerResponse[r.partner_response],
     suppressionListIds,
     tags: r.tags,
     createdAt: timestampFromDate(r.created_at),
@@ -111,20 +123,51 @@ export function campaignValues(
     out.offer_id = c.offerId.toLowerCase() || null;
   }
   if (has("field_mappings")) out.field_mappings = mappingsOf(v, c.fieldMappings);
-  if (has("duplicate_window_hours")) {
-    if (c.duplicateWindowHours < 0 || c.duplicateWindowHours > 8760)
-      v.add("duplicateWindowHours", "must be between 0 and 8760 (0: no check)");
-    out.duplicate_window_hours = c.duplicateWindowHours;
-  }
+  const window = duplicateWindow(c, paths, stored, v);
+  if (window !== undefined) out.duplicate_window_hours = window;
   if (has("duplicate_rule")) {
     const rule =
       c.duplicateRule === Campaign_DuplicateRule.duplicate_rule_unspecified ? "email_or_phone" : Campaign_DuplicateRule[c.duplicateRule];
     if (rule === undefined) v.add("duplicateRule", "must be email, phone, email_and_phone or email_or_phone");
     out.duplicate_rule = rule ?? "email_or_phone";
   }
+  if (has("partner_response")) {
+    const level =
+      c.partnerResponse === Campaign_PartnerResponse.partner_response_unspecified ? "summary" : Campaign_PartnerResponse[c.partnerResponse];
+    if (level === undefined) v.add("partnerResponse", "must be full, summary or minimal");
+    out.partner_response = level ?? "summary";
+  }
   if (has("tags")) {
     v.tags("tags", c.tags);
     out.tags = c.tags;
   }
   return out;
+}
+
+/**
+ * The stored duplicate window (0: no check) for a write that touches the
+ * check, or undefined when it does not. The check is on unless the request
+ * turns it off; a window of 0 or none is the default; naming a window in an
+ * update turns the check on, and a window with the check off is refused.
+ */
+function duplicateWindow(
+  c: Campaign,
+  paths: readonly string[] | "all",
+  stored: CampaignRow | undefined,
+  v: Violations,
+): number | undefined {
+  const has = (path: string) => paths === "all" || touches(paths, path);
+  if (!has("duplicate_check") && !has("duplicate_window_hours")) return undefined;
+  const hours = c.duplicateWindowHours;
+  if (hours < 0 || hours > 8760) v.add("duplicateWindowHours", `must be between 1 and 8760 (0 or omitted: ${defaultDuplicateWindowHours})`);
+  const check = has("duplicate_check") ? c.duplicateCheck : Campaign_DuplicateCheck.on;
+  if (Campaign_DuplicateCheck[check] === undefined) v.add("duplicateCheck", "must be on or off");
+  if (check === Campaign_DuplicateCheck.off) {
+    if (has("duplicate_window_hours") && hours !== 0) v.add("duplicateWindowHours", "must be 0 or omitted when duplicateCheck is off");
+    return 0;
+  }
+  if (has("duplicate_window_hours") && hours > 0) return hours;
+  // The check stays or turns on: the window it has, else the default.
+  if (!has("duplicate_window_hours") && stored && stored.duplicate_window_hours > 0) return stored.duplicate_window_hours;
+  return defaultDuplicateWindowHours;
 }

@@ -78,29 +78,24 @@ export function campaignService(db: Db, publicUrl: () => string): ServiceImpl<ty
       if (!req.campaign) throw invalidArgument([{ field: "campaign", description: "is required" }]);
       const c = req.campaign;
       const id = requireUuid("id", c.id);
-      const paths = resolveMask(req.updateMask, CampaignSchema, c, updatableCampaignPaths);
       return withTenant(db, ctx, async (tx) => {
         const row = await campaigns.get(tx, id, true);
-        const v = new Violations();
-        const values = campaignValues(c, paths, row ?? undefined, v);
-        const listIds = touches(paths, "suppression_list_ids") ? suppressionListIdsOf(v, c.suppressionListIds) : undefined;
-        if (row) {
-          // Immutable: echoing the stored value back is fine, a different one is refused.
-          if (c.partnerId && c.partnerId.toLowerCase() !== row.partner_id)
-            v.add("partnerId", "cannot change; create a campaign for the other partner");
-          if (c.verticalId && c.verticalId.toLowerCase() !== row.vertical_id)
-            v.add("verticalId", "cannot change; create a campaign for the other vertical");
-          await checkReferences(tx, v, {
-            verticalId: row.vertical_id,
-            newVertical: false,
-            offerId: values.offer_id,
-            mappings: values.field_mappings,
-            suppressionListIds: listIds,
-          });
-        }
-        v.check();
         if (!row) throw notFound("campaign", id);
-        if (paths.length === 0) return { data: (await withSuppressionLists(tx, [row]))[0] };
+        const [current] = await withSuppressionLists(tx, [row]);
+        // Against the stored campaign: restating its partner or vertical is fine, changing them is refused.
+        const v = new Violations();
+        const paths = resolveMask(req.updateMask, CampaignSchema, c, updatableCampaignPaths, { current, violations: v });
+        const values = campaignValues(c, paths, row, v);
+        const listIds = touches(paths, "suppression_list_ids") ? suppressionListIdsOf(v, c.suppressionListIds) : undefined;
+        await checkReferences(tx, v, {
+          verticalId: row.vertical_id,
+          newVertical: false,
+          offerId: values.offer_id,
+          mappings: values.field_mappings,
+          suppressionListIds: listIds,
+        });
+        v.check();
+        if (paths.length === 0) return { data: current };
         const updated = (await campaigns.update(tx, id, values)) ?? row;
         if (listIds) await store.replaceSuppressionLists(tx, row, listIds);
         return { data: (await withSuppressionLists(tx, [updated]))[0] };

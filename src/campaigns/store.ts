@@ -28,6 +28,8 @@ export interface CampaignRow {
   field_mappings: StoredMapping[];
   duplicate_window_hours: number;
   duplicate_rule: "email" | "phone" | "email_and_phone" | "email_or_phone";
+  /** What a partner key is shown of the campaign's leads (src/leads/partner-view.ts). */
+  partner_response: "full" | "summary" | "minimal";
   tags: string[];
   created_at: Date;
   updated_at: Date;
@@ -50,6 +52,7 @@ export const campaigns = table<CampaignRow>({
     field_mappings: "jsonb",
     duplicate_window_hours: "int",
     duplicate_rule: "text",
+    partner_response: "text",
     tags: "text[]",
   },
   orderable: timesAndName,
@@ -111,4 +114,15 @@ export async function liveSuppressionListIds(tx: Tx, ids: readonly string[]): Pr
     sql.unsafe`SELECT id FROM suppression_lists WHERE id = ANY(${sql.array(ids as string[], "uuid")}) AND deleted_at IS NULL`,
   );
   return new Set(rows as string[]);
+}
+
+/** Each campaign's partner response setting, by id (deleted campaigns included: their leads still show by it). */
+export async function partnerResponsesOf(tx: Tx, campaignIds: readonly string[]): Promise<Map<string, CampaignRow["partner_response"]>> {
+  if (campaignIds.length === 0) return new Map();
+  const rows = (await tx.any(sql.unsafe`
+    SELECT id, partner_response FROM campaigns WHERE id = ANY(${sql.array([...new Set(campaignIds)], "uuid")})`)) as readonly Pick<
+    CampaignRow,
+    "id" | "partner_response"
+  >[];
+  return new Map(rows.map((r) => [r.id, r.partner_response]));
 }

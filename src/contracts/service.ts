@@ -94,12 +94,13 @@ export function contractService(db: Db): ServiceImpl<typeof ContractService> {
       if (!req.contract) throw invalidArgument([{ field: "contract", description: "is required" }]);
       const patch = req.contract;
       const id = requireUuid("id", patch.id);
-      const paths = resolveMask(req.updateMask, ContractSchema, patch, updatableContractPaths);
       return withTenant(db, ctx, async (tx) => {
         const row = await loadContract(tx, id, true);
         if (row.status === "ended") throw failedPrecondition(`contract ${id} has ended; it cannot change`);
-        if (paths.length === 0) return { data: await present(tx, row) };
         const current = await present(tx, row);
+        // Against the stored contract: restating its buyer or vertical is fine, changing them is refused.
+        const paths = resolveMask(req.updateMask, ContractSchema, patch, updatableContractPaths, { current });
+        if (paths.length === 0) return { data: current };
         const next = await prepareContract(tx, mergeContract(current, patch, paths));
         const updated = (await contracts.update(tx, id, contractValues(next))) ?? row;
         await setSuppressionLists(tx, id, next.suppressionListIds);

@@ -10,7 +10,7 @@
 import type { JsonObject } from "@bufbuild/protobuf";
 import { sql } from "slonik";
 import type { Contract } from "../../gen/es/leadrouter/v1/contracts_pb.js";
-import { deliveryTargetOf, destinations } from "../buyers/destinations-store.ts";
+import { type DestinationRow, deliveryDestinationOf, deliveryTargetOf } from "../buyers/destinations-store.ts";
 import { type DeliveryResult, deliver } from "../buyers/delivery.ts";
 import { buyerFacts } from "../contracts/eligibility.ts";
 import { toContract } from "../contracts/mapping.ts";
@@ -35,6 +35,8 @@ export interface TakenClaim {
   /** The full lead (PII included), for delivery. */
   fields: JsonObject;
   campaignId: string;
+  /** Where the lead goes: the contract's destination or its buyer's default; null when the buyer has none. */
+  destination: DestinationRow | null;
 }
 
 /** Step 1: the one-winner claim with the contract's caps and the buyer's funds, or failed_precondition. */
@@ -67,15 +69,13 @@ async function take(tx: Tx, idOrShort: string, buyerId: string, at: Date): Promi
     fields: JsonObject;
     campaign_id: string;
   };
-  return { item, contract, buyerId, starts, claimedAt, fields: lead.fields, campaignId: lead.campaign_id };
+  const destination = await deliveryDestinationOf(tx, contract);
+  return { item, contract, buyerId, starts, claimedAt, fields: lead.fields, campaignId: lead.campaign_id, destination };
 }
 
-/** Step 2: delivery to the contract's destination, if it has a live one. */
-async function send(db: Db, tenantId: string, claim: TakenClaim): Promise<DeliveryResult | null> {
-  const id = claim.contract.destinationId;
-  if (!id) return null;
-  const dest = await withEngine(db, tenantId, (tx) => destinations.get(tx, id));
-  return dest ? deliver(deliveryTargetOf(dest), claim.fields) : null;
+/** Step 2: delivery to the claim's destination, if there is one. */
+async function send(claim: TakenClaim): Promise<DeliveryResult | null> {
+  return claim.destination ? deliver(deliveryTargetOf(claim.destination), claim.fields) : null;
 }
 
 /**
@@ -85,7 +85,7 @@ async function send(db: Db, tenantId: string, claim: TakenClaim): Promise<Delive
  */
 export async function claimInboxLead(db: Db, tenantId: string, idOrShort: string, buyerId: string): Promise<string> {
   const claim = await withEngine(db, tenantId, (tx) => take(tx, idOrShort, buyerId, new Date()));
-  const result = await send(db, tenantId, claim);
+  const result = await send(claim);
   const held = await withEngine(db, tenantId, (tx) => settleClaim(tx, tenantId, claim, result));
   if (!held) {
     throw failedPrecondition(

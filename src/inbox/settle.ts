@@ -90,7 +90,7 @@ export async function settleClaim(tx: Tx, tenantId: string, c: TakenClaim, resul
       id: newId(),
       leadId: item.lead_id,
       contractId: contract.id,
-      destinationId: contract.destinationId,
+      destinationId: c.destination?.id ?? "",
       outcome: result.outcome,
       httpStatus: result.httpStatus,
       latencyMs: result.latencyMs,

@@ -4,6 +4,7 @@ import { formatCents, toCents } from "../contracts/money.ts";
 import type { Tx } from "../db/tenant-tx.ts";
 import type { Principal } from "../pipeline/principal.ts";
 import type { Writes } from "./engine-writes.ts";
+import type { PartnerResponse } from "./partner-view.ts";
 import { findLead, present, presentRows } from "./read.ts";
 import type { DistributionRow, LeadRow } from "./store.ts";
 
@@ -18,11 +19,17 @@ const money = (price: string | null): string | null => (price === null ? null : 
 
 /**
  * The answer from what routing wrote — the lead as inserted, the rows written
- * with it, and the last batch `w` written at `writtenAt` — exactly as GetLead
- * would read it back (prices as the database prints them, rows in its
- * order), without reading: the engine has every row in hand.
+ * with it, its campaign's partner response, and the last batch `w` written
+ * at `writtenAt` — exactly as GetLead would read it back (prices as the
+ * database prints them, rows in its order), without reading: the engine has
+ * every row in hand.
  */
-export function answer(admitted: { row: LeadRow; excluded: readonly DistributionRow[] }, w: Writes, writtenAt: Date, p: Principal): Lead {
+export function answer(
+  admitted: { row: LeadRow; excluded: readonly DistributionRow[]; partnerResponse: PartnerResponse },
+  w: Writes,
+  writtenAt: Date,
+  p: Principal,
+): Lead {
   const final = w.final ?? { status: "unsold", payout: "0.00" };
   const row: LeadRow = { ...admitted.row, status: final.status, payout: final.payout };
   const distribution = [...admitted.excluded, ...w.distribution].map((d) => ({ ...d, price: money(d.price) }));
@@ -33,5 +40,6 @@ export function answer(admitted: { row: LeadRow; excluded: readonly Distribution
         .map((d) => ({ ...d, latencyMs: Math.round(d.latencyMs), createdAt: writtenAt }))
         .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
     : [];
-  return presentRows([row], { distribution, sales, deliveries }, new Map(), p)[0];
+  const levels = new Map([[row.campaign_id, admitted.partnerResponse]]);
+  return presentRows([row], { distribution, sales, deliveries }, new Map(), levels, p)[0];
 }

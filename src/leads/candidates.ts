@@ -36,9 +36,9 @@ export async function distributionOf(tx: Tx, offerId: string | null): Promise<Di
   return distributionFrom(offer);
 }
 
-// Decoded contracts (and the destination each delivers to) by id, valid while their routing_version is
-// unchanged: a trigger moves it with every change of the contract, its suppression lists or its destination
-// (migration 0013). Ids are unique across tenants and the version query runs under the caller's row
+// Decoded contracts (and the destination each delivers to: its own, else its buyer's default) by id, valid
+// while their routing_version is unchanged: triggers move it with every change of the contract, its
+// suppression lists, its destination or its buyer's default destination (migrations 0013, 0020). Ids are unique across tenants and the version query runs under the caller's row
 // security, so an entry is only ever served to its tenant.
 const decoded = new Map<string, { version: string; contract: Contract; destination: DestinationRow | null }>();
 const maxDecoded = 20_000;
@@ -75,9 +75,13 @@ export function allDecoded(live: readonly LiveContract[]): boolean {
 export async function decodeStale(tx: Tx, live: readonly LiveContract[]): Promise<void> {
   const stale = live.filter((r) => decoded.get(r.id)?.version !== r.version).map((r) => r.id);
   if (stale.length === 0) return;
+  // The version and the buyer's default in one snapshot: a later change of the default moves the version.
   const rows = (await tx.any(sql.unsafe`
-    SELECT c.*, c.routing_version::text AS version FROM contracts c WHERE id = ANY(${sql.array(stale, "uuid")})`)) as readonly (ContractRow & {
+    SELECT c.*, c.routing_version::text AS version, coalesce(c.destination_id, b.default_destination_id) AS delivers_to
+    FROM contracts c LEFT JOIN buyers b ON b.id = c.buyer_id
+    WHERE c.id = ANY(${sql.array(stale, "uuid")})`)) as readonly (ContractRow & {
     version: string;
+    delivers_to: string | null;
   })[];
   const lists = await suppressionListIdsOf(
     tx,
@@ -85,11 +89,11 @@ export async function decodeStale(tx: Tx, live: readonly LiveContract[]): Promis
   );
   const destinations = await liveDestinations(
     tx,
-    rows.flatMap((r) => (r.destination_id ? [r.destination_id] : [])),
+    rows.flatMap((r) => (r.delivers_to ? [r.delivers_to] : [])),
   );
   if (decoded.size + rows.length > maxDecoded) decoded.clear();
   for (const r of rows) {
-    const destination = r.destination_id ? (destinations.get(r.destination_id) ?? null) : null;
+    const destination = r.delivers_to ? (destinations.get(r.delivers_to) ?? null) : null;
     decoded.set(r.id, { version: r.version, contract: toContract(r, lists.get(r.id)), destination });
   }
 }
@@ -105,7 +109,7 @@ export function fromCache(live: readonly LiveContract[]): Contract[] {
   });
 }
 
-/** The live destination a contract loadCandidates just returned delivers to (null: none). */
+/** The live destination a contract loadCandidates just returned delivers to, its own or its buyer's default (null: none). */
 export function destinationOf(contract: Contract): DestinationRow | null {
   return decoded.get(contract.id)?.destination ?? null;
 }

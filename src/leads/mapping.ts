@@ -83,8 +83,8 @@ export function toLead(
 /**
  * What a buyer may not see of a lead it can read: the partner's payout and
  * source, ever; the consent's identifying parts (IP, user agent, language)
- * until it bought the lead. Partners see who bought and at what price, as
- * the submit answer shows them.
+ * until it bought the lead. What a partner sees is its campaign's choice
+ * (partner-view.ts).
  */
 export function redactFor(lead: Lead, p: Principal, bought: boolean): Lead {
   if (p.role !== "buyer") return lead;

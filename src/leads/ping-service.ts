@@ -2,12 +2,14 @@
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { sql } from "slonik";
 import type { PingPostService } from "../../gen/es/leadrouter/v1/ping_post_pb.js";
+import { partnerResponsesOf } from "../campaigns/store.ts";
 import { type Db, type Tx, withTenant } from "../db/tenant-tx.ts";
 import { notFound } from "../pipeline/errors.ts";
 import { type Principal, principalKey } from "../pipeline/principal.ts";
 import { createdWithin, rangeKey } from "../standard/filters.ts";
 import { pageOf, paginate } from "../standard/pagination.ts";
 import { requireUuid } from "../standard/violations.ts";
+import { type PartnerResponse, partnerBid, viewLevel } from "./partner-view.ts";
 import { pingLead } from "./ping.ts";
 import { toPing, toPingBid } from "./ping-read.ts";
 import { bidsOf, type PingRow, pingBids, pings } from "./ping-store.ts";
@@ -25,6 +27,12 @@ async function visiblePing(tx: Tx, id: string): Promise<PingRow> {
   const row = await pings.get(tx, id);
   if (!row) throw notFound("ping", id);
   return row;
+}
+
+/** How much of the ping's bids the caller is shown: a partner key by the campaign's partner response (partner-view.ts). */
+async function bidLevel(tx: Tx, p: Principal, ping: PingRow): Promise<PartnerResponse> {
+  if (p.role !== "partner") return "full";
+  return viewLevel(p, (await partnerResponsesOf(tx, [ping.campaign_id])).get(ping.campaign_id));
 }
 
 /** The PingPostService implementation. */
@@ -53,18 +61,22 @@ export function pingPostService(db: Db): ServiceImpl<typeof PingPostService> {
     },
     async getPing(req, ctx) {
       const id = requireUuid("id", req.id);
-      return withTenant(db, ctx, async (tx) => {
+      return withTenant(db, ctx, async (tx, p) => {
         const row = await visiblePing(tx, id);
-        return { data: toPing(row, await bidsOf(tx, [row.id])) };
+        const ping = toPing(row, await bidsOf(tx, [row.id]));
+        const level = await bidLevel(tx, p, row);
+        ping.bids = ping.bids.map((b) => partnerBid(b, level));
+        return { data: ping };
       });
     },
     async listPingBids(req, ctx) {
       const pingId = requireUuid("pingId", req.pingId);
       return withTenant(db, ctx, async (tx, p) => {
-        await visiblePing(tx, pingId);
+        const ping = await visiblePing(tx, pingId);
         const page = pageOf({ ...req, orderBy: "" }, p.tenantId ?? "", pingBids.spec.orderable, { pingId }, "rank");
         const { rows, pagination } = paginate(await pingBids.list(tx, [sql.fragment`ping_id = ${pingId}`], page), page);
-        return { data: rows.map(toPingBid), pagination };
+        const level = await bidLevel(tx, p, ping);
+        return { data: rows.map((r) => partnerBid(toPingBid(r), level)), pagination };
       });
     },
   };

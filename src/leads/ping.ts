@@ -13,6 +13,8 @@ import { emit } from "../events/outbox.ts";
 import { failedPrecondition, invalidArgument } from "../pipeline/errors.ts";
 import type { Principal } from "../pipeline/principal.ts";
 import { newId } from "../standard/ids.ts";
+import { partnerPingResult, viewLevel } from "./partner-view.ts";
+import { earningFor } from "./payout.ts";
 import { judgeContracts, rankBids } from "./ping-auction.ts";
 import { askBuyers, type PingAnswer } from "./ping-bids.ts";
 import { pingIntake } from "./ping-intake.ts";
@@ -90,12 +92,18 @@ export async function pingLead(db: Db, req: PingLeadRequest, p: Principal): Prom
       late: bids.filter((b) => b.status === "late").length,
     });
   });
-  return create(PingResultSchema, {
+  const result = create(PingResultSchema, {
     pingId,
     token,
     expiresAt: timestampFromDate(expiresAt),
     bids: bids
       .filter((b) => b.status === "valid")
-      .map((b) => ({ bidId: b.id, buyerId: b.buyer_id, contractId: b.contract_id, amount: b.amount ?? "" })),
+      .map((b) => {
+        const amount = b.amount ?? "0.00";
+        // A ping's lead has no sale yet: the bid that buys it is its first.
+        const payout = lead.test ? "0.00" : earningFor(c, amount, true);
+        return { bidId: b.id, buyerId: b.buyer_id, contractId: b.contract_id, amount: b.amount ?? "", payout };
+      }),
   });
+  return partnerPingResult(result, viewLevel(p, c.partner_response));
 }

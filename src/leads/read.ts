@@ -1,10 +1,12 @@
-/** Reading leads as the caller may see them (RLS scopes rows; PII by sale). */
+/** Reading leads as the caller may see them (RLS scopes rows; PII by sale; a partner key by its campaign's partner response). */
 import { sql } from "slonik";
 import type { Lead } from "../../gen/es/leadrouter/v1/leads_pb.js";
 import type { Tx } from "../db/tenant-tx.ts";
 import type { Principal } from "../pipeline/principal.ts";
 import type { StoredField } from "../verticals/fields.ts";
+import { partnerResponsesOf } from "../campaigns/store.ts";
 import { redactFor, toLead, visibleFields } from "./mapping.ts";
+import { type PartnerResponse, partnerLead, viewLevel } from "./partner-view.ts";
 import { type DeliveryRow, type DistributionRow, deliveriesOf, historyOf, type LeadRow, type SaleRow } from "./store.ts";
 
 /** The PII keys of each vertical (its fields flagged pii). */
@@ -34,14 +36,26 @@ export async function present(tx: Tx, rows: readonly LeadRow[], p: Principal): P
           rows.map((r) => r.vertical_id),
         )
       : new Map<string, Set<string>>();
-  return presentRows(rows, { ...history, deliveries }, pii, p);
+  const levels =
+    p.role === "partner"
+      ? await partnerResponsesOf(
+          tx,
+          rows.map((r) => r.campaign_id),
+        )
+      : new Map<string, PartnerResponse>();
+  return presentRows(rows, { ...history, deliveries }, pii, levels, p);
 }
 
-/** present without the reads: rows with the history the caller may see (deliveries: admins only), the PII keys by vertical. */
+/**
+ * present without the reads: rows with the history the caller may see
+ * (deliveries: admins only), the PII keys by vertical, and for a partner
+ * key its campaigns' partner responses by campaign id (partner-view.ts).
+ */
 export function presentRows(
   rows: readonly LeadRow[],
   history: { distribution: readonly DistributionRow[]; sales: readonly SaleRow[]; deliveries: readonly DeliveryRow[] },
   pii: ReadonlyMap<string, Set<string>>,
+  levels: ReadonlyMap<string, PartnerResponse>,
   p: Principal,
 ): Lead[] {
   return rows.map((r) => {
@@ -51,7 +65,8 @@ export function presentRows(
       deliveries: history.deliveries.filter((d) => d.leadId === r.id),
     };
     const bought = mine.sales.some((sale) => sale.buyer_id === p.buyerId);
-    return redactFor(toLead(r, mine, visibleFields(r.fields, pii.get(r.vertical_id) ?? new Set(), p, mine.sales)), p, bought);
+    const lead = redactFor(toLead(r, mine, visibleFields(r.fields, pii.get(r.vertical_id) ?? new Set(), p, mine.sales)), p, bought);
+    return partnerLead(lead, viewLevel(p, levels.get(r.campaign_id)));
   });
 }
 

@@ -1,14 +1,15 @@
 /**
- * Redelivering a sale: the lead is sent again to the destination of the
- * contract that bought it (the buyer lost it, or fixed its endpoint). The
- * sale, its charge and its caps are untouched whatever the buyer answers;
- * the attempt is logged with the lead's other deliveries and announced.
- * No transaction is open while the buyer's endpoint is called.
+ * Redelivering a sale (the buyer lost it, or fixed its endpoint): the lead
+ * is sent again where the contract that bought it delivers — its own
+ * destination, else its buyer's default. The sale, its charge and its caps
+ * are untouched whatever the buyer answers; the attempt is logged with the
+ * lead's other deliveries and announced. No transaction is open while the
+ * buyer's endpoint is called.
  */
 import type { JsonObject } from "@bufbuild/protobuf";
 import { sql } from "slonik";
 import type { DeliveryAttempt } from "../../gen/es/leadrouter/v1/leads_pb.js";
-import { type DestinationRow, deliveryTargetOf, destinations } from "../buyers/destinations-store.ts";
+import { type DestinationRow, deliveryDestinationOf, deliveryTargetOf } from "../buyers/destinations-store.ts";
 import { deliver } from "../buyers/delivery.ts";
 import { type Db, withEngine } from "../db/tenant-tx.ts";
 import { emit } from "../events/outbox.ts";
@@ -26,7 +27,7 @@ interface Plan {
 }
 
 /**
- * The lead, its sale through the contract and the contract's destination
+ * The lead, its sale through the contract and where the contract delivers
  * (with its credentials: read on the engine's path, as routing reads it);
  * failed_precondition when there is nothing the sale can be delivered to.
  */
@@ -38,12 +39,19 @@ async function planOf(db: Db, tenantId: string, id: string, contractId: string):
     if (lead.test) throw failedPrecondition(`lead ${id} is a test lead: test leads are never sent to buyers`);
     const sale = await tx.maybeOne(sql.unsafe`SELECT 1 FROM lead_sales WHERE lead_id = ${lead.id} AND contract_id = ${contractId}`);
     if (!sale) throw failedPrecondition(`contract ${contractId} did not buy lead ${id}`);
-    const destinationId = (await tx.maybeOneFirst(sql.unsafe`SELECT destination_id FROM contracts WHERE id = ${contractId}`)) as
-      | string
-      | null;
-    if (!destinationId) throw failedPrecondition(`contract ${contractId} has no destination to deliver to`);
-    const dest = await destinations.get(tx, destinationId);
-    if (!dest) throw failedPrecondition(`contract ${contractId}'s destination was deleted`);
+    const contract = (await tx.one(sql.unsafe`
+      SELECT coalesce(destination_id::text, '') AS "destinationId", buyer_id AS "buyerId" FROM contracts WHERE id = ${contractId}`)) as {
+      destinationId: string;
+      buyerId: string;
+    };
+    const dest = await deliveryDestinationOf(tx, contract);
+    if (!dest) {
+      throw failedPrecondition(
+        contract.destinationId
+          ? `contract ${contractId}'s destination was deleted`
+          : `contract ${contractId} names no destination and its buyer has none to deliver to`,
+      );
+    }
     return { leadId: lead.id, fields: lead.fields, dest };
   });
 }

@@ -62,6 +62,7 @@ interface Plan {
   eligible: Ranked[];
   position: Map<string, number>;
   zoneOf: Map<string, string>;
+  /** Where each eligible contract delivers, by contract id. */
   destinations: Map<string, DestinationRow>;
   /** The lead as inserted, and the contracts it was not offered to (stored with it: lead_exclusions). */
   row: LeadRow;
@@ -76,12 +77,12 @@ interface Progress {
   buyers: readonly string[];
 }
 
-/** Where each of the contracts delivers, by destination id (contracts without a live destination left out). */
+/** Where each of the contracts delivers — its own destination or its buyer's default — by contract id (none: left out). */
 function destinationsOf(contracts: readonly Contract[], of: (c: Contract) => DestinationRow | null): Map<string, DestinationRow> {
   return new Map(
     contracts.flatMap((c) => {
       const d = of(c);
-      return d ? [[c.destinationId, d] as const] : [];
+      return d ? [[c.id, d] as const] : [];
     }),
   );
 }
@@ -197,7 +198,7 @@ function firstClaim(plan: Omit<Plan, "row">): FirstClaim | null {
   if (!e || plan.lead.test) return null;
   return {
     position: plan.position.get(e.contract.id) ?? 0,
-    claim: { contract: e.contract, price: e.price, destination: plan.destinations.get(e.contract.destinationId) ?? null, test: false },
+    claim: { contract: e.contract, price: e.price, destination: plan.destinations.get(e.contract.id) ?? null, test: false },
     at: plan.at,
     timeZone: plan.zoneOf.get(e.contract.buyerId) ?? "UTC",
   };
@@ -241,7 +242,7 @@ async function claimNext(
           at: plan.at,
           timeZone: plan.zoneOf.get(e.contract.buyerId) ?? "UTC",
           test: plan.lead.test,
-          destination: plan.destinations.get(e.contract.destinationId) ?? null,
+          destination: plan.destinations.get(e.contract.id) ?? null,
         }),
       ));
     prefetched = null;
@@ -318,13 +319,13 @@ async function sellOrThrow(db: Db, plan: Plan, p: Principal, taken: Claim | stri
   }
   if (w.final?.status === "sold") {
     const writtenAt = await withRetry(() => flushWrites(db.pool, tenantId, partnerId, leadId, w));
-    return answer({ row: plan.row, excluded: plan.excluded }, w, writtenAt, p);
+    return answer({ row: plan.row, excluded: plan.excluded, partnerResponse: plan.lead.campaign.partner_response }, w, writtenAt, p);
   }
   return withEngineRetry(db, tenantId, async (tx) => {
     const writtenAt = await flushWrites(tx, tenantId, partnerId, leadId, w);
     // Cherry-pick: an unsold lead joins the inbox in the transaction that marks it unsold (src/inbox/enqueue.ts).
     await enqueueUnsold(tx, leadId);
-    return answer({ row: plan.row, excluded: plan.excluded }, w, writtenAt, p);
+    return answer({ row: plan.row, excluded: plan.excluded, partnerResponse: plan.lead.campaign.partner_response }, w, writtenAt, p);
   });
 }
 
@@ -423,7 +424,7 @@ async function routeKept(
   });
   const live = new Map(state.buyers.map((b) => [b.id, b]));
   const buyers = [...r.buyers.values()].map((b) => live.get(b.id) ?? b);
-  const destinationFor = (c: Contract) => r.destinations.get(c.destinationId) ?? null;
+  const destinationFor = (c: Contract) => r.destinations.get(c.id) ?? null;
   const plan = await evaluate(null, contracts, { live: { buyers, counters: state.counters }, lead, ...base, destinationFor, failedMatch });
   return { lead, keys, early, suppressed: false, plan };
 }

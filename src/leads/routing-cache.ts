@@ -1,7 +1,8 @@
 /**
  * What a process keeps of a campaign's routing between leads: the campaign
  * with its context, its offer's contracts decoded in order, where each
- * delivers, and the buyers' status and clock — with the tenant's routing
+ * delivers (its own destination or its buyer's default), and the buyers'
+ * status and clock — with the tenant's routing
  * epoch read before them (migration 0018). A lead routed from it reads only
  * live state, and only for the contracts its filters let through
  * (lr.engine_state), in the same statement as the epoch: when the epoch
@@ -25,6 +26,7 @@ export interface Routing {
   epoch: string;
   campaign: CampaignRow & CampaignContext;
   contracts: readonly Contract[];
+  /** Where each contract delivers (its own destination or its buyer's default), by contract id. */
   destinations: ReadonlyMap<string, DestinationRow>;
   buyers: ReadonlyMap<string, BuyerFacts & { id: string }>;
 }

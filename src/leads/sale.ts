@@ -14,7 +14,7 @@
 import type { JsonObject } from "@bufbuild/protobuf";
 import { sql } from "slonik";
 import type { Contract } from "../../gen/es/leadrouter/v1/contracts_pb.js";
-import { type DestinationRow, deliveryTargetOf, destinations } from "../buyers/destinations-store.ts";
+import { type DestinationRow, deliveryDestinationOf, deliveryTargetOf } from "../buyers/destinations-store.ts";
 import { type DeliveryResult, deliver } from "../buyers/delivery.ts";
 import { capLimits, windowStarts } from "../contracts/caps.ts";
 import { toCents } from "../contracts/money.ts";
@@ -30,7 +30,7 @@ export interface Claim {
   price: string;
   /** The start of each period's window (hourly → monthly) in the buyer's zone: the counters the claim counted in. */
   starts: string[];
-  /** Where the lead goes; null when the contract delivers nowhere. */
+  /** Where the lead goes: the contract's destination or its buyer's default; null when the buyer has none. */
   destination: DestinationRow | null;
   /** Test leads claim nothing and are never delivered. */
   test: boolean;
@@ -119,7 +119,7 @@ export function settleClaim(w: Writes, leadId: string, claim: Claim, result: Del
       id: newId(),
       leadId,
       contractId: claim.contract.id,
-      destinationId: claim.contract.destinationId,
+      destinationId: claim.destination?.id ?? "",
       outcome: result.outcome,
       httpStatus: result.httpStatus,
       latencyMs: result.latencyMs,
@@ -164,7 +164,7 @@ export async function sellTo(ctx: SaleContext, contract: Contract, price: string
   const { db, tenantId, partnerId, leadId } = ctx;
   const timeZone = ctx.timeZoneOf(contract.buyerId);
   const claimed = await withEngineRetry(db, tenantId, async (tx) => {
-    const destination = contract.destinationId ? await destinations.get(tx, contract.destinationId) : null;
+    const destination = await deliveryDestinationOf(tx, contract);
     return claimSale(tx, { tenantId, leadId, position: ctx.position, contract, price, at: ctx.at, timeZone, test: ctx.test, destination });
   });
   if (typeof claimed === "string") return { outcome: "capped", reason: claimed };

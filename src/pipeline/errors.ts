@@ -16,13 +16,14 @@ export interface FieldViolation {
 }
 
 /** Codes that are not gRPC codes; carried as google.rpc.ErrorInfo reasons. */
-export type AppReason = "rate_limited" | "idempotency_key_reused" | "idempotency_key_in_use";
+export type AppReason = "rate_limited" | "idempotency_key_reused" | "idempotency_key_in_use" | "payload_too_large";
 
 const DOMAIN = "leadrouter.dev";
 const reasonStatus: Record<AppReason, number> = {
   rate_limited: 429,
   idempotency_key_reused: 422,
   idempotency_key_in_use: 409,
+  payload_too_large: 413,
 };
 
 const codeStatus: Record<Code, number> = {

@@ -1,8 +1,9 @@
-/** Reads a REST request body with the 1 MiB limit and parses it as JSON. */
+/** Reads a REST request body with the 1 MiB limit (413 beyond it) and parses it as JSON. */
 import type { IncomingMessage } from "node:http";
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { invalidArgument } from "../pipeline/errors.ts";
+import { payloadTooLarge } from "../server/edge-errors.ts";
 import { MAX_BODY_BYTES } from "../server/rpc.ts";
 
 /**
@@ -22,7 +23,7 @@ function readBytes(req: IncomingMessage): Promise<Buffer> {
       if (total > MAX_BODY_BYTES) {
         refused = true;
         chunks.length = 0;
-        reject(tooLarge());
+        reject(payloadTooLarge());
         return;
       }
       chunks.push(chunk);
@@ -35,7 +36,7 @@ function readBytes(req: IncomingMessage): Promise<Buffer> {
 /** Reads the body (undefined when empty) and whether it was a form, whose values are all strings. */
 export async function readJsonBody(req: IncomingMessage): Promise<{ body: JsonValue | undefined; form: boolean }> {
   const declared = Number(req.headers["content-length"] ?? 0);
-  if (declared > MAX_BODY_BYTES) throw tooLarge();
+  if (declared > MAX_BODY_BYTES) throw payloadTooLarge();
   const bytes = await readBytes(req);
   if (bytes.length === 0) return { body: undefined, form: false };
   const text = bytes.toString("utf8");
@@ -54,10 +55,6 @@ export async function readJsonBody(req: IncomingMessage): Promise<{ body: JsonVa
   } catch (e) {
     throw invalidArgument([{ field: "body", description: `malformed JSON: ${(e as Error).message}` }]);
   }
-}
-
-function tooLarge(): ConnectError {
-  return invalidArgument([{ field: "body", description: `must be at most ${MAX_BODY_BYTES} bytes (1 MiB)` }]);
 }
 
 /** A form body as JSON: dotted keys nest, repeated keys become arrays, values stay strings. */

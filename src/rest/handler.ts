@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { JsonValue } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ContextValues } from "@connectrpc/connect";
 import { asConnectError, errorEnvelope } from "../pipeline/errors.ts";
+import { requestFieldNamesKey } from "../pipeline/string-content.ts";
 import { errorFromConnectBody, readAll } from "../server/edge-errors.ts";
 import { errorSlotKey, type Rpc } from "../server/rpc.ts";
 import { readJsonBody } from "./body.ts";
@@ -82,6 +83,7 @@ export function createRest(rpc: Rpc): Rest {
       return;
     }
     const { route, vars } = m;
+    values.set(requestFieldNamesKey, route.restName);
     let json: JsonValue;
     try {
       const { body, form } = route.body ? await readJsonBody(req) : { body: undefined, form: false };

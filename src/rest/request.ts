@@ -8,7 +8,9 @@ import { type DescEnum, type DescField, type DescMessage, fromJson, getOption, h
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 import { rest_unknown_fields } from "../../gen/es/leadrouter/v1/options_pb.js";
 import { invalidArgument } from "../pipeline/errors.ts";
+import { isOutputOnly } from "../standard/field-behavior.ts";
 import type { Route } from "./routes.ts";
+import { decodePathValue } from "./template.ts";
 
 /** WKTs whose JSON form is a single string, so a query parameter can carry them. */
 const STRING_WKTS = new Set([
@@ -96,6 +98,32 @@ function setPath(obj: JsonObject, path: string[], value: JsonValue): void {
   cur[path[path.length - 1]] = value;
 }
 
+/** The value at a JSON path, if every step on the way is an object. */
+function valueAt(obj: JsonObject, path: string[]): JsonValue | undefined {
+  let cur: JsonValue | undefined = obj;
+  for (const key of path) {
+    if (typeof cur !== "object" || cur === null || Array.isArray(cur)) return undefined;
+    cur = cur[key];
+  }
+  return cur;
+}
+
+/** A request field's name inside the REST body (the whole request for `body: "*"`). */
+function bodyName(route: Route, jsonPath: string[]): string {
+  return (route.body === "*" ? jsonPath : jsonPath.slice(1)).join(".");
+}
+
+/**
+ * Whether a body can be the body field's value. A message body must be a
+ * JSON object: `"hello"`, `42`, `null` or `[]` would otherwise give way to the
+ * path's fields and decode as an empty message (on a PATCH, an empty update).
+ * Other kinds of body field are left to the decoder, which names them.
+ */
+function fitsBodyField(field: DescField, body: JsonValue): boolean {
+  if (field.fieldKind !== "message" || field.message.typeName.startsWith("google.protobuf.")) return true;
+  return typeof body === "object" && body !== null && !Array.isArray(body);
+}
+
 /** Resolves a dotted proto or JSON path to fields, or undefined if any part is unknown. */
 function resolve(desc: DescMessage, dotted: string): { fields: DescField[] } | undefined {
   const fields: DescField[] = [];
@@ -129,18 +157,28 @@ export function buildRequestJson(
       json = collectUnknown(input, { ...body }, form);
     }
   } else if (route.bodyField && body !== undefined) {
+    if (!fitsBodyField(route.bodyField, body)) throw bad("body", "must be a JSON object");
     json[route.bodyField.jsonName] = body;
   }
   const bound = new Set<string>();
-  for (const [path, value] of vars) {
+  for (const [path, raw] of vars) {
     const r = resolve(input, path);
     if (!r) throw new Error(`template variable ${path} is not a field of ${input.typeName}`);
     const leaf = r.fields[r.fields.length - 1];
     const jsonPath = r.fields.map((f) => f.jsonName);
+    const param = route.paramNames.get(path) ?? jsonPath.join(".");
+    const value = decodePathValue(raw);
+    if (value === undefined) throw bad(param, "is not valid percent-encoded UTF-8");
     if (route.bodyField && jsonPath[0] === route.bodyField.jsonName) {
       if (typeof json[jsonPath[0]] !== "object" || json[jsonPath[0]] === null) json[jsonPath[0]] = {};
     }
-    setPath(json, jsonPath, scalarJson(leaf, jsonPath.join("."), value));
+    const pathValue = scalarJson(leaf, param, value);
+    const inBody = valueAt(json, jsonPath);
+    // The same value in the body is a restatement (AIP-134 has the path win); another one is a contradiction.
+    if (inBody !== undefined && (typeof inBody === "object" || String(inBody) !== String(pathValue))) {
+      throw bad(bodyName(route, jsonPath), `differs from the path's ${param}; omit it from the body or send the same value`);
+    }
+    setPath(json, jsonPath, pathValue);
     bound.add(r.fields[0].name);
   }
   if (route.body !== "*") {
@@ -178,12 +216,15 @@ export function buildRequestJson(
  * The field paths present in a JSON body, as AIP-134's implicit mask: a
  * nested message contributes its present leaves (`{contact: {email}}` is
  * `contact.email`, leaving contact.name alone); lists, maps, well-known
- * types, empty objects and nulls count as a whole.
+ * types, empty objects and nulls count as a whole. OUTPUT_ONLY fields are
+ * left out: a client may echo a resource it read, and AIP-203 has the
+ * server ignore what only the server sets.
  */
 function presentPaths(desc: DescMessage, obj: JsonObject, prefix = ""): string[] {
   const out: string[] = [];
   for (const [key, value] of Object.entries(obj)) {
     const f = findField(desc, key);
+    if (f && isOutputOnly(f)) continue;
     const path = `${prefix}${f?.jsonName ?? key}`;
     if (
       f?.fieldKind === "message" &&

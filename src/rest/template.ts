@@ -15,7 +15,21 @@ export interface PathTemplate {
   literals: number;
   /** The literal text before the first variable: a cheap test before the regular expression. */
   prefix: string;
+  /** The variables' raw values (still percent-encoded; decodePathValue decodes them) by field path, if the path matches. */
   match(path: string): Map<string, string> | undefined;
+}
+
+/**
+ * A path variable's value, percent-decoded; a multi-segment value keeps "/"
+ * as its separator. Undefined when the encoding is malformed (a cut-off
+ * escape, bytes that are not UTF-8), which is the client's mistake.
+ */
+export function decodePathValue(raw: string): string | undefined {
+  try {
+    return raw.split("/").map(decodeURIComponent).join("/");
+  } catch {
+    return undefined;
+  }
 }
 
 const LITERAL = /^[A-Za-z0-9._~!$&'()+,;=@-]+$/;
@@ -71,12 +85,7 @@ export function compileTemplate(source: string): PathTemplate {
     match(path) {
       const m = re.exec(path);
       if (!m) return undefined;
-      const out = new Map<string, string>();
-      variables.forEach((v, i) => {
-        // Single segments are fully decoded; multi-segment values keep "/" as separators.
-        out.set(v, m[i + 1].split("/").map(decodeURIComponent).join("/"));
-      });
-      return out;
+      return new Map(variables.map((v, i) => [v, m[i + 1]]));
     },
   };
 }

@@ -1,12 +1,15 @@
 /**
- * Errors raised before our interceptors run (protocol-level decoding in
- * connect-node) reach the edge only as a Connect error body. This turns that
- * body back into a ConnectError, naming the offending field when the decoder
- * said which one, so REST and Connect render one envelope for every error.
+ * Errors raised before our interceptors run reach the edge without a
+ * ConnectError: protocol-level decoding in connect-node leaves only a Connect
+ * error body, and the HTTP parser refuses a request before one exists. This
+ * turns both into the one `{ "error": … }` envelope, naming the offending
+ * field when the decoder said which one.
  */
 import type { DescMessage } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { invalidArgument } from "../pipeline/errors.ts";
+import { BadRequestSchema } from "../../gen/es/google/rpc/error_details_pb.js";
+import { appError, invalidArgument } from "../pipeline/errors.ts";
+import { MAX_BODY_BYTES } from "./rpc.ts";
 
 const codeByName = new Map(
   Object.entries(Code)
@@ -85,10 +88,87 @@ export function errorFromConnectBody(bytes: Uint8Array, input?: DescMessage): Co
   if (code === Code.InvalidArgument) {
     return invalidArgument([{ field: fieldOfDecodeError(message, input) ?? "body", description: message }], message);
   }
-  if (code === Code.ResourceExhausted && /message size/.test(message)) {
-    return invalidArgument([{ field: "body", description: "must be at most 1 MiB" }], message);
-  }
+  if (code === Code.ResourceExhausted && /message size/.test(message)) return payloadTooLarge();
   return new ConnectError(message, code);
+}
+
+/**
+ * A body over MAX_BODY_BYTES: HTTP 413 with the reason `payload_too_large`
+ * (beside `rate_limited` and the idempotency reasons: a status of its own
+ * that no gRPC code maps to), and a field violation naming `body`. REST and
+ * Connect JSON answer with it; over gRPC the protocol's own
+ * resource_exhausted for an over-size message stands.
+ */
+export function payloadTooLarge(): ConnectError {
+  const description = `must be at most ${MAX_BODY_BYTES} bytes (1 MiB)`;
+  const err = appError("payload_too_large", `body: ${description}`);
+  err.details.push({ desc: BadRequestSchema, value: { fieldViolations: [{ field: "body", description }] } });
+  return err;
+}
+
+/** A refusal the server writes itself because no request could be read: status, code and message of the envelope. */
+export interface TransportRefusal {
+  status: number;
+  code: string;
+  message: string;
+}
+
+/**
+ * A request head over the server's limit. The limit counts the request line
+ * and the header lines together, so the larger part decides: 414
+ * `uri_too_long` when the request line (the URL) is longer than all header
+ * lines, else 431 `headers_too_large`.
+ */
+export function headTooLarge(requestLineBytes: number, headBytes: number, limit: number): TransportRefusal {
+  return requestLineBytes > headBytes - requestLineBytes
+    ? { status: 414, code: "uri_too_long", message: `the URL is too long: the request line and headers must be at most ${limit} bytes` }
+    : { status: 431, code: "headers_too_large", message: `the request headers must be at most ${limit} bytes together with the URL` };
+}
+
+/**
+ * The request line's and the whole head's length as far as the refused
+ * bytes show them. The parser hands over the chunk it failed in: from the
+ * request's start, both are measured; a later chunk whose first line ends
+ * in " HTTP/1.x" is the tail of a request line longer than a chunk.
+ */
+function headSizes(packet: Buffer | undefined): { line: number; head: number } | undefined {
+  if (!packet) return undefined;
+  const lineEnd = packet.indexOf("\r\n");
+  const headEnd = packet.indexOf("\r\n\r\n");
+  const head = headEnd < 0 ? packet.length : headEnd;
+  if (/^[A-Z]+ \S/.test(packet.subarray(0, 16).toString("latin1"))) return { line: lineEnd < 0 ? packet.length : lineEnd, head };
+  const tail = lineEnd < 0 ? "" : packet.subarray(Math.max(0, lineEnd - 9), lineEnd).toString("latin1");
+  return / HTTP\/\d\.\d$/.test(tail) ? { line: head, head } : undefined;
+}
+
+/**
+ * What an HTTP/1.1 parse error tells the client, or undefined when there is
+ * nobody to tell (the connection reset). Node's parser codes: a head over
+ * the limit (`HPE_HEADER_OVERFLOW`, for a long URL as for many headers), a
+ * chunked body's extensions over theirs, a request that took too long to
+ * arrive; anything else is a malformed request.
+ */
+export function refusalOfParseError(err: Error & { code?: string; rawPacket?: Buffer }, limit: number): TransportRefusal | undefined {
+  switch (err.code) {
+    case "ECONNRESET":
+    case "EPIPE":
+      return undefined;
+    case "HPE_HEADER_OVERFLOW": {
+      const sizes = headSizes(err.rawPacket);
+      return sizes ? headTooLarge(sizes.line, sizes.head, limit) : headTooLarge(0, 1, limit);
+    }
+    case "HPE_CHUNK_EXTENSIONS_OVERFLOW":
+      return { status: 413, code: "payload_too_large", message: "the chunked body's extensions are too large" };
+    case "ERR_HTTP_REQUEST_TIMEOUT":
+      return { status: 408, code: "request_timeout", message: "the request did not arrive in time" };
+    default:
+      return { status: 400, code: "invalid_argument", message: `malformed HTTP request: ${err.message.replace(/^Parse Error: /, "")}` };
+  }
+}
+
+/** The `{ "error": … }` envelope of a transport refusal. */
+export function refusalBody(r: TransportRefusal): string {
+  return JSON.stringify({ error: { code: r.code, message: r.message, details: [] } });
 }
 
 /** Reads a universal response body to bytes. */

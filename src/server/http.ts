@@ -12,6 +12,7 @@ import { loadAssets } from "./docs.ts";
 import type { Handler } from "./listener.ts";
 import type { Metrics } from "./metrics.ts";
 import { callContext, type Rpc } from "./rpc.ts";
+import { SANDBOX_BUYER_PATH, serveSandboxBuyer } from "./sandbox-buyer.ts";
 
 /** What the dispatcher needs. */
 export interface HttpDeps {
@@ -21,6 +22,8 @@ export interface HttpDeps {
   metrics: Metrics;
   ready: () => Promise<boolean>;
   draining: () => boolean;
+  /** The base URL clients reach the server at, which the served OpenAPI document names. */
+  publicUrl: () => string;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -31,16 +34,29 @@ function protocolOf(contentType: string): string {
   return "connect";
 }
 
+/**
+ * The request target as a URL, never throwing: an origin-form target is a
+ * path even when it starts with "//" ("//[" is not an authority), and any
+ * other target that is no URL reads as "/", where no operation is served.
+ */
+function requestUrl(target: string): URL {
+  try {
+    return target.startsWith("/") ? new URL(`http://localhost${target}`) : new URL(target, "http://localhost");
+  } catch {
+    return new URL("http://localhost/");
+  }
+}
+
 /** The request handler for both HTTP versions. */
 export function createHttpHandler(deps: HttpDeps): Handler {
-  const assets = loadAssets();
+  const assets = loadAssets(deps.publicUrl);
   return (req, res) => {
     const started = performance.now();
     const given = req.headers["x-request-id"];
     const requestId = typeof given === "string" && REQUEST_ID.test(given) ? given : uuidv7();
     res.setHeader("x-request-id", requestId);
     req.headers["x-request-id"] = requestId;
-    const url = new URL(req.url ?? "/", "http://localhost");
+    const url = requestUrl(req.url ?? "/");
     const path = url.pathname;
     let operation = "unmatched";
     let protocol = "http";
@@ -92,6 +108,11 @@ export function createHttpHandler(deps: HttpDeps): Handler {
           .metrics()
           .then((text) => res.writeHead(200, { "content-type": deps.metrics.registry.contentType }).end(text))
           .catch(fail);
+        return;
+      }
+      if (path === SANDBOX_BUYER_PATH) {
+        operation = "sandbox_buyer";
+        serveSandboxBuyer(req, res);
         return;
       }
       const asset = assets.get(path === "/docs/" ? "/docs" : path);

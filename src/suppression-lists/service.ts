@@ -57,11 +57,17 @@ export function suppressionListService(db: Db): ServiceImpl<typeof SuppressionLi
     },
     async updateSuppressionList(req, ctx) {
       if (!req.suppressionList) throw invalidArgument([{ field: "suppressionList", description: "is required" }]);
-      const id = requireUuid("id", req.suppressionList.id);
-      const paths = resolveMask(req.updateMask, SuppressionListSchema, req.suppressionList, updatableListPaths);
-      const values = listValues(req.suppressionList, paths);
+      const patch = req.suppressionList;
+      const id = requireUuid("id", patch.id);
       return withTenant(db, ctx, async (tx) => {
-        const row = Object.keys(values).length > 0 ? await suppressionLists.update(tx, id, values) : await suppressionLists.get(tx, id);
+        const current = await suppressionLists.get(tx, id, true);
+        if (!current) throw notFound("suppression list", id);
+        // Against the stored list: restating its kind is fine, changing it is refused.
+        const paths = resolveMask(req.updateMask, SuppressionListSchema, patch, updatableListPaths, {
+          current: toSuppressionList(current),
+        });
+        const values = listValues(patch, paths);
+        const row = Object.keys(values).length > 0 ? await suppressionLists.update(tx, id, values) : current;
         if (!row) throw notFound("suppression list", id);
         return { data: toSuppressionList(row) };
       });

@@ -140,9 +140,9 @@ export function verticalService(db: Db): ServiceImpl<typeof VerticalService> {
     async updateVerticalField(req, ctx) {
       const patch = requireField(req.field);
       requireKey(patch.key);
-      const paths = resolveMask(req.updateMask, LeadFieldSchema, patch, updatableFieldPaths);
       return editFields(req.verticalId, ctx, (fields) => {
         const i = indexOfField(fields, patch.key);
+        const paths = resolveMask(req.updateMask, LeadFieldSchema, patch, updatableFieldPaths, { current: toLeadField(fields[i]) });
         const merged = mergeField(fields[i], patch, paths);
         const v = new Violations();
         checkField(v, merged);

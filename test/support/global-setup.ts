@@ -40,12 +40,19 @@ export default async function setup(project: TestProject): Promise<() => Promise
   if (url) {
     await ensureDatabase(url);
   } else {
-    process.stdout.write("DATABASE_URL is not set: tests use an embedded PostgreSQL under .data/test\n");
-    const embedded = await startEmbeddedPostgres(".data/test", Number(process.env.EMBEDDED_PG_PORT ?? 54331), log);
+    // Its own port (54331 when free, else any free one), so a developer's `npm start` on 54329 does not collide.
+    const port = process.env.EMBEDDED_PG_PORT ? { exactly: Number(process.env.EMBEDDED_PG_PORT) } : { preferably: 54331 };
+    const embedded = await startEmbeddedPostgres(".data/test", port, log);
+    process.stdout.write(`DATABASE_URL is not set: tests use an embedded PostgreSQL under .data/test, on port ${embedded.port}\n`);
     url = embedded.url;
     stop = embedded.stop;
   }
-  await migrate(url, process.env.DATABASE_APP_PASSWORD ?? "lead_router_app", log);
+  try {
+    await migrate(url, process.env.DATABASE_APP_PASSWORD ?? "lead_router_app", log);
+  } catch (e) {
+    await stop();
+    throw e;
+  }
   project.provide("databaseUrl", url);
   return stop;
 }

@@ -53,28 +53,43 @@ export const idempotencyKeyParameter: JsonObject = {
   schema: { type: "string", minLength: 1, maxLength: 255 },
 };
 
-/** The error responses, by component name: [description, headers beyond the common ones]. */
-export const errorCatalog: Record<string, [string, string[]]> = {
-  BadRequest: [
+/** An error response: what it means and the headers it carries. */
+export interface ErrorEntry {
+  readonly description: string;
+  readonly headers: readonly string[];
+}
+
+// Errors the pipeline answers carry the rate-limit headers; errors the HTTP
+// layer answers before any key is read carry only the request id.
+const piped = (description: string, extra: string[] = []): ErrorEntry => ({ description, headers: [...commonHeaders, ...extra] });
+const edge = (description: string): ErrorEntry => ({ description, headers: ["X-Request-Id"] });
+
+/** The error responses, by component name. */
+export const errorCatalog: Record<string, ErrorEntry> = {
+  BadRequest: piped(
     "The request is invalid (`invalid_argument`; `error.details` holds a google.rpc.BadRequest naming " +
       "each offending field), or the resource's state forbids it (`failed_precondition`).",
-    [],
-  ],
-  Unauthenticated: ["The API key is missing, unknown or revoked (`unauthenticated`).", []],
-  PermissionDenied: ["The key's role may not call this operation, or its tenant is suspended (`permission_denied`).", []],
-  NotFound: ["The resource does not exist, or is not visible to the key (`not_found`).", []],
-  Conflict: [
+  ),
+  Unauthenticated: piped("The API key is missing, unknown or revoked (`unauthenticated`)."),
+  PermissionDenied: piped(
+    "The key's role may not call this operation, or may not set a field it sent (`error.details` names it), " +
+      "or its tenant is suspended (`permission_denied`).",
+  ),
+  NotFound: piped("The resource, or one the request names, does not exist or is not visible to the key (`not_found`)."),
+  Conflict: piped(
     "A unique value is already taken (`already_exists`), or a request with the same Idempotency-Key " +
       "is still running (`idempotency_key_in_use`).",
-    [],
-  ],
-  UnprocessableEntity: ["The Idempotency-Key was already used with a different request (`idempotency_key_reused`).", []],
-  RateLimited: [
+  ),
+  PayloadTooLarge: edge("The request body is over 1 MiB (`payload_too_large`; `error.details` names `body`)."),
+  UnprocessableEntity: piped("The Idempotency-Key was already used with a different request (`idempotency_key_reused`)."),
+  RateLimited: piped(
     "The API key is over its rate limit (`rate_limited`); retry after `Retry-After` seconds, also " +
       "given as a google.rpc.RetryInfo in `error.details`.",
     ["Retry-After"],
-  ],
-  Error: ["Any other error, for example `internal` (500) or `unavailable` (503).", []],
+  ),
+  UriTooLong: edge("The URL is longer than the server reads (`uri_too_long`)."),
+  HeadersTooLarge: edge("The request headers, with the URL, are larger than the server reads (`headers_too_large`)."),
+  Error: piped("Any other error, for example `internal` (500) or `unavailable` (503)."),
 };
 
 /** The one security scheme: bearer API keys. */

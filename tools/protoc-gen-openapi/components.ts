@@ -1,6 +1,6 @@
 // Shared components, emitted only when an operation references them.
 
-import { bearerAuth, commonHeaders, errorCatalog, headerCatalog, idempotencyKeyParameter } from "./catalog.ts";
+import { bearerAuth, errorCatalog, headerCatalog, idempotencyKeyParameter } from "./catalog.ts";
 import { sortedObject } from "./schemas.ts";
 import type { ComponentRefs, Json, JsonObject } from "./types.ts";
 
@@ -26,10 +26,11 @@ export function headerRefs(refs: ComponentRefs, names: readonly string[]): JsonO
 }
 
 function errorResponse(refs: ComponentRefs, name: string, errorSchema: JsonObject): JsonObject {
-  const [description, extra] = errorCatalog[name] ?? ["", []];
+  const entry = errorCatalog[name];
+  if (entry === undefined) throw new Error(`no error response named ${name}`);
   return {
-    description,
-    headers: headerRefs(refs, [...commonHeaders, ...extra]),
+    description: entry.description,
+    headers: headerRefs(refs, entry.headers),
     content: { "application/json": { schema: errorSchema } },
   };
 }

@@ -7,7 +7,8 @@ import { buildPaths, tagName } from "./paths.ts";
 import type { Context, JsonObject } from "./types.ts";
 
 const title = "Lead Router API";
-const serverUrl = "http://localhost:8080";
+// A server serves this document with its own base URL here (src/server/docs.ts).
+const server = { url: "/", description: "The server that serves this document." };
 
 const overview = `Lead Router distributes leads from traffic partners to buyers. Every operation is \
 available over gRPC, gRPC-Web, Connect and this REST/JSON API, all generated from one set of \
@@ -24,6 +25,16 @@ snake_case code.
 
 **JSON.** Bodies follow the proto3 JSON mapping: lowerCamelCase field names, 64-bit integers \
 as strings, timestamps as RFC 3339 strings and enums as their lowercase value names.
+
+**Schemas.** A resource has up to three schemas: \`leadrouter.v1.Buyer\` is a buyer as responses \
+carry it, with every field the server always writes marked required; \`leadrouter.v1.BuyerInput\` \
+is what a create takes (no server-set fields); \`leadrouter.v1.BuyerUpdate\` is what a PATCH takes \
+(nothing required: send only what changes). A body that is the request itself is the operation's \
+own \`<OperationId>Body\`. No body repeats a field its path carries.
+
+**Limits.** A body over 1 MiB gets 413 \`payload_too_large\`; a URL or header block the server \
+does not read gets 414 \`uri_too_long\` or 431 \`headers_too_large\`. Errors always come as an \
+\`ErrorResponse\` with an \`X-Request-Id\`.
 
 **Rate limits.** Every response reports the key's quota in \`X-RateLimit-Limit\`, \
 \`X-RateLimit-Remaining\` and \`X-RateLimit-Reset\`, and in the IETF draft \`RateLimit-Policy\` \
@@ -52,7 +63,7 @@ export interface Document {
 export function buildDocument(services: readonly DescService[], errorType: DescMessage, version: string, ctx: Context): Document {
   const { paths, operationCount, tags: used } = buildPaths(services, ctx);
   const documented = services.filter((s) => used.has(tagName(s)));
-  const errorSchema = ctx.schemas.message(errorType);
+  const errorSchema = ctx.schemas.message(errorType, "output");
   const shared = sharedComponents(ctx.refs, errorSchema);
   const document: JsonObject = {
     openapi: "3.1.0",
@@ -62,7 +73,7 @@ export function buildDocument(services: readonly DescService[], errorType: DescM
       description: overview,
       contact: { name: "Lead Router maintainers" },
     },
-    servers: [{ url: serverUrl, description: "A local development server." }],
+    servers: [server],
     security: [{ bearerAuth: [] }],
     tags: tags(documented),
     paths,

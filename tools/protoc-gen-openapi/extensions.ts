@@ -4,7 +4,7 @@
 // imported from gen/es, so the plugin works before gen/es exists and always
 // matches the protos being compiled.
 
-import type { DescEnum, DescExtension, DescField, DescMethod, FileRegistry, Message } from "@bufbuild/protobuf";
+import type { DescEnum, DescExtension, DescField, DescMessage, DescMethod, FileRegistry, Message } from "@bufbuild/protobuf";
 import { getExtension, hasExtension } from "@bufbuild/protobuf";
 import type { Extensions } from "./types.ts";
 
@@ -15,6 +15,7 @@ export function findExtensions(registry: FileRegistry, pkg: string | undefined):
     roles: pkg === undefined ? undefined : registry.getExtension(`${pkg}.roles`),
     fieldBehavior: registry.getExtension("google.api.field_behavior"),
     restUnknownFields: pkg === undefined ? undefined : registry.getExtension(`${pkg}.rest_unknown_fields`),
+    example: pkg === undefined ? undefined : registry.getExtension(`${pkg}.example`),
   };
 }
 
@@ -45,4 +46,10 @@ export function fieldBehaviors(field: DescField, exts: Extensions): Set<string> 
 /** Whether a field collects a REST body's unknown keys (`rest_unknown_fields`). */
 export function collectsUnknownFields(field: DescField, exts: Extensions): boolean {
   return readOption(field.proto.options, exts.restUnknownFields) === true;
+}
+
+/** The message's `example` option: JSON text of a realistic value, or undefined when it has none. */
+export function messageExample(message: DescMessage, exts: Extensions): string | undefined {
+  const value = readOption(message.proto.options, exts.example);
+  return typeof value === "string" && value.trim() !== "" ? value : undefined;
 }

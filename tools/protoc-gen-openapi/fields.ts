@@ -4,7 +4,8 @@ import type { DescEnum, DescField, DescMessage, ScalarType } from "@bufbuild/pro
 import { commentOf, paragraphs } from "./comments.ts";
 import { fieldBehaviors } from "./extensions.ts";
 import { scalarSchema } from "./scalars.ts";
-import type { JsonObject, SchemaContext, SchemaSet } from "./types.ts";
+import type { JsonObject, SchemaContext, SchemaSet, View } from "./types.ts";
+import { nestedView } from "./views.ts";
 import { queryableWellKnownSchema } from "./wkt.ts";
 
 type Element = { scalar: ScalarType } | { enum: DescEnum } | { message: DescMessage };
@@ -13,10 +14,10 @@ function enumSchema(desc: DescEnum, schemas: SchemaSet): JsonObject {
   return desc.typeName === "google.protobuf.NullValue" ? { type: "null" } : schemas.enumRef(desc);
 }
 
-function elementSchema(el: Element, schemas: SchemaSet): JsonObject {
+function elementSchema(el: Element, schemas: SchemaSet, view: View): JsonObject {
   if ("scalar" in el) return scalarSchema(el.scalar);
   if ("enum" in el) return enumSchema(el.enum, schemas);
-  return schemas.message(el.message);
+  return schemas.message(el.message, view);
 }
 
 function mapKeyNames(key: ScalarType): JsonObject | undefined {
@@ -34,9 +35,9 @@ export function elementOf(field: DescField): Element {
   return { message: field.message };
 }
 
-/** The bare schema of a field's value: arrays for repeated fields, objects for maps. */
-export function valueSchema(field: DescField, schemas: SchemaSet): JsonObject {
-  const element = elementSchema(elementOf(field), schemas);
+/** The bare schema of a field's value in a view: arrays for repeated fields, objects for maps. */
+export function valueSchema(field: DescField, schemas: SchemaSet, view: View): JsonObject {
+  const element = elementSchema(elementOf(field), schemas, nestedView(field, view));
   if (field.fieldKind === "list") return { type: "array", items: element };
   if (field.fieldKind === "map") {
     const keys = mapKeyNames(field.mapKey);
@@ -64,10 +65,10 @@ export function oneofNote(field: DescField): string {
   return `Part of oneof \`${field.oneof.name}\`: set at most one of ${members}.`;
 }
 
-/** The property schema of a field with its comment and field_behavior flags. */
-export function fieldSchema(field: DescField, ctx: SchemaContext): JsonObject {
+/** The property schema of a field in a view, with its comment and field_behavior flags. */
+export function fieldSchema(field: DescField, ctx: SchemaContext, view: View): JsonObject {
   const behaviors = fieldBehaviors(field, ctx.extensions);
-  return annotate(valueSchema(field, ctx.schemas), paragraphs(commentOf(field), oneofNote(field)), {
+  return annotate(valueSchema(field, ctx.schemas, view), paragraphs(commentOf(field), oneofNote(field)), {
     readOnly: behaviors.has("OUTPUT_ONLY"),
     writeOnly: behaviors.has("INPUT_ONLY"),
     deprecated: field.deprecated,
@@ -86,7 +87,7 @@ export function parameterSchema(field: DescField, ctx: SchemaContext): JsonObjec
   let item: JsonObject | undefined;
   if ("message" in el) item = queryableWellKnownSchema(el.message.typeName);
   else if ("enum" in el && el.enum.typeName === "google.protobuf.NullValue") item = undefined;
-  else item = elementSchema(el, ctx.schemas);
+  else item = elementSchema(el, ctx.schemas, "input");
   if (item === undefined) return undefined;
   return field.fieldKind === "list" ? { type: "array", items: item } : item;
 }

@@ -1,36 +1,14 @@
 // One OpenAPI operation per google.api.http binding.
 
+import { requestBody } from "./bodies.ts";
 import { commentOf, firstSentence, paragraphs } from "./comments.ts";
 import { methodRoles } from "./extensions.ts";
-import { valueSchema } from "./fields.ts";
 import type { Binding } from "./http.ts";
 import { isMutation } from "./http.ts";
 import { pathParameters, queryParameters } from "./parameters.ts";
 import { responses } from "./responses.ts";
 import type { ParsedTemplate } from "./template.ts";
-import { resolveFieldPath } from "./template.ts";
 import type { Context, Json, JsonObject } from "./types.ts";
-
-function requestBody(binding: Binding, ctx: Context): JsonObject | undefined {
-  if (binding.body === "") return undefined;
-  let schema: JsonObject;
-  let description: string;
-  if (binding.body === "*") {
-    schema = ctx.schemas.message(binding.rpc.input);
-    description = "The request; fields bound in the path may be omitted.";
-  } else {
-    const fields = resolveFieldPath(binding.rpc.input, binding.body);
-    const field = fields[fields.length - 1];
-    if (field === undefined) throw new Error(`${binding.rpc.toString()}: empty body`);
-    schema = valueSchema(field, ctx.schemas);
-    description = commentOf(field);
-  }
-  const out: JsonObject = {};
-  if (description !== "") out.description = description;
-  out.required = true;
-  out.content = { "application/json": { schema } };
-  return out;
-}
 
 /** Identity of an operation that paths.ts decides: its id and tag. */
 export interface OperationNames {
@@ -40,8 +18,18 @@ export interface OperationNames {
   readonly distinctBy: readonly string[];
 }
 
-/** Builds the OpenAPI operation for one binding, documenting the RPC's comment, roles and I/O. */
-export function operation(binding: Binding, parsed: ParsedTemplate, names: OperationNames, ctx: Context): JsonObject {
+/**
+ * Builds the OpenAPI operation for one binding, documenting the RPC's comment,
+ * roles and I/O. `siblings` are the templates of all the RPC's bindings: a
+ * field another binding takes from its path is no query parameter here.
+ */
+export function operation(
+  binding: Binding,
+  parsed: ParsedTemplate,
+  siblings: readonly ParsedTemplate[],
+  names: OperationNames,
+  ctx: Context,
+): JsonObject {
   // Summary: the comment's first sentence. Description: the whole comment plus
   // the roles, which `x-roles` also lists for machines.
   const { rpc } = binding;
@@ -49,7 +37,7 @@ export function operation(binding: Binding, parsed: ParsedTemplate, names: Opera
   const roles = methodRoles(rpc, ctx.extensions);
   const rolesNote = roles.length > 0 ? `Roles: ${roles.join(", ")}.` : "Roles: none; every caller is refused.";
   const aliasNote = binding.index === 0 ? "" : `Another route to the \`${rpc.name}\` operation.`;
-  const parameters: Json[] = [...pathParameters(parsed, ctx), ...queryParameters(binding, parsed, ctx)];
+  const parameters: Json[] = [...pathParameters(parsed, ctx), ...queryParameters(binding, siblings, ctx)];
   if (isMutation(binding)) parameters.push(ctx.refs.ref("parameters", "IdempotencyKey"));
 
   const by = names.distinctBy.join(" and ");
@@ -62,7 +50,7 @@ export function operation(binding: Binding, parsed: ParsedTemplate, names: Opera
   };
   if (rpc.deprecated) out.deprecated = true;
   if (parameters.length > 0) out.parameters = parameters;
-  const body = requestBody(binding, ctx);
+  const body = requestBody(binding, parsed, names.operationId, ctx);
   if (body !== undefined) out.requestBody = body;
   out.responses = responses(binding, parsed, ctx);
   out["x-roles"] = roles;

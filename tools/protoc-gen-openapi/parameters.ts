@@ -73,14 +73,16 @@ function walk(w: Walk, message: DescMessage, stack: string[], proto: string[], j
 }
 
 /** The query parameters of a binding, as google.api.http derives them from the request. */
-export function queryParameters(binding: Binding, parsed: ParsedTemplate, ctx: Context): JsonObject[] {
+export function queryParameters(binding: Binding, siblings: readonly ParsedTemplate[], ctx: Context): JsonObject[] {
   // Every request field neither bound in the path nor carried in the body,
   // nested messages flattened to dotted lowerCamelCase names; `body: "*"`
   // leaves none. Maps, repeated messages, free-form JSON, recursive messages
-  // and OUTPUT_ONLY fields cannot be sent this way and are left out.
+  // and OUTPUT_ONLY fields cannot be sent this way and are left out. Nor is a
+  // field that another binding of the RPC binds in its path: it names what
+  // that route looks up (GetBuyer's `externalRef`), which a query cannot.
   if (binding.body === "*") return [];
   const w: Walk = {
-    bound: new Set(parsed.variables.map((v) => v.protoPath)),
+    bound: new Set(siblings.flatMap((t) => t.variables.map((v) => v.protoPath))),
     skipTopLevel: binding.body,
     ctx,
     out: [],

@@ -80,7 +80,7 @@ export function buildPaths(services: readonly DescService[], ctx: Context): Path
           tag: tagName(service),
           distinctBy: binding.index === 0 ? [] : extraVariables(p, primary),
         };
-        item.set(binding.method, operation(binding, p, names, ctx));
+        item.set(binding.method, operation(binding, p, parsed, names, ctx));
         items.set(p.path, item);
         tags.add(tagName(service));
         operationCount++;

@@ -11,6 +11,7 @@ import { findExtensions } from "./extensions.ts";
 import { parseOptions } from "./options.ts";
 import { toJson, toYaml } from "./output.ts";
 import { createSchemaSet } from "./schemas.ts";
+import { envelopeNames } from "./views.ts";
 import type { Context } from "./types.ts";
 
 function filesToDocument(request: CodeGeneratorRequest, files: DescFile[], pkg: string | undefined): DescFile[] {
@@ -31,7 +32,9 @@ export function generate(request: CodeGeneratorRequest): { json: string; yaml: s
   if (errorType === undefined) throw new Error("no ErrorResponse message among the documented files");
   const extensions = findExtensions(registry, options.package);
   if (extensions.http === undefined) throw new Error("google/api/annotations.proto is not in the request");
-  const ctx: Context = { registry, extensions, schemas: createSchemaSet(extensions), refs: createRefs() };
+  // The error body is an envelope too: every failure carries `error`.
+  const envelopes = envelopeNames([...services.flatMap((s) => s.methods.map((m) => m.output)), errorType]);
+  const ctx: Context = { registry, extensions, schemas: createSchemaSet(extensions, envelopes), refs: createRefs(), envelopes };
   const version = files[0]?.proto.package.split(".").pop() ?? "v1";
   const { document, operationCount } = buildDocument(services, errorType, version, ctx);
   return { json: toJson(document), yaml: toYaml(document), operationCount };

@@ -1,10 +1,10 @@
 // Component schemas for messages and enums, defined as operations reach them.
 
-import type { DescEnum, DescMessage } from "@bufbuild/protobuf";
+import type { DescEnum } from "@bufbuild/protobuf";
 import { commentOf, paragraphs } from "./comments.ts";
-import { collectsUnknownFields } from "./extensions.ts";
-import { fieldSchema, isRequired } from "./fields.ts";
-import type { Extensions, JsonObject, SchemaContext, SchemaSet } from "./types.ts";
+import { objectSchema } from "./objects.ts";
+import type { Extensions, JsonObject, SchemaSet } from "./types.ts";
+import { viewName } from "./views.ts";
 import { wellKnownSchema } from "./wkt.ts";
 
 const unspecified = /_?unspecified$/i;
@@ -36,31 +36,8 @@ function enumComponent(desc: DescEnum): JsonObject {
   return out;
 }
 
-function messageComponent(desc: DescMessage, ctx: SchemaContext): JsonObject {
-  const out: JsonObject = { type: "object" };
-  const description = commentOf(desc);
-  if (description !== "") out.description = description;
-  if (desc.fields.length === 0) return out;
-  const properties: JsonObject = {};
-  const required: string[] = [];
-  for (const field of desc.fields) {
-    properties[field.jsonName] = fieldSchema(field, ctx);
-    if (isRequired(field, ctx)) required.push(field.jsonName);
-  }
-  out.properties = properties;
-  if (required.length > 0) out.required = required;
-  const catchAll = desc.fields.find((f) => collectsUnknownFields(f, ctx.extensions));
-  if (catchAll) {
-    // On REST these keys may also sit at the top level of the body.
-    out.additionalProperties = {
-      description: `On REST, any other key of the body is taken as an entry of \`${catchAll.jsonName}\`.`,
-    };
-  }
-  return out;
-}
-
-/** Creates the schema set: components keyed by full proto name, defined once, recursion-safe. */
-export function createSchemaSet(extensions: Extensions): SchemaSet {
+/** Creates the schema set: components keyed by name (a message's view, or an operation's body), defined once, recursion-safe. */
+export function createSchemaSet(extensions: Extensions, envelopes: ReadonlySet<string>): SchemaSet {
   const defined = new Map<string, JsonObject>();
   const ref = (name: string): JsonObject => ({ $ref: `#/components/schemas/${name}` });
   const define = (name: string, build: () => JsonObject): JsonObject => {
@@ -71,7 +48,13 @@ export function createSchemaSet(extensions: Extensions): SchemaSet {
     return ref(name);
   };
   const schemas: SchemaSet = {
-    message: (desc) => wellKnownSchema(desc.typeName) ?? define(desc.typeName, () => messageComponent(desc, { extensions, schemas })),
+    message: (desc, view) =>
+      wellKnownSchema(desc.typeName) ??
+      define(viewName(desc.typeName, view), () => objectSchema(desc, view, { extensions, schemas, envelopes })),
+    named: (name, build) => {
+      if (defined.has(name)) throw new Error(`component schema ${name} is defined twice`);
+      return define(name, build);
+    },
     enumRef: (desc) => define(desc.typeName, () => enumComponent(desc)),
     components: () => sortedObject(defined),
   };

@@ -20,7 +20,17 @@ export interface Extensions {
   readonly fieldBehavior: DescExtension | undefined;
   /** (<package>.rest_unknown_fields) on FieldOptions: REST body keys that are not fields land here. */
   readonly restUnknownFields: DescExtension | undefined;
+  /** (<package>.example) on MessageOptions: a realistic JSON value of the message, for request body examples. */
+  readonly example: DescExtension | undefined;
 }
+
+/**
+ * Which side of the wire a schema describes. A message has up to three
+ * component schemas, because what the server writes and what a client sends
+ * differ: `output` is what responses carry, `input` what a create (or any
+ * non-PATCH body) takes, `update` what a PATCH takes (a partial).
+ */
+export type View = "output" | "input" | "update";
 
 /** Hands out `$ref`s to shared components and remembers which were used, so only those are emitted. */
 export interface ComponentRefs {
@@ -32,8 +42,10 @@ export interface ComponentRefs {
 
 /** Collects component schemas for messages and enums as operations reference them. */
 export interface SchemaSet {
-  /** The schema for a message used as a whole (a well-known type inline, anything else a `$ref`). */
-  message(desc: DescMessage): JsonObject;
+  /** The schema for a message in a view (a well-known type inline, anything else a `$ref` to that view's component). */
+  message(desc: DescMessage, view: View): JsonObject;
+  /** A `$ref` to a component that is not a message view (an operation's own body), defining it on first use. */
+  named(name: string, build: () => JsonObject): JsonObject;
   /** A `$ref` to the component schema of an enum, defining it on first use. */
   enumRef(desc: DescEnum): JsonObject;
   /** All component schemas defined so far, sorted by name. */
@@ -46,6 +58,8 @@ export interface Context {
   readonly extensions: Extensions;
   readonly schemas: SchemaSet;
   readonly refs: ComponentRefs;
+  /** The RPC output messages (response envelopes), whose `data` and `pagination` every success carries. */
+  readonly envelopes: ReadonlySet<string>;
 }
 
 /** The part of the context schema builders need, so the schema set can build itself without a full context. */

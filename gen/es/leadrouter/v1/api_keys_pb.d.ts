@@ -28,6 +28,7 @@ export declare type ApiKey = Message<"leadrouter.v1.ApiKey"> & {
 
   /**
    * The tenant the key acts in. Only a superadmin may set it on create.
+   * Cannot change.
    *
    * @generated from field: string tenant_id = 2;
    */
@@ -41,28 +42,28 @@ export declare type ApiKey = Message<"leadrouter.v1.ApiKey"> & {
   name: string;
 
   /**
-   * The role the key carries.
+   * The role the key carries. Cannot change: create a key for another role.
    *
    * @generated from field: leadrouter.v1.Access.Role role = 4;
    */
   role: Access_Role;
 
   /**
-   * Live or test.
+   * Live or test. Cannot change.
    *
    * @generated from field: leadrouter.v1.ApiKey.Mode mode = 5;
    */
   mode: ApiKey_Mode;
 
   /**
-   * For buyer keys: the buyer the key is bound to.
+   * For buyer keys: the buyer the key is bound to. Cannot change.
    *
    * @generated from field: string buyer_id = 6;
    */
   buyerId: string;
 
   /**
-   * For partner keys: the partner the key is bound to.
+   * For partner keys: the partner the key is bound to. Cannot change.
    *
    * @generated from field: string partner_id = 7;
    */
@@ -104,14 +105,15 @@ export declare type ApiKey = Message<"leadrouter.v1.ApiKey"> & {
   updatedAt?: Timestamp | undefined;
 
   /**
-   * When the key was revoked.
+   * When the key was revoked; absent while it is active.
    *
    * @generated from field: google.protobuf.Timestamp revoked_at = 13;
    */
   revokedAt?: Timestamp | undefined;
 
   /**
-   * Per-key limits that replace the tenant plan's defaults.
+   * Per-key limits that replace the tenant plan's defaults. Only a superadmin
+   * may set or change them; an admin that tries gets permission_denied.
    *
    * @generated from field: leadrouter.v1.RateLimitOverride rate_limit_override = 14;
    */
@@ -549,7 +551,8 @@ export declare const ApiKeyService: GenService<{
     output: typeof CreateApiKeyResponseSchema;
   },
   /**
-   * Renames an API key or changes its rate-limit override.
+   * Renames an API key or changes its rate-limit override (superadmin only:
+   * an override lifts a key above its tenant's plan).
    *
    * @generated from rpc leadrouter.v1.ApiKeyService.UpdateApiKey
    */

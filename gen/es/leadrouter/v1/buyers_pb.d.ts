@@ -104,6 +104,21 @@ export declare type Buyer = Message<"leadrouter.v1.Buyer"> & {
    * @generated from field: string credit_limit = 12;
    */
   creditLimit: string;
+
+  /**
+   * Where the buyer's leads go when a contract names no `destinationId`:
+   * one of this buyer's destinations. A buyer's first destination becomes
+   * its default when it is created; change it with UpdateBuyer (it must
+   * name one of this buyer's destinations). It cannot be given on create
+   * (the buyer has no destinations yet) and cannot be cleared while the
+   * buyer has destinations, so a sale through such a contract is always
+   * delivered. Empty only while the buyer has no destination: then those
+   * sales need no delivery (`not_required`). See DeleteBuyerDestination for
+   * deleting the default.
+   *
+   * @generated from field: string default_destination_id = 13;
+   */
+  defaultDestinationId: string;
 };
 
 /**
@@ -2306,6 +2321,12 @@ export declare const BuyerService: GenService<{
    * failed_precondition while active or paused contracts deliver through it,
    * unless `force` is true: then those contracts are detached from it (and
    * active ones paused, so no lead is sold without a way to deliver it).
+   * The buyer's default destination (`defaultDestinationId`) carries the
+   * buyer's contracts that name no destination: while the buyer has another
+   * destination it is refused with failed_precondition, even with `force`
+   * (make another one the default first); when it is the buyer's last
+   * destination, those contracts count as delivering through it, and the
+   * buyer is left without a default.
    *
    * @generated from rpc leadrouter.v1.BuyerService.DeleteBuyerDestination
    */

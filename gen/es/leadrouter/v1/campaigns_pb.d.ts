@@ -80,8 +80,12 @@ export declare type Campaign = Message<"leadrouter.v1.Campaign"> & {
   fieldMappings: FieldMapping[];
 
   /**
-   * Leads with the same contact details as one received within this many
-   * hours are refused as duplicates (0 to 8760; 0: no duplicate check).
+   * How far back the duplicate check looks, in hours: a lead with the same
+   * contact details (`duplicateRule`) as one of the campaign's leads
+   * received within the window is refused with status duplicate. 1 to
+   * 8760; 0 or omitted: 720 (30 days). Naming it in an update turns the
+   * check on; with `duplicateCheck` off it must be 0 or omitted. 0 in
+   * responses while the check is off.
    *
    * @generated from field: int32 duplicate_window_hours = 9;
    */
@@ -122,6 +126,30 @@ export declare type Campaign = Message<"leadrouter.v1.Campaign"> & {
    * @generated from field: google.protobuf.Timestamp updated_at = 14;
    */
   updatedAt?: Timestamp | undefined;
+
+  /**
+   * What a partner key is shown of the campaign's leads: in the answers to
+   * SubmitLead, PingLead and PostLead, in GetLead and every lead list, and
+   * in the ping's bids (GetPing, ListPingBids). Admin keys always see
+   * everything. Default `summary`: partners are paid the payout they agreed
+   * to, and which buyers take their leads at what price is the operator's
+   * business — shown it, a partner can sell to those buyers directly or
+   * bargain over the operator's margin.
+   *
+   * @generated from field: leadrouter.v1.Campaign.PartnerResponse partner_response = 15;
+   */
+  partnerResponse: Campaign_PartnerResponse;
+
+  /**
+   * Whether leads are checked for duplicates. Default on, with a 720-hour
+   * window and rule email_or_phone: the same consumer posted twice within a
+   * month is one lead, and selling it again charges buyers for a lead they
+   * already hold (30 days is the usual return and re-contact window of lead
+   * buyers). Set `off` explicitly, on create or update, to sell repeats.
+   *
+   * @generated from field: leadrouter.v1.Campaign.DuplicateCheck duplicate_check = 16;
+   */
+  duplicateCheck: Campaign_DuplicateCheck;
 };
 
 /**
@@ -209,6 +237,89 @@ export enum Campaign_DuplicateRule {
  * Describes the enum leadrouter.v1.Campaign.DuplicateRule.
  */
 export declare const Campaign_DuplicateRuleSchema: GenEnum<Campaign_DuplicateRule>;
+
+/**
+ * Whether a campaign checks its leads for duplicates.
+ *
+ * @generated from enum leadrouter.v1.Campaign.DuplicateCheck
+ */
+export enum Campaign_DuplicateCheck {
+  /**
+   * Treated as on.
+   *
+   * @generated from enum value: duplicate_check_unspecified = 0;
+   */
+  duplicate_check_unspecified = 0,
+
+  /**
+   * Leads matching one received within `duplicateWindowHours` are
+   * refused with status duplicate.
+   *
+   * @generated from enum value: on = 1;
+   */
+  on = 1,
+
+  /**
+   * No check: a consumer posted again is sold again.
+   *
+   * @generated from enum value: off = 2;
+   */
+  off = 2,
+}
+
+/**
+ * Describes the enum leadrouter.v1.Campaign.DuplicateCheck.
+ */
+export declare const Campaign_DuplicateCheckSchema: GenEnum<Campaign_DuplicateCheck>;
+
+/**
+ * How much of a lead a partner key is shown.
+ *
+ * @generated from enum leadrouter.v1.Campaign.PartnerResponse
+ */
+export enum Campaign_PartnerResponse {
+  /**
+   * Treated as summary.
+   *
+   * @generated from enum value: partner_response_unspecified = 0;
+   */
+  partner_response_unspecified = 0,
+
+  /**
+   * Everything an admin sees except delivery attempts: sales with their
+   * buyers and prices, every contract considered (distribution), and
+   * bids with their buyer, contract and amount.
+   *
+   * @generated from enum value: full = 1;
+   */
+  full = 1,
+
+  /**
+   * The lead's own facts: status, reason, id, short id, fields, consent
+   * and the partner's payout; no sales and no distribution, so no buyer
+   * ids and no prices buyers pay. A ping's answer shows each bid's id and
+   * what the partner earns if that bid buys the lead; a ping's bids
+   * (GetPing, ListPingBids) show their source, status, rank and outcome,
+   * not their contract, buyer, amount or reason.
+   *
+   * @generated from enum value: summary = 2;
+   */
+  summary = 2,
+
+  /**
+   * Whether the lead was accepted (its status) and its id; every other
+   * field is empty. A ping's answer shows only the bids' ids, so a ping
+   * still tells whether anyone bid; a ping's bids show what summary shows.
+   *
+   * @generated from enum value: minimal = 3;
+   */
+  minimal = 3,
+}
+
+/**
+ * Describes the enum leadrouter.v1.Campaign.PartnerResponse.
+ */
+export declare const Campaign_PartnerResponseSchema: GenEnum<Campaign_PartnerResponse>;
 
 /**
  * CampaignPayout is what the partner earns per sold lead.
@@ -438,7 +549,7 @@ export declare type PostingKey = Message<"leadrouter.v1.PostingKey"> & {
   createdAt?: Timestamp | undefined;
 
   /**
-   * When the key was revoked.
+   * When the key was revoked; absent while it is active.
    *
    * @generated from field: google.protobuf.Timestamp revoked_at = 9;
    */
@@ -1632,7 +1743,7 @@ export declare const CampaignService: GenService<{
   },
   /**
    * Copies a campaign's settings (payout, field mappings, duplicate check,
-   * suppression lists, tags) into a new, paused campaign for the same
+   * suppression lists, partner response, tags) into a new, paused campaign for the same
    * partner. Posting keys are not copied.
    *
    * @generated from rpc leadrouter.v1.CampaignService.CloneCampaign

@@ -79,7 +79,8 @@ export declare type Contract = Message<"leadrouter.v1.Contract"> & {
 
   /**
    * Where leads are delivered: one of the buyer's destinations. Empty: the
-   * buyer's default delivery.
+   * buyer's default destination (`Buyer.defaultDestinationId`) at the time
+   * of each sale; no delivery only while the buyer has no destination.
    *
    * @generated from field: string destination_id = 9;
    */

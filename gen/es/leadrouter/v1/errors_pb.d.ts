@@ -41,7 +41,9 @@ export declare type Error = Message<"leadrouter.v1.Error"> & {
    * Stable snake_case code: invalid_argument, not_found, permission_denied,
    * unauthenticated, rate_limited, idempotency_key_reused,
    * idempotency_key_in_use, failed_precondition, already_exists, internal,
-   * unavailable.
+   * unavailable; at the HTTP edge also method_not_allowed (405),
+   * request_timeout (408), payload_too_large (413), uri_too_long (414) and
+   * headers_too_large (431).
    *
    * @generated from field: string code = 1;
    */

@@ -91,7 +91,7 @@ export declare type InboxItem = Message<"leadrouter.v1.InboxItem"> & {
   contractId: string;
 
   /**
-   * When the lead was claimed.
+   * When the lead was claimed; absent while it is unclaimed.
    *
    * @generated from field: google.protobuf.Timestamp claimed_at = 11;
    */

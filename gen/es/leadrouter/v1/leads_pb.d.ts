@@ -143,7 +143,10 @@ export enum Sale_DeliveryStatus {
   delivered = 1,
 
   /**
-   * The buyer has no destination: the lead waits in the API for them.
+   * Nothing to deliver to: neither the contract nor its buyer has a
+   * destination (a buyer's first destination becomes its default, so this
+   * happens only while the buyer has none), or the lead is a test lead.
+   * The buyer reads the lead from the API.
    *
    * @generated from enum value: not_required = 2;
    */
@@ -505,14 +508,15 @@ export declare type Lead = Message<"leadrouter.v1.Lead"> & {
   test: boolean;
 
   /**
-   * The lead's fields by vertical key (PII withheld from buyers that did not buy it).
+   * The lead's fields by vertical key (PII withheld from buyers that did not
+   * buy it); absent from a partner's `minimal` view.
    *
    * @generated from field: google.protobuf.Struct fields = 9;
    */
   fields?: JsonObject | undefined;
 
   /**
-   * The consent record, verbatim.
+   * The consent record, verbatim; absent when the partner sent none.
    *
    * @generated from field: leadrouter.v1.Consent consent = 10;
    */
@@ -540,7 +544,7 @@ export declare type Lead = Message<"leadrouter.v1.Lead"> & {
   payout: string;
 
   /**
-   * When the lead was received.
+   * When the lead was received; absent from a partner's `minimal` view.
    *
    * @generated from field: google.protobuf.Timestamp created_at = 14;
    */
@@ -1028,7 +1032,8 @@ export declare const LeadService: GenService<{
    * campaign's vertical (legacy field names are mapped by the campaign's
    * field mapping), checked for duplicates and suppression, routed to the
    * eligible contracts of the campaign's offer, sold, delivered, and the
-   * whole story is returned. On REST, vertical fields may be sent at the top
+   * whole story is returned (to a partner key, as much as the campaign's
+   * `partnerResponse` shows). On REST, vertical fields may be sent at the top
    * level of the body next to `campaignId`, `postingKey` and `consent`, as
    * JSON or as application/x-www-form-urlencoded. A schema violation answers
    * invalid_argument listing every bad field and stores nothing.
@@ -1042,7 +1047,8 @@ export declare const LeadService: GenService<{
   },
   /**
    * Lists leads, newest first. Buyers see only leads sold or offered to
-   * them, partners only their own.
+   * them, partners only their own, as their campaign's `partnerResponse`
+   * shows them.
    *
    * @generated from rpc leadrouter.v1.LeadService.ListLeads
    */
@@ -1054,7 +1060,8 @@ export declare const LeadService: GenService<{
   /**
    * Returns one lead with its full distribution history and, for admins,
    * every delivery attempt. PII is withheld from buyers that did not buy the
-   * lead, and from everyone once it was erased.
+   * lead, and from everyone once it was erased. A partner key sees as much
+   * as the campaign's `partnerResponse` shows.
    *
    * @generated from rpc leadrouter.v1.LeadService.GetLead
    */
@@ -1089,9 +1096,10 @@ export declare const LeadService: GenService<{
   },
   /**
    * Delivers a sold lead again to the destination of the contract that bought
-   * it, logs the attempt in the lead's deliveries and returns it. The sale and
-   * its charge are unchanged whatever the buyer answers. A contract that did
-   * not buy the lead, or one with no destination, gets failed_precondition.
+   * it (its own, else its buyer's default), logs the attempt in the lead's
+   * deliveries and returns it. The sale and its charge are unchanged whatever
+   * the buyer answers. A contract that did not buy the lead, or one with
+   * nothing to deliver to, gets failed_precondition.
    *
    * @generated from rpc leadrouter.v1.LeadService.RedeliverLead
    */

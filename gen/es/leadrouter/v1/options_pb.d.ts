@@ -4,7 +4,7 @@
 
 import type { GenEnum, GenExtension, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
-import type { FieldOptions, MethodOptions } from "@bufbuild/protobuf/wkt";
+import type { FieldOptions, MessageOptions, MethodOptions } from "@bufbuild/protobuf/wkt";
 
 /**
  * Describes the file leadrouter/v1/options.proto.
@@ -143,4 +143,15 @@ export declare const rate_class: GenExtension<MethodOptions, RateLimit_Class>;
  * @generated from extension: bool rest_unknown_fields = 50003;
  */
 export declare const rest_unknown_fields: GenExtension<FieldOptions, boolean>;
+
+/**
+ * A realistic value of the message in JSON, as a client sends it over REST.
+ * The OpenAPI generator turns it into request body examples: it leaves out
+ * what an operation's body does not take (server-set fields, fields the
+ * path binds, immutable fields in a PATCH) and fails on a key that names
+ * no field. A message without one is shown by its message fields' examples.
+ *
+ * @generated from extension: string example = 50004;
+ */
+export declare const example: GenExtension<MessageOptions, string>;
 

@@ -9,7 +9,7 @@ import { file_google_protobuf_descriptor } from "@bufbuild/protobuf/wkt";
  * Describes the file leadrouter/v1/options.proto.
  */
 export const file_leadrouter_v1_options = /*@__PURE__*/
-  fileDesc("ChtsZWFkcm91dGVyL3YxL29wdGlvbnMucHJvdG8SDWxlYWRyb3V0ZXIudjEiWQoGQWNjZXNzIk8KBFJvbGUSFAoQcm9sZV91bnNwZWNpZmllZBAAEg4KCnN1cGVyYWRtaW4QARIJCgVhZG1pbhACEgkKBWJ1eWVyEAMSCwoHcGFydG5lchAEIkoKCVJhdGVMaW1pdCI9CgVDbGFzcxIVChFjbGFzc191bnNwZWNpZmllZBAAEg4KCm1hbmFnZW1lbnQQARINCglpbmdlc3Rpb24QAjpSCgVyb2xlcxIeLmdvb2dsZS5wcm90b2J1Zi5NZXRob2RPcHRpb25zGNGGAyADKA4yGi5sZWFkcm91dGVyLnYxLkFjY2Vzcy5Sb2xlUgVyb2xlczpfCgpyYXRlX2NsYXNzEh4uZ29vZ2xlLnByb3RvYnVmLk1ldGhvZE9wdGlvbnMY0oYDIAEoDjIeLmxlYWRyb3V0ZXIudjEuUmF0ZUxpbWl0LkNsYXNzUglyYXRlQ2xhc3M6TwoTcmVzdF91bmtub3duX2ZpZWxkcxIdLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE9wdGlvbnMY04YDIAEoCFIRcmVzdFVua25vd25GaWVsZHNiBnByb3RvMw", [file_google_protobuf_descriptor]);
+  fileDesc("ChtsZWFkcm91dGVyL3YxL29wdGlvbnMucHJvdG8SDWxlYWRyb3V0ZXIudjEiWQoGQWNjZXNzIk8KBFJvbGUSFAoQcm9sZV91bnNwZWNpZmllZBAAEg4KCnN1cGVyYWRtaW4QARIJCgVhZG1pbhACEgkKBWJ1eWVyEAMSCwoHcGFydG5lchAEIkoKCVJhdGVMaW1pdCI9CgVDbGFzcxIVChFjbGFzc191bnNwZWNpZmllZBAAEg4KCm1hbmFnZW1lbnQQARINCglpbmdlc3Rpb24QAjpSCgVyb2xlcxIeLmdvb2dsZS5wcm90b2J1Zi5NZXRob2RPcHRpb25zGNGGAyADKA4yGi5sZWFkcm91dGVyLnYxLkFjY2Vzcy5Sb2xlUgVyb2xlczpfCgpyYXRlX2NsYXNzEh4uZ29vZ2xlLnByb3RvYnVmLk1ldGhvZE9wdGlvbnMY0oYDIAEoDjIeLmxlYWRyb3V0ZXIudjEuUmF0ZUxpbWl0LkNsYXNzUglyYXRlQ2xhc3M6TwoTcmVzdF91bmtub3duX2ZpZWxkcxIdLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE9wdGlvbnMY04YDIAEoCFIRcmVzdFVua25vd25GaWVsZHM6OwoHZXhhbXBsZRIfLmdvb2dsZS5wcm90b2J1Zi5NZXNzYWdlT3B0aW9ucxjUhgMgASgJUgdleGFtcGxlYgZwcm90bzM", [file_google_protobuf_descriptor]);
 
 /**
  * Describes the message leadrouter.v1.Access.
@@ -80,4 +80,16 @@ export const rate_class = /*@__PURE__*/
  */
 export const rest_unknown_fields = /*@__PURE__*/
   extDesc(file_leadrouter_v1_options, 2);
+
+/**
+ * A realistic value of the message in JSON, as a client sends it over REST.
+ * The OpenAPI generator turns it into request body examples: it leaves out
+ * what an operation's body does not take (server-set fields, fields the
+ * path binds, immutable fields in a PATCH) and fails on a key that names
+ * no field. A message without one is shown by its message fields' examples.
+ *
+ * @generated from extension: string example = 50004;
+ */
+export const example = /*@__PURE__*/
+  extDesc(file_leadrouter_v1_options, 3);
 

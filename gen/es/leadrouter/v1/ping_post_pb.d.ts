@@ -369,7 +369,7 @@ export declare type Ping = Message<"leadrouter.v1.Ping"> & {
   leadId: string;
 
   /**
-   * When the token was redeemed.
+   * When the token was redeemed; absent until it is.
    *
    * @generated from field: google.protobuf.Timestamp posted_at = 11;
    */
@@ -510,6 +510,14 @@ export declare type PingResult_Bid = Message<"leadrouter.v1.PingResult.Bid"> & {
    * @generated from field: string amount = 4;
    */
   amount: string;
+
+  /**
+   * What the partner earns if this bid buys the lead, by the campaign's
+   * payout, a decimal string such as "6.00".
+   *
+   * @generated from field: string payout = 5;
+   */
+  payout: string;
 };
 
 /**
@@ -864,7 +872,8 @@ export declare const PingPostService: GenService<{
    * are ignored and recorded as late; the response comes within the
    * deadline. Bids under the contract's floor are refused, bids above its
    * ceiling are clamped down. The answer carries the bids (best first), a
-   * token to post the lead with, and the token's expiry.
+   * token to post the lead with, and the token's expiry; a partner key sees
+   * as much of each bid as the campaign's `partnerResponse` shows.
    *
    * @generated from rpc leadrouter.v1.PingPostService.PingLead
    */
@@ -903,7 +912,8 @@ export declare const PingPostService: GenService<{
   },
   /**
    * Returns one ping with every bid and the auction's result: the bids'
-   * outcomes and, once posted, the lead.
+   * outcomes and, once posted, the lead. A partner key sees as much of each
+   * bid as the campaign's `partnerResponse` shows.
    *
    * @generated from rpc leadrouter.v1.PingPostService.GetPing
    */
@@ -913,7 +923,9 @@ export declare const PingPostService: GenService<{
     output: typeof GetPingResponseSchema;
   },
   /**
-   * Lists a ping's bids, best first (valid bids by amount, then the rest).
+   * Lists a ping's bids, best first (valid bids by amount, then the rest). A
+   * partner key sees as much of each bid as the campaign's `partnerResponse`
+   * shows.
    *
    * @generated from rpc leadrouter.v1.PingPostService.ListPingBids
    */

@@ -103,7 +103,7 @@ export declare type LeadReturn = Message<"leadrouter.v1.LeadReturn"> & {
   createdAt?: Timestamp | undefined;
 
   /**
-   * When an admin approved or rejected it.
+   * When an admin approved or rejected it; absent while it is pending.
    *
    * @generated from field: google.protobuf.Timestamp decided_at = 13;
    */

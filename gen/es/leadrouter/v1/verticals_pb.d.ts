@@ -1419,7 +1419,8 @@ export declare const VerticalService: GenService<{
   },
   /**
    * Lists the built-in vertical templates (auto insurance, home insurance,
-   * solar, mortgage, debt, legal), each with a ready-made field schema.
+   * solar, mortgage, debt, legal, and contact: a consumer's contact details
+   * only), each with a ready-made field schema.
    *
    * @generated from rpc leadrouter.v1.VerticalService.ListVerticalTemplates
    */
