@@ -70,7 +70,11 @@ export async function startChildServer(extraEnv: Record<string, string> = {}): P
       if (opts.key) headers.authorization = `Bearer ${opts.key}`;
       const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
       if (body !== undefined) headers["content-type"] ??= "application/json";
-      const res = await fetch(`${url}${path}`, { method, headers, body });
+      const res = await fetch(`${url}${path}`, { method, headers, body }).catch((e: unknown) => {
+        // A child that stopped answering: say whether it exited and what it printed.
+        const state = proc.exitCode !== null || proc.signalCode !== null ? `exited (${proc.exitCode ?? proc.signalCode})` : "running";
+        throw new Error(`child server ${url} (${state}) did not answer ${method} ${path}:\n${output}`, { cause: e });
+      });
       const text = await res.text();
       return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined, text };
     },
