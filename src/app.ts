@@ -14,7 +14,7 @@ import { appUrlFrom, openPool } from "./db/pool.ts";
 import { Redis } from "ioredis";
 import { createAuthenticator } from "./pipeline/auth.ts";
 import { idempotencyInterceptor } from "./pipeline/idempotency.ts";
-import { sweepInterruptedInboxClaims, sweepInterruptedLeads } from "./leads/sweep.ts";
+import { sweepInterruptedInboxClaims, sweepInterruptedLeads } from "./routing/sweep.ts";
 import { purgeKeys } from "./pipeline/idempotency-store.ts";
 import { authAndRateLimitInterceptor } from "./pipeline/rate-limit.ts";
 import { RateLimiter } from "./pipeline/rate-limiter.ts";
@@ -23,8 +23,8 @@ import { stringContentInterceptor } from "./pipeline/string-content.ts";
 import { createRest } from "./rest/handler.ts";
 import type { Route } from "./rest/routes.ts";
 import { createHttpHandler } from "./server/http.ts";
-import { allowOwnEndpoint, allowPrivateDestinations } from "./buyers/destination-guard.ts";
-import { parseSecretsKey, useSecretsKey } from "./buyers/secrets.ts";
+import { allowOwnEndpoint, allowPrivateDestinations } from "./delivery/destination-guard.ts";
+import { parseSecretsKey, useSecretsKey } from "./delivery/secrets.ts";
 import { createListener } from "./server/listener.ts";
 import { createMetrics } from "./server/metrics.ts";
 import { createRpc } from "./server/rpc.ts";
@@ -194,7 +194,7 @@ function startPurge(pool: DatabasePool, log: Logger, purged: (n: number) => void
 
 /**
  * Ends leads whose routing process died, and gives back cherry-pick claims
- * left unsettled (src/leads/sweep.ts): checks every minute, or sooner when
+ * left unsettled (src/routing/sweep.ts): checks every minute, or sooner when
  * the configured age is shorter.
  */
 function startSweep(db: { pool: DatabasePool }, afterSeconds: number, log: Logger): NodeJS.Timeout {

@@ -26,7 +26,7 @@ export interface Config {
   publicUrl: string | undefined;
   /** Off only behind a gateway that limits for us (and for benchmarks measuring the limiter's cost). */
   rateLimitsEnabled: boolean;
-  /** How long a lead may stay routing before the sweeper takes its process for dead (src/leads/sweep.ts). */
+  /** How long a lead may stay routing before the sweeper takes its process for dead (src/routing/sweep.ts). */
   routingSweepAfterSeconds: number;
   /** Deliveries, pings and endpoint tests may reach loopback, private and link-local addresses (development, tests). */
   destinationsAllowPrivate: boolean;

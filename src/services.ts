@@ -21,7 +21,7 @@ import { campaignService } from "./campaigns/service.ts";
 import { contractService } from "./contracts/service.ts";
 import { type Db, registerLateAdmission, registerTransactional } from "./db/tenant-tx.ts";
 import { inboxService } from "./inbox/service.ts";
-import { pingPostService } from "./leads/ping-service.ts";
+import { pingPostService } from "./ping-post/service.ts";
 import { leadService } from "./leads/service.ts";
 import { meService } from "./me/service.ts";
 import { offerService } from "./offers/service.ts";
@@ -42,7 +42,7 @@ registerTransactional(
     .filter((m) => m !== BuyerService.method.testBuyerDestination),
 );
 
-// SubmitLead waits for the rate limiter's verdict before it stores the lead (src/leads/route.ts).
+// SubmitLead waits for the rate limiter's verdict before it stores the lead (src/routing/service.ts).
 registerLateAdmission([LeadService.method.submitLead]);
 
 /** Registers the implementations; publicUrl gives the base URL partners post leads to (known once the server listens). */

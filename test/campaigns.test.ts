@@ -10,7 +10,7 @@ import { type DatabasePool, sql } from "slonik";
 import { uuidv7 } from "uuidv7";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { CampaignService } from "../gen/es/leadrouter/v1/campaigns_pb.js";
-import { verifyPostingKey } from "../src/campaigns/posting-keys.ts";
+import { verifyPostingKey } from "../src/campaigns/posting-keys-store.ts";
 import { appUrlFrom, openPool } from "../src/db/pool.ts";
 import { expectError } from "./support/errors.ts";
 import { bearer, type RestResponse, startServer, type TestServer } from "./support/server.ts";

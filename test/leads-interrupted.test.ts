@@ -13,7 +13,7 @@ import pg from "pg";
 import type { DatabasePool } from "slonik";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { openPool } from "../src/db/pool.ts";
-import { sweepInterruptedInboxClaims, sweepInterruptedLeads } from "../src/leads/sweep.ts";
+import { sweepInterruptedInboxClaims, sweepInterruptedLeads } from "../src/routing/sweep.ts";
 import { startChildServer } from "./support/child-server.ts";
 import { contractFor, credit, inboxWorld, keyedBuyer, postLead } from "./support/inbox-fixture.ts";
 import { exampleLead, fundedBuyer, leadWorld, offerContract } from "./support/lead-fixture.ts";

@@ -1,6 +1,6 @@
 /**
- * A process keeps a campaign's routing configuration between leads
- * (src/leads/routing-cache.ts) and checks the tenant's routing epoch with
+ * A process caches a campaign's routing configuration between leads
+ * (src/routing/configuration-cache.ts) and checks the tenant's routing epoch with
  * every lead. Each case warms a second server process with a sale, changes
  * the configuration through the first, and shows that the second process's
  * very next lead routes on the change: no lead is routed on configuration
@@ -80,7 +80,7 @@ async function warm(w: LeadWorld, firstId: string) {
   expect(r.body.data.sales.map((s: any) => s.contractId)).toEqual([firstId]);
 }
 
-describe("kept routing configuration, across processes", () => {
+describe("cached routing configuration, across processes", () => {
   it("a paused contract, a paused buyer and a new higher-priority contract take effect on the next lead", async () => {
     const w = await leadWorld(server, { campaign: showsPartnerAll });
     const { a, first, next } = await twoContracts(w);
@@ -152,7 +152,7 @@ describe("kept routing configuration, across processes", () => {
     expect(second.received.length - before).toBe(1);
   });
 
-  it("sales move balances, payouts and deliveries in flight without moving the epoch: the kept configuration stays in use", async () => {
+  it("sales move balances, payouts and deliveries in flight without moving the epoch: the cached configuration stays in use", async () => {
     const w = await leadWorld(server, { campaign: showsPartnerAll });
     const { first } = await twoContracts(w);
     await admin(w, "PATCH", `/api/v1/contracts/${first.id}?updateMask=concurrencyCap`, { concurrencyCap: 5 });
@@ -175,7 +175,7 @@ describe("kept routing configuration, across processes", () => {
     { what: "a cap", funds: "1000.00", terms: { caps: [{ period: "daily", limit: "1" }] }, reason: "daily_cap_reached" },
     { what: "the buyer's funds", funds: "20.00", terms: {}, reason: "insufficient_balance" },
   ])(
-    "a kept campaign judges on live state: $what its last sale used up shows on the next lead, below the contract that buys it",
+    "a cached campaign judges on live state: $what its last sale used up shows on the next lead, below the contract that buys it",
     async (t) => {
       const w = await leadWorld(server, { campaign: showsPartnerAll });
       const a = await fundedBuyer(server, w, "1000.00", stub.url);
@@ -192,11 +192,11 @@ describe("kept routing configuration, across processes", () => {
         pricing: { model: "fixed", price: "20.00" },
         destinationId: b.destinationId,
       });
-      // The first lead (TX) reads the configuration fresh, keeps it, and uses up the lower contract.
+      // The first lead (TX) reads the configuration fresh, caches it, and uses up the lower contract.
       let r = await submitThere(w);
       expect(r.body.data.sales.map((s: any) => s.contractId)).toEqual([lower.id]);
 
-      // The next (CA) routes on the kept configuration: what is used up is judged from the state read with the epoch.
+      // The next (CA) routes on the cached configuration: what is used up is judged from the state read with the epoch.
       r = await submitThere(w, { state: "CA" });
       expect(r.body.data.sales.map((s: any) => s.contractId)).toEqual([top.id]);
       expect(r.body.data.distribution).toEqual([
@@ -206,7 +206,7 @@ describe("kept routing configuration, across processes", () => {
     },
   );
 
-  it("a lead refused on the kept rules is accepted once the campaign maps its field: the refusal is re-checked at the current epoch", async () => {
+  it("a lead refused on the cached rules is accepted once the campaign maps its field: the refusal is re-checked at the current epoch", async () => {
     const w = await leadWorld(server, { campaign: showsPartnerAll });
     const { first } = await twoContracts(w);
     await warm(w, first.id);

@@ -6,8 +6,10 @@ import { BadRequestSchema } from "../../gen/es/google/rpc/error_details_pb.js";
 import { type ApiKey, ApiKey_Mode, ApiKey_Status, ApiKeySchema } from "../../gen/es/leadrouter/v1/api_keys_pb.js";
 import { Access_Role } from "../../gen/es/leadrouter/v1/options_pb.js";
 import type { Principal } from "../pipeline/principal.ts";
+import { each, type Resource } from "../standard/resource.ts";
+import type { Values } from "../standard/table.ts";
 import { Violations } from "../standard/violations.ts";
-import type { ApiKeyRow } from "./store.ts";
+import { type ApiKeyRow, apiKeys } from "./store.ts";
 
 /** The API shape of an api_keys row; the secret only when just issued. */
 export function toApiKey(r: ApiKeyRow, secret = ""): ApiKey {
@@ -30,6 +32,31 @@ export function toApiKey(r: ApiKeyRow, secret = ""): ApiKey {
       ingestionPerMinute: r.ingestion_per_minute ?? undefined,
     },
   });
+}
+
+/** API keys as the standard methods see them: an admin's in its tenant, a superadmin's in any (audited). */
+export const apiKeyResource: Resource<ApiKeyRow, ApiKey> = {
+  kind: "API key",
+  field: "apiKey",
+  table: apiKeys,
+  schema: ApiKeySchema,
+  present: each((r: ApiKeyRow) => toApiKey(r)),
+  access: "tenant-or-superadmin",
+};
+
+/** Paths a client may name in an update mask; role, mode, tenant and binding are fixed for a key's life. */
+export const updatableApiKeyPaths = ["name", "rate_limit_override"];
+
+/** An update's columns, its problems added to v; the override apart, since only a superadmin may change it. */
+export function keyUpdateOf(key: ApiKey, paths: readonly string[], v: Violations): { values: Values; override?: OverrideColumns } {
+  const values: Values = {};
+  if (paths.includes("name")) {
+    v.required("name", key.name);
+    values.name = key.name.trim();
+  }
+  const override = paths.some((p) => p.startsWith("rate_limit_override")) ? overrideColumns(key.rateLimitOverride, v) : undefined;
+  if (override) Object.assign(values, override);
+  return { values, override };
 }
 
 /** A validated request to create a key. */

@@ -4,52 +4,61 @@
  * tenant's keys through the audited superadmin path.
  */
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import { sql } from "slonik";
-import { ApiKey_Status, ApiKeySchema, type ApiKeyService } from "../../gen/es/leadrouter/v1/api_keys_pb.js";
+import { ApiKey_Status, type ApiKeyService, type ListApiKeysRequest } from "../../gen/es/leadrouter/v1/api_keys_pb.js";
 import { Access_Role } from "../../gen/es/leadrouter/v1/options_pb.js";
-import { actAsTenantAdmin, type Db, withTenantOrSuperadmin } from "../db/tenant-tx.ts";
-import { failedPrecondition, invalidArgument, notFound } from "../pipeline/errors.ts";
+import { actAsTenantAdmin, type Db, type Tx } from "../db/tenant-tx.ts";
 import { invalidatesAuth } from "../pipeline/auth-cache.ts";
+import { failedPrecondition, invalidArgument } from "../pipeline/errors.ts";
 import { newSecret } from "../pipeline/keys.ts";
 import { principalKey } from "../pipeline/principal.ts";
-import { statusIs } from "../standard/filters.ts";
+import { columnIs, nameOf, statusIs } from "../standard/filters.ts";
 import { newId } from "../standard/ids.ts";
-import { pageOf, paginate } from "../standard/pagination.ts";
-import { resolveMask } from "../standard/update-mask.ts";
-import { requireUuid, Violations } from "../standard/violations.ts";
-import { changesOverride, newKeyOf, overrideColumns, overrideDenied, toApiKey } from "./mapping.ts";
-import { apiKeys, buyerExists, expireOtherSecrets, insertSecret, partnerExists, tenantExists } from "./store.ts";
+import { standardMethods } from "../standard/methods.ts";
+import { find } from "../standard/resource.ts";
+import { inTransaction, type Scope } from "../standard/transaction.ts";
+import { requireUuid } from "../standard/violations.ts";
+import { apiKeyResource, changesOverride, keyUpdateOf, newKeyOf, overrideDenied, toApiKey, updatableApiKeyPaths } from "./mapping.ts";
+import { type ApiKeyRow, apiKeys, buyerExists, expireOtherSecrets, insertSecret, partnerExists, tenantExists } from "./store.ts";
 
 const DEFAULT_GRACE_SECONDS = 86_400;
 const MAX_GRACE_SECONDS = 7 * 86_400;
 
 /** The ApiKeyService implementation. */
 export function apiKeyService(db: Db): ServiceImpl<typeof ApiKeyService> {
-  const caller = (ctx: HandlerContext) => ctx.values.get(principalKey);
+  const std = standardMethods(db, apiKeyResource);
+  /** Runs fn on the key the request names, locked; every change of a key invalidates the auth cache once it commits. */
+  const onKey = <T>(id: string, ctx: HandlerContext, fn: (tx: Tx, key: ApiKeyRow, scope: Scope) => Promise<T>) =>
+    invalidatesAuth(
+      inTransaction(db, ctx, "tenant-or-superadmin", async (tx, scope) =>
+        fn(tx, await find(tx, apiKeyResource, id, { lock: true }), scope),
+      ),
+    );
+  const update = std.update({
+    updatable: updatableApiKeyPaths,
+    // The stored key lets a request restate its role, mode, tenant and binding; changing them is refused.
+    mask: "stored-together",
+    parse: keyUpdateOf,
+    prepare: async (_tx, d, v, { stored, scope }) => {
+      v.check();
+      // Plan tiers: an admin may send the override it already has (a read-modify-write), never a different one.
+      if (d.override && scope.principal.role !== "superadmin" && changesOverride(stored, d.override)) throw overrideDenied();
+      return d;
+    },
+    values: (d) => d.values,
+    after: (_tx, row, _d, { scope }) => scope.audit("api_key.update", row.id),
+  });
   return {
-    async listApiKeys(req, ctx) {
-      return withTenantOrSuperadmin(db, ctx, async (tx) => {
-        const status = req.status ? ApiKey_Status[req.status] : undefined;
-        const role = req.role ? Access_Role[req.role] : undefined;
-        const page = pageOf(req, caller(ctx)?.tenantId ?? "superadmin", apiKeys.spec.orderable, { status, role });
-        const where = [...statusIs(status), ...(role ? [sql.fragment`role = ${role}`] : [])];
-        const { rows, pagination } = paginate(await apiKeys.list(tx, where, page), page);
-        return { data: rows.map((r) => toApiKey(r)), pagination };
-      });
-    },
-    async getApiKey(req, ctx) {
-      const id = requireUuid("id", req.id);
-      return withTenantOrSuperadmin(db, ctx, async (tx) => {
-        const row = await apiKeys.get(tx, id);
-        if (!row) throw notFound("API key", id);
-        return { data: toApiKey(row) };
-      });
-    },
+    listApiKeys: std.list((req: ListApiKeysRequest) => {
+      const status = nameOf(ApiKey_Status, req.status);
+      const role = nameOf(Access_Role, req.role);
+      return { key: { status, role }, where: [...statusIs(status), ...columnIs("role", role)] };
+    }),
+    getApiKey: std.get,
     async createApiKey(req, ctx) {
-      const p = caller(ctx);
+      const p = ctx.values.get(principalKey);
       if (!req.apiKey || !p) throw invalidArgument([{ field: "apiKey", description: "is required" }]);
       const k = newKeyOf(req.apiKey, p);
-      return withTenantOrSuperadmin(db, ctx, async (tx, audit) => {
+      return inTransaction(db, ctx, "tenant-or-superadmin", async (tx, { audit }) => {
         if (p.role === "superadmin") {
           if (!(await tenantExists(tx, k.tenantId))) throw invalidArgument([{ field: "tenantId", description: "no such tenant" }]);
           await audit("api_key.create", k.tenantId);
@@ -77,69 +86,31 @@ export function apiKeyService(db: Db): ServiceImpl<typeof ApiKeyService> {
         return { data: toApiKey(row, s.secret) };
       });
     },
-    async updateApiKey(req, ctx) {
-      if (!req.apiKey) throw invalidArgument([{ field: "apiKey", description: "is required" }]);
-      const key = req.apiKey;
-      const id = requireUuid("id", key.id);
-      return invalidatesAuth(
-        withTenantOrSuperadmin(db, ctx, async (tx, audit) => {
-          const current = await apiKeys.get(tx, id, true);
-          if (!current) throw notFound("API key", id);
-          // The stored key lets a request restate its role, mode, tenant and binding; changing them is refused.
-          const v = new Violations();
-          const paths = resolveMask(req.updateMask, ApiKeySchema, key, ["name", "rate_limit_override"], {
-            current: toApiKey(current),
-            violations: v,
-          });
-          const values: Record<string, unknown> = {};
-          if (paths.includes("name")) {
-            v.required("name", key.name);
-            values.name = key.name.trim();
-          }
-          const override = paths.some((p) => p.startsWith("rate_limit_override")) ? overrideColumns(key.rateLimitOverride, v) : undefined;
-          if (override) Object.assign(values, override);
-          v.check();
-          // Plan tiers: an admin may send the override it already has (a read-modify-write), never a different one.
-          if (override && caller(ctx)?.role !== "superadmin" && changesOverride(current, override)) throw overrideDenied();
-          const row = Object.keys(values).length > 0 ? await apiKeys.update(tx, id, values) : current;
-          if (!row) throw notFound("API key", id);
-          await audit("api_key.update", id);
-          return { data: toApiKey(row) };
-        }),
-      );
-    },
+    updateApiKey: (req, ctx) => invalidatesAuth(update(req, ctx)),
     async rotateApiKey(req, ctx) {
       const id = requireUuid("id", req.id);
       const grace = req.gracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;
       if (grace < 0 || grace > MAX_GRACE_SECONDS) {
         throw invalidArgument([{ field: "gracePeriodSeconds", description: `must be between 0 and ${MAX_GRACE_SECONDS}` }]);
       }
-      return invalidatesAuth(
-        withTenantOrSuperadmin(db, ctx, async (tx, audit) => {
-          const key = await apiKeys.get(tx, id, true);
-          if (!key) throw notFound("API key", id);
-          if (key.status === "revoked") throw failedPrecondition("a revoked key cannot be rotated");
-          const s = newSecret(key.mode);
-          await insertSecret(tx, key, s.prefix, s.hash);
-          await expireOtherSecrets(tx, id, s.prefix, grace);
-          const row = await apiKeys.update(tx, id, { prefix: s.prefix });
-          await audit("api_key.rotate", id);
-          return { data: toApiKey(row ?? key, s.secret) };
-        }),
-      );
+      return onKey(id, ctx, async (tx, key, { audit }) => {
+        if (key.status === "revoked") throw failedPrecondition("a revoked key cannot be rotated");
+        const s = newSecret(key.mode);
+        await insertSecret(tx, key, s.prefix, s.hash);
+        await expireOtherSecrets(tx, id, s.prefix, grace);
+        const row = await apiKeys.update(tx, id, { prefix: s.prefix });
+        await audit("api_key.rotate", id);
+        return { data: toApiKey(row ?? key, s.secret) };
+      });
     },
     async revokeApiKey(req, ctx) {
       const id = requireUuid("id", req.id);
-      return invalidatesAuth(
-        withTenantOrSuperadmin(db, ctx, async (tx, audit) => {
-          const key = await apiKeys.get(tx, id, true);
-          if (!key) throw notFound("API key", id);
-          const row =
-            key.status === "revoked" ? key : await apiKeys.update(tx, id, { status: "revoked", revoked_at: new Date().toISOString() });
-          await audit("api_key.revoke", id);
-          return { data: toApiKey(row ?? key) };
-        }),
-      );
+      return onKey(id, ctx, async (tx, key, { audit }) => {
+        const row =
+          key.status === "revoked" ? key : await apiKeys.update(tx, id, { status: "revoked", revoked_at: new Date().toISOString() });
+        await audit("api_key.revoke", id);
+        return { data: toApiKey(row ?? key) };
+      });
     },
   };
 }

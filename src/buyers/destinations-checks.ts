@@ -1,10 +1,11 @@
 /** Validation of a destination's parts, by the column values about to be written. */
 import type { Values } from "../standard/table.ts";
 import type { Violations } from "../standard/violations.ts";
-import { type DeliveryAuth, isXmlName } from "./delivery.ts";
-import { refusedUrl } from "./destination-guard.ts";
+import { refusedUrl } from "../delivery/destination-guard.ts";
+import { isXmlName } from "../delivery/request-body.ts";
+import type { DeliveryAuth } from "../delivery/types.ts";
 import type { DestinationRow } from "./destinations-store.ts";
-import { isJsonPath, templateProblem } from "./field-templates.ts";
+import { isJsonPath, templateProblem } from "../delivery/field-templates.ts";
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 // Set by the HTTP client from the body and the URL; a destination cannot choose them.

@@ -7,13 +7,15 @@ import {
   BuyerDestination_BodyFormat,
   BuyerDestinationSchema,
 } from "../../gen/es/leadrouter/v1/buyers_pb.js";
+import { each, type Resource } from "../standard/resource.ts";
 import type { Values } from "../standard/table.ts";
 import { touches } from "../standard/update-mask.ts";
 import { Violations } from "../standard/violations.ts";
-import type { DeliveryAuth } from "./delivery.ts";
+import type { DeliveryAuth } from "../delivery/types.ts";
 import { checkDestinationParts, checkTimeout } from "./destinations-checks.ts";
-import type { DestinationRow } from "./destinations-store.ts";
-import { sealAuth } from "./secrets.ts";
+import { type DestinationRow, destinations } from "./destinations-store.ts";
+import { buyerParent } from "./mapping.ts";
+import { sealAuth } from "../delivery/secrets.ts";
 
 /** Paths a client may name in an update mask; auth's leaves are listed so a body naming only a secret counts. */
 export const updatableDestinationPaths = [
@@ -110,3 +112,13 @@ export function destinationValues(d: BuyerDestination, paths: readonly string[] 
   v.check();
   return out;
 }
+
+/** A buyer's destinations, under the buyer; an update names the buyer inside the destination. */
+export const destinationResource: Resource<DestinationRow, BuyerDestination> = {
+  kind: "destination",
+  field: "destination",
+  table: destinations,
+  schema: BuyerDestinationSchema,
+  present: each(toBuyerDestination),
+  parent: { ...buyerParent, inUpdate: "resource" },
+};

@@ -3,7 +3,7 @@ import { sql } from "slonik";
 import type { Tx } from "../db/tenant-tx.ts";
 import { timesAndName } from "../standard/pagination.ts";
 import { table } from "../standard/table.ts";
-import type { BodyFormat, DeliveryAuth, DeliveryTarget } from "./delivery.ts";
+import type { BodyFormat, DeliveryAuth, DeliveryTarget } from "../delivery/types.ts";
 
 /** A buyer_destinations row; `auth` carries the secrets. */
 export interface DestinationRow {

@@ -8,7 +8,7 @@ import type { Tx } from "../db/tenant-tx.ts";
 import { failedPrecondition, notFound } from "../pipeline/errors.ts";
 import { newId } from "../standard/ids.ts";
 import { table } from "../standard/table.ts";
-import { isMoney, isNegative, isZero } from "./money.ts";
+import { isMoney, isNegative, isZero } from "../standard/money.ts";
 
 /** What changed a balance. */
 export type LedgerKind = "credit" | "charge" | "refund" | "adjustment";

@@ -3,11 +3,12 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { type Buyer, Buyer_Status, BuyerSchema } from "../../gen/es/leadrouter/v1/buyers_pb.js";
 import type { Contact } from "../../gen/es/leadrouter/v1/common_pb.js";
+import { each, type Parent, parentOf, type Resource } from "../standard/resource.ts";
 import type { Values } from "../standard/table.ts";
 import { touches } from "../standard/update-mask.ts";
 import { Violations } from "../standard/violations.ts";
-import { checkMoney } from "./money.ts";
-import type { BuyerRow, StoredContact } from "./store.ts";
+import { checkMoney } from "../standard/money.ts";
+import { type BuyerRow, buyers, type StoredContact } from "./store.ts";
 
 /** Paths a client may name in an update mask; balance changes only through transactions. */
 export const updatableBuyerPaths = [
@@ -22,6 +23,9 @@ export const updatableBuyerPaths = [
   "credit_limit",
   "default_destination_id",
 ];
+
+/** At most this many buyers per BatchCreateBuyers call. */
+const maxBatch = 100;
 
 /** More contacts than this is a CRM's job, not a router's. */
 const maxContacts = 20;
@@ -115,3 +119,38 @@ export function buyerValues(b: Buyer, paths: readonly string[] | "all"): Values 
   v.check();
   return out;
 }
+
+/** Validates every request of a batch together, so one error lists every bad field of every request. */
+export function batchBuyerValues(requests: readonly { buyer?: Buyer }[]): Values[] {
+  const v = new Violations();
+  if (requests.length === 0) v.add("requests", "name at least one buyer");
+  if (requests.length > maxBatch) v.add("requests", `at most ${maxBatch} buyers`);
+  v.check();
+  const seen = new Map<string, number>();
+  const out = requests.map((r, i) => {
+    if (!r.buyer) {
+      v.add(`requests[${i}].buyer`, "is required");
+      return {};
+    }
+    const values = checkBuyer(v, r.buyer, "all", `requests[${i}].buyer.`);
+    const ref = r.buyer.externalRef;
+    if (ref !== "" && seen.has(ref)) v.add(`requests[${i}].buyer.externalRef`, `repeats requests[${seen.get(ref)}].buyer.externalRef`);
+    if (ref !== "" && !seen.has(ref)) seen.set(ref, i);
+    return values;
+  });
+  v.check();
+  return out;
+}
+
+/** Buyers as the standard methods see them; a client may name one by its external reference. */
+export const buyerResource: Resource<BuyerRow, Buyer> = {
+  kind: "buyer",
+  field: "buyer",
+  table: buyers,
+  schema: BuyerSchema,
+  present: each(toBuyer),
+  externalRef: "external_ref",
+};
+
+/** The buyer a sub-resource (notes, destinations, transactions, contracts) lives under. */
+export const buyerParent: Parent = parentOf(buyerResource, "buyerId", "buyer_id");

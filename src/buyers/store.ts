@@ -56,11 +56,6 @@ export const buyers = table<BuyerRow>({
   softDelete: true,
 });
 
-/** Finds a buyer by the tenant's own reference. */
-export async function buyerByExternalRef(tx: Tx, ref: string): Promise<BuyerRow | null> {
-  return (await tx.maybeOne(sql.unsafe`SELECT * FROM buyers WHERE external_ref = ${ref} AND deleted_at IS NULL`)) as BuyerRow | null;
-}
-
 /** How many of the buyer's contracts still sell (active or paused, not deleted). */
 export async function liveContractsOfBuyer(tx: Tx, buyerId: string): Promise<number> {
   return (await tx.oneFirst(sql.unsafe`

@@ -1,21 +1,12 @@
-/** Reading campaigns as the API shows them: with their suppression lists, one page at a time. */
-import { sql } from "slonik";
-import type { Campaign } from "../../gen/es/leadrouter/v1/campaigns_pb.js";
+/** The campaign list's filters, shared by ListCampaigns and the lists of a partner's or an offer's campaigns. */
+import { type Campaign, Campaign_Status } from "../../gen/es/leadrouter/v1/campaigns_pb.js";
 import type { TimeRange } from "../../gen/es/leadrouter/v1/common_pb.js";
-import type { Tx } from "../db/tenant-tx.ts";
-import { createdWithin, hasTags, rangeKey, statusIs } from "../standard/filters.ts";
-import { pageOf, paginate } from "../standard/pagination.ts";
-import { toCampaign } from "./mapping.ts";
-import { type CampaignRow, campaigns, suppressionListsOf } from "./store.ts";
-
-/** The API shape of campaign rows, with their suppression lists loaded in one query. */
-export async function withSuppressionLists(tx: Tx, rows: CampaignRow[]): Promise<Campaign[]> {
-  const lists = await suppressionListsOf(
-    tx,
-    rows.map((r) => r.id),
-  );
-  return rows.map((r) => toCampaign(r, lists.get(r.id) ?? []));
-}
+import type { Db } from "../db/tenant-tx.ts";
+import { columnIs, createdWithin, hasTags, type ListFilter, nameOf, rangeKey, statusIs } from "../standard/filters.ts";
+import { standardMethods } from "../standard/methods.ts";
+import type { ListPage, PageRequest } from "../standard/read-methods.ts";
+import type { Handler, Parent } from "../standard/resource.ts";
+import { campaignResource } from "./mapping.ts";
 
 /** The filters a campaign list takes; ids are already validated. */
 export interface CampaignFilters {
@@ -27,19 +18,23 @@ export interface CampaignFilters {
   created?: TimeRange;
 }
 
-/** One page of campaigns matching the filters (row-level security limits a partner key to its own). */
-export async function listCampaignPage(
-  tx: Tx,
-  req: { pageSize: number; pageToken: string; orderBy: string },
-  tenantId: string,
-  f: CampaignFilters,
-) {
+/** The list filter for f; its page tokens are bound to f's values in f's order. */
+export function campaignFilter(f: CampaignFilters): ListFilter {
   const tags = f.tags ?? [];
-  const page = pageOf(req, tenantId, campaigns.spec.orderable, { ...f, tags, created: rangeKey(f.created) });
-  const where = [...statusIs(f.status), ...hasTags(tags), ...createdWithin(f.created)];
-  if (f.partnerId) where.push(sql.fragment`partner_id = ${f.partnerId}`);
-  if (f.verticalId) where.push(sql.fragment`vertical_id = ${f.verticalId}`);
-  if (f.offerId) where.push(sql.fragment`offer_id = ${f.offerId}`);
-  const { rows, pagination } = paginate(await campaigns.list(tx, where, page), page);
-  return { data: await withSuppressionLists(tx, rows), pagination };
+  const refs = [...columnIs("partner_id", f.partnerId), ...columnIs("vertical_id", f.verticalId), ...columnIs("offer_id", f.offerId)];
+  const where = [...statusIs(f.status), ...hasTags(tags), ...createdWithin(f.created), ...refs];
+  return { key: { ...f, tags, created: rangeKey(f.created) }, where };
+}
+
+/**
+ * ListPartnerCampaigns and ListOfferCampaigns: the campaigns under a partner
+ * or an offer (`parent`, whose request field, "partnerId" or "offerId", also
+ * names the filter), one page at a time; row-level security limits a
+ * partner key to its own.
+ */
+export function campaignsUnder(db: Db, parent: Parent): Handler<PageRequest & { status: Campaign_Status }, ListPage<Campaign>> {
+  return standardMethods(db, { ...campaignResource, parent }).list((req, parentId) => {
+    const f = campaignFilter({ status: nameOf(Campaign_Status, req.status) });
+    return { key: { [parent.field]: parentId, ...(f.key as object) }, where: f.where };
+  });
 }

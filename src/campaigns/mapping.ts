@@ -11,11 +11,13 @@ import {
   type FieldMapping,
   FieldMapping_Transform,
 } from "../../gen/es/leadrouter/v1/campaigns_pb.js";
+import type { Tx } from "../db/tenant-tx.ts";
+import { type Parent, parentOf, type Resource } from "../standard/resource.ts";
 import type { Values } from "../standard/table.ts";
 import { touches } from "../standard/update-mask.ts";
 import { isUuid, type Violations } from "../standard/violations.ts";
 import { payoutValues, toPayout } from "./payout.ts";
-import type { CampaignRow, StoredMapping } from "./store.ts";
+import { type CampaignRow, campaigns, type StoredMapping, suppressionListsOf } from "./store.ts";
 
 /** Paths a client may name in an update mask; partner_id and vertical_id never change. */
 export const updatableCampaignPaths = [
@@ -63,6 +65,27 @@ export function toCampaign(r: CampaignRow, suppressionListIds: string[]): Campai
     updatedAt: timestampFromDate(r.updated_at),
   });
 }
+
+/** The API shape of campaign rows, with their suppression lists loaded in one query. */
+export async function withSuppressionLists(tx: Tx, rows: readonly CampaignRow[]): Promise<Campaign[]> {
+  const lists = await suppressionListsOf(
+    tx,
+    rows.map((r) => r.id),
+  );
+  return rows.map((r) => toCampaign(r, lists.get(r.id) ?? []));
+}
+
+/** Campaigns as the standard methods see them. */
+export const campaignResource: Resource<CampaignRow, Campaign> = {
+  kind: "campaign",
+  field: "campaign",
+  table: campaigns,
+  schema: CampaignSchema,
+  present: withSuppressionLists,
+};
+
+/** The campaign a sub-resource (posting keys) lives under. */
+export const campaignParent: Parent = parentOf(campaignResource, "campaignId", "campaign_id");
 
 function mappingsOf(v: Violations, list: readonly FieldMapping[]): StoredMapping[] {
   if (list.length > maxMappings) v.add("fieldMappings", `at most ${maxMappings} mappings`);

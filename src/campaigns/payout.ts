@@ -1,6 +1,6 @@
 /** A campaign's payout: fixed amount, revenue share or none, validated and kept as exact decimals. */
 import { type CampaignPayout, CampaignPayout_Model } from "../../gen/es/leadrouter/v1/campaigns_pb.js";
-import { checkMoney } from "../buyers/money.ts";
+import { checkMoney } from "../standard/money.ts";
 import type { Values } from "../standard/table.ts";
 import { touches } from "../standard/update-mask.ts";
 import type { Violations } from "../standard/violations.ts";

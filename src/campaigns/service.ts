@@ -1,128 +1,115 @@
-/** CampaignService: thin handlers over the campaigns store, inside tenant transactions. */
-import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import { type CampaignService, Campaign_Status, CampaignSchema } from "../../gen/es/leadrouter/v1/campaigns_pb.js";
-import { type Db, withTenant } from "../db/tenant-tx.ts";
+/** CampaignService: the standard methods over campaigns with the campaigns' own rules, and their posting keys. */
+import type { ServiceImpl } from "@connectrpc/connect";
+import { type CampaignService, Campaign_Status, type ListCampaignsRequest } from "../../gen/es/leadrouter/v1/campaigns_pb.js";
+import type { Db, Tx } from "../db/tenant-tx.ts";
 import { listLeadPage } from "../leads/listing.ts";
-import { failedPrecondition, invalidArgument, notFound } from "../pipeline/errors.ts";
-import { batchGet } from "../standard/batch.ts";
+import { failedPrecondition } from "../pipeline/errors.ts";
+import { nameOf } from "../standard/filters.ts";
 import { newId } from "../standard/ids.ts";
-import { resolveMask, touches } from "../standard/update-mask.ts";
+import { standardMethods } from "../standard/methods.ts";
+import { find } from "../standard/resource.ts";
+import { inTenant } from "../standard/transaction.ts";
+import { touches } from "../standard/update-mask.ts";
 import { requireUuid, Violations } from "../standard/violations.ts";
-import { listCampaignPage, withSuppressionLists } from "./listing.ts";
-import { campaignValues, suppressionListIdsOf, toCampaign, updatableCampaignPaths } from "./mapping.ts";
-import { postingKeyHandlers } from "./posting-key-handlers.ts";
-import { activeKeyCount, revokeCampaignKeys } from "./posting-keys.ts";
+import { campaignFilter } from "./listing.ts";
+import {
+  type CampaignValues,
+  campaignResource,
+  campaignValues,
+  suppressionListIdsOf,
+  toCampaign,
+  updatableCampaignPaths,
+} from "./mapping.ts";
+import { postingKeyMethods } from "./posting-keys-service.ts";
+import { activeKeyCount, revokeCampaignKeys } from "./posting-keys-store.ts";
 import { postingSpec } from "./posting-spec.ts";
 import { checkReferences } from "./references.ts";
 import * as store from "./store.ts";
 
 const { campaigns } = store;
 
+/** A campaign write: its columns, and its suppression lists when the write sets them. */
+interface Draft {
+  values: CampaignValues;
+  listIds?: string[];
+}
+
+/** The list filters; the ids among them are validated before the transaction. */
+function listFilter(req: ListCampaignsRequest) {
+  const v = new Violations().uuid("partnerId", req.partnerId, false).uuid("verticalId", req.verticalId, false);
+  v.uuid("offerId", req.offerId, false).check();
+  return campaignFilter({
+    status: nameOf(Campaign_Status, req.status),
+    tags: req.tags,
+    partnerId: req.partnerId.toLowerCase(),
+    verticalId: req.verticalId.toLowerCase(),
+    offerId: req.offerId.toLowerCase(),
+    created: req.created,
+  });
+}
+
+/** A campaign with active posting keys is deleted only with force, which revokes them. */
+async function release(tx: Tx, campaign: store.CampaignRow, force: boolean): Promise<void> {
+  const keys = await activeKeyCount(tx, campaign.id);
+  if (keys > 0 && !force) {
+    throw failedPrecondition(`the campaign has ${keys} active posting key(s); revoke them first, or pass force=true to revoke them`);
+  }
+  await revokeCampaignKeys(tx, campaign.id);
+}
+
+/** A campaign resumes only while its partner lives. */
+async function partnerLives(tx: Tx, campaign: store.CampaignRow): Promise<void> {
+  if (!(await store.partnerIsLive(tx, campaign.partner_id))) {
+    throw failedPrecondition("the campaign's partner was deleted; its campaigns stay paused");
+  }
+}
+
 /** The CampaignService implementation; publicUrl gives the base URL partners post to. */
 export function campaignService(db: Db, publicUrl: () => string): ServiceImpl<typeof CampaignService> {
-  const setStatus = (status: store.CampaignRow["status"]) => async (req: { id: string }, ctx: HandlerContext) => {
-    const id = requireUuid("id", req.id);
-    return withTenant(db, ctx, async (tx) => {
-      const row = await store.requireCampaign(tx, id, true);
-      if (status === "active" && !(await store.partnerIsLive(tx, row.partner_id))) {
-        throw failedPrecondition("the campaign's partner was deleted; its campaigns stay paused");
-      }
-      return { data: (await withSuppressionLists(tx, [(await campaigns.update(tx, id, { status })) ?? row]))[0] };
-    });
-  };
+  const std = standardMethods(db, campaignResource);
   return {
-    async listCampaigns(req, ctx) {
-      const v = new Violations().uuid("partnerId", req.partnerId, false).uuid("verticalId", req.verticalId, false);
-      v.uuid("offerId", req.offerId, false).check();
-      return withTenant(db, ctx, async (tx, p) =>
-        listCampaignPage(tx, req, p.tenantId ?? "", {
-          status: req.status ? Campaign_Status[req.status] : undefined,
-          tags: req.tags,
-          partnerId: req.partnerId.toLowerCase(),
-          verticalId: req.verticalId.toLowerCase(),
-          offerId: req.offerId.toLowerCase(),
-          created: req.created,
-        }),
-      );
-    },
-    async getCampaign(req, ctx) {
-      const id = requireUuid("id", req.id);
-      return withTenant(db, ctx, async (tx) => ({ data: (await withSuppressionLists(tx, [await store.requireCampaign(tx, id)]))[0] }));
-    },
-    async batchGetCampaigns(req, ctx) {
-      return withTenant(db, ctx, async (tx) => ({
-        data: await withSuppressionLists(tx, await batchGet(tx, campaigns, "campaign", req.ids)),
-      }));
-    },
-    async createCampaign(req, ctx) {
-      if (!req.campaign) throw invalidArgument([{ field: "campaign", description: "is required" }]);
-      const v = new Violations();
-      const values = campaignValues(req.campaign, "all", undefined, v);
-      const listIds = suppressionListIdsOf(v, req.campaign.suppressionListIds);
-      return withTenant(db, ctx, async (tx, p) => {
-        await checkReferences(tx, v, {
-          partnerId: values.partner_id,
-          verticalId: values.vertical_id ?? "",
-          newVertical: true,
-          offerId: values.offer_id,
-          mappings: values.field_mappings,
-          suppressionListIds: listIds,
-        });
-        v.check();
-        const row = await campaigns.insert(tx, { ...values, id: newId(), tenant_id: p.tenantId });
-        await store.replaceSuppressionLists(tx, row, listIds);
-        return { data: toCampaign(row, listIds) };
-      });
-    },
-    async updateCampaign(req, ctx) {
-      if (!req.campaign) throw invalidArgument([{ field: "campaign", description: "is required" }]);
-      const c = req.campaign;
-      const id = requireUuid("id", c.id);
-      return withTenant(db, ctx, async (tx) => {
-        const row = await campaigns.get(tx, id, true);
-        if (!row) throw notFound("campaign", id);
-        const [current] = await withSuppressionLists(tx, [row]);
-        // Against the stored campaign: restating its partner or vertical is fine, changing them is refused.
-        const v = new Violations();
-        const paths = resolveMask(req.updateMask, CampaignSchema, c, updatableCampaignPaths, { current, violations: v });
-        const values = campaignValues(c, paths, row, v);
-        const listIds = touches(paths, "suppression_list_ids") ? suppressionListIdsOf(v, c.suppressionListIds) : undefined;
-        await checkReferences(tx, v, {
-          verticalId: row.vertical_id,
-          newVertical: false,
-          offerId: values.offer_id,
-          mappings: values.field_mappings,
-          suppressionListIds: listIds,
-        });
-        v.check();
-        if (paths.length === 0) return { data: current };
-        const updated = (await campaigns.update(tx, id, values)) ?? row;
-        if (listIds) await store.replaceSuppressionLists(tx, row, listIds);
-        return { data: (await withSuppressionLists(tx, [updated]))[0] };
-      });
-    },
-    async deleteCampaign(req, ctx) {
-      const id = requireUuid("id", req.id);
-      return withTenant(db, ctx, async (tx) => {
-        const row = await store.requireCampaign(tx, id, true);
-        const keys = await activeKeyCount(tx, id);
-        if (keys > 0 && !req.force) {
-          throw failedPrecondition(`the campaign has ${keys} active posting key(s); revoke them first, or pass force=true to revoke them`);
-        }
-        await revokeCampaignKeys(tx, id);
-        const [before] = await withSuppressionLists(tx, [row]);
-        await campaigns.remove(tx, id);
-        return { data: before };
-      });
-    },
-    pauseCampaign: setStatus("paused"),
-    resumeCampaign: setStatus("active"),
+    listCampaigns: std.list(listFilter),
+    getCampaign: std.get,
+    batchGetCampaigns: std.batchGet,
+    createCampaign: std.create({
+      parse: (c, v): Draft => ({ values: campaignValues(c, "all", undefined, v), listIds: suppressionListIdsOf(v, c.suppressionListIds) }),
+      prepare: async (tx, d, v) => {
+        const { values } = d;
+        const refs = { partnerId: values.partner_id, verticalId: values.vertical_id ?? "", newVertical: true };
+        await checkReferences(tx, v, { ...refs, offerId: values.offer_id, mappings: values.field_mappings, suppressionListIds: d.listIds });
+        return d;
+      },
+      values: (d) => d.values,
+      after: (tx, row, d) => store.replaceSuppressionLists(tx, row, d.listIds ?? []),
+    }),
+    // Against the stored campaign: restating its partner or vertical is fine, changing them is refused.
+    updateCampaign: std.update({
+      updatable: updatableCampaignPaths,
+      mask: "stored-together",
+      parse: (c, paths, v, stored): Draft => ({
+        values: campaignValues(c, paths, stored, v),
+        listIds: touches(paths, "suppression_list_ids") ? suppressionListIdsOf(v, c.suppressionListIds) : undefined,
+      }),
+      prepare: async (tx, d, v, { stored }) => {
+        const { values } = d;
+        const refs = { verticalId: stored.vertical_id, newVertical: false };
+        await checkReferences(tx, v, { ...refs, offerId: values.offer_id, mappings: values.field_mappings, suppressionListIds: d.listIds });
+        return d;
+      },
+      values: (d) => d.values,
+      after: async (tx, _row, d, { stored }) => {
+        if (d?.listIds) await store.replaceSuppressionLists(tx, stored, d.listIds);
+      },
+    }),
+    deleteCampaign: std.delete({ release }),
+    pauseCampaign: std.setStatus("paused"),
+    resumeCampaign: std.setStatus("active", { check: partnerLives }),
     async cloneCampaign(req, ctx) {
       const id = requireUuid("id", req.id);
       const name = req.name.trim();
       new Violations().maxLength("name", name, 200).check();
-      return withTenant(db, ctx, async (tx) => {
-        const src = await store.requireCampaign(tx, id);
+      return inTenant(db, ctx, async (tx) => {
+        const src = await find(tx, campaignResource, id);
         if (!(await store.partnerIsLive(tx, src.partner_id)))
           throw failedPrecondition("the campaign's partner was deleted; it gets no new campaigns");
         const lists = (await store.suppressionListsOf(tx, [id])).get(id) ?? [];
@@ -134,8 +121,8 @@ export function campaignService(db: Db, publicUrl: () => string): ServiceImpl<ty
     },
     async getCampaignPostingSpec(req, ctx) {
       const id = requireUuid("id", req.id);
-      return withTenant(db, ctx, async (tx) => {
-        const row = await store.requireCampaign(tx, id);
+      return inTenant(db, ctx, async (tx) => {
+        const row = await find(tx, campaignResource, id);
         const vertical = await store.verticalOf(tx, row.vertical_id);
         if (!vertical) throw failedPrecondition("the campaign's vertical was deleted; it takes no leads");
         return { data: postingSpec(row.id, publicUrl(), vertical.fields, row.field_mappings) };
@@ -143,11 +130,11 @@ export function campaignService(db: Db, publicUrl: () => string): ServiceImpl<ty
     },
     async listCampaignLeads(req, ctx) {
       const campaignId = requireUuid("campaignId", req.campaignId);
-      return withTenant(db, ctx, async (tx, p) => {
-        await store.requireCampaign(tx, campaignId);
+      return inTenant(db, ctx, async (tx, p) => {
+        await find(tx, campaignResource, campaignId);
         return listLeadPage(tx, req, p, { campaignId });
       });
     },
-    ...postingKeyHandlers(db),
+    ...postingKeyMethods(db),
   };
 }

@@ -1,7 +1,6 @@
 /** Campaigns' SQL: the standard table, its suppression lists, and the lookups its references need. */
 import { sql } from "slonik";
 import type { Tx } from "../db/tenant-tx.ts";
-import { notFound } from "../pipeline/errors.ts";
 import { timesAndName } from "../standard/pagination.ts";
 import { table } from "../standard/table.ts";
 import type { StoredField } from "../verticals/fields.ts";
@@ -58,13 +57,6 @@ export const campaigns = table<CampaignRow>({
   orderable: timesAndName,
   softDelete: true,
 });
-
-/** The live campaign with this id, or not_found (missing, deleted, or not the caller's to see). */
-export async function requireCampaign(tx: Tx, id: string, lock = false): Promise<CampaignRow> {
-  const row = await campaigns.get(tx, id, lock);
-  if (!row) throw notFound("campaign", id);
-  return row;
-}
 
 /** The suppression list ids of each campaign, in the client's order. */
 export async function suppressionListsOf(tx: Tx, campaignIds: readonly string[]): Promise<Map<string, string[]>> {

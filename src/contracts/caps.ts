@@ -12,7 +12,7 @@
 import { sql } from "slonik";
 import { type Contract, type ContractCap, ContractCap_Metric, ContractCap_Period } from "../../gen/es/leadrouter/v1/contracts_pb.js";
 import type { Tx } from "../db/tenant-tx.ts";
-import { formatCents, toCents } from "./money.ts";
+import { formatCents, toCents } from "../standard/money.ts";
 import { type CapWindow, type Period, windowOf } from "./windows.ts";
 
 /** Re-exported: the window a cap period's counter covers. */

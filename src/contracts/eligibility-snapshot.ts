@@ -15,9 +15,16 @@ import { sql } from "slonik";
 import type { Contract } from "../../gen/es/leadrouter/v1/contracts_pb.js";
 import type { Tx } from "../db/tenant-tx.ts";
 import { type Counter, periods } from "./caps.ts";
-import type { BuyerFacts } from "./eligibility.ts";
 import { type CapWindow, type Period, windowOf } from "./windows.ts";
 import { prepared } from "../db/prepared.ts";
+
+/** What eligibility knows of the contract's buyer. */
+export interface BuyerFacts {
+  status: string;
+  timezone: string;
+  balance: string;
+  credit_limit: string;
+}
 
 /** One scope's reads: each contract's live buyer (null when deleted) and window counters, and the windows by zone. */
 export interface Snapshot {

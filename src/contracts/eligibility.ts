@@ -10,18 +10,10 @@ import { type Contract, ContractMatch_Check_Kind as Kind } from "../../gen/es/le
 import type { Tx } from "../db/tenant-tx.ts";
 import { suppressingLists } from "../suppression-lists/check.ts";
 import { type CapUsage, capUsage, usageOf } from "./caps.ts";
-import { type PartnerRules, partnerRulesOf, type Snapshot, snapshotFor } from "./eligibility-snapshot.ts";
+import { type BuyerFacts, type PartnerRules, partnerRulesOf, type Snapshot, snapshotFor } from "./eligibility-snapshot.ts";
 import { type CheckOutcome, chargeFloor, failed, firstFailedMatch, type MatchLead, matchContract, passed, priceOf } from "./match.ts";
-import { formatCents, toCents } from "./money.ts";
+import { formatCents, toCents } from "../standard/money.ts";
 import { liveVerticalFields } from "./store.ts";
-
-/** What eligibility knows of the contract's buyer. */
-export interface BuyerFacts {
-  status: string;
-  timezone: string;
-  balance: string;
-  credit_limit: string;
-}
 
 /** The verdict: every check in report order, and the price (empty for ping). */
 export interface Eligibility {

@@ -11,9 +11,10 @@ import {
   ContractSchema,
   Contract_Status,
 } from "../../gen/es/leadrouter/v1/contracts_pb.js";
+import type { Resource } from "../standard/resource.ts";
 import type { Values } from "../standard/table.ts";
 import { touches } from "../standard/update-mask.ts";
-import type { ContractRow } from "./store.ts";
+import { type ContractRow, contracts, suppressionListIdsOf } from "./store.ts";
 
 /** Paths a client may name in an update mask; buyer and vertical are fixed for a contract's life. */
 export const updatableContractPaths = [
@@ -68,6 +69,21 @@ export function toContract(r: ContractRow, suppressionListIds: string[] = []): C
     updatedAt: timestampFromDate(r.updated_at),
   });
 }
+
+/** Contracts as the standard methods see them: each with its suppression lists. */
+export const contractResource: Resource<ContractRow, Contract> = {
+  kind: "contract",
+  field: "contract",
+  table: contracts,
+  schema: ContractSchema,
+  present: async (tx, rows) => {
+    const lists = await suppressionListIdsOf(
+      tx,
+      rows.map((r) => r.id),
+    );
+    return rows.map((r) => toContract(r, lists.get(r.id)));
+  },
+};
 
 /** Column values of a prepared (validated, normalised) contract. */
 export function contractValues(c: Contract): Values {

@@ -9,7 +9,7 @@ import {
   ContractSchema,
 } from "../../gen/es/leadrouter/v1/contracts_pb.js";
 import { chargeFloor, clampBid, firstFailedMatch, type MatchLead, matchContract, priceOf } from "./match.ts";
-import { formatCents, normaliseMoney, toCents } from "./money.ts";
+import { formatCents, normaliseMoney, toCents } from "../standard/money.ts";
 
 const lead = (values: Record<string, unknown>): MatchLead => ({ values, at: new Date("2026-03-02T15:00:00Z") });
 

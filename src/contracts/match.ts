@@ -15,7 +15,7 @@ import {
   type ContractSchedule,
   Contract_Status,
 } from "../../gen/es/leadrouter/v1/contracts_pb.js";
-import { formatCents, toCents } from "./money.ts";
+import { formatCents, toCents } from "../standard/money.ts";
 import { milesBetween, zip5Of, zipCentroid } from "./zip-geo.ts";
 import { wallClock } from "./zoned-time.ts";
 

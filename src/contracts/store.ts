@@ -2,6 +2,7 @@
 import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 import { type FragmentSqlToken, sql } from "slonik";
 import type { Tx } from "../db/tenant-tx.ts";
+import { columnIs } from "../standard/filters.ts";
 import { table } from "../standard/table.ts";
 import type { StoredField } from "../verticals/fields.ts";
 
@@ -63,11 +64,7 @@ export const contracts = table<ContractRow>({
 
 /** List filters on the contract's references; each id is a validated UUID or "" (any). */
 export function referencesAre(refs: { buyerId: string; verticalId: string; offerId: string }): FragmentSqlToken[] {
-  const out: FragmentSqlToken[] = [];
-  if (refs.buyerId) out.push(sql.fragment`buyer_id = ${refs.buyerId}`);
-  if (refs.verticalId) out.push(sql.fragment`vertical_id = ${refs.verticalId}`);
-  if (refs.offerId) out.push(sql.fragment`offer_id = ${refs.offerId}`);
-  return out;
+  return [...columnIs("buyer_id", refs.buyerId), ...columnIs("vertical_id", refs.verticalId), ...columnIs("offer_id", refs.offerId)];
 }
 
 /** Each contract's suppression list ids, in id order (RLS shows them to admins only). */

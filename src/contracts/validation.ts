@@ -16,8 +16,8 @@ import {
   ContractSchedule_Window_Day,
 } from "../../gen/es/leadrouter/v1/contracts_pb.js";
 import { isUuid, type Violations } from "../standard/violations.ts";
-import { refusedUrl } from "../buyers/destination-guard.ts";
-import { checkAmount, toCents } from "./money.ts";
+import { refusedUrl } from "../delivery/destination-guard.ts";
+import { checkAmount, toCents } from "../standard/money.ts";
 
 const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
 const limits = { filters: 100, caps: 20, windows: 50, rules: 50, reasons: 50, lists: 50 };

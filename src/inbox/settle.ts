@@ -6,17 +6,17 @@
  */
 import { sql } from "slonik";
 import { postLedgerEntry } from "../buyers/ledger.ts";
-import type { DeliveryResult } from "../buyers/delivery.ts";
+import type { DeliveryResult } from "../delivery/types.ts";
 import type { CampaignRow } from "../campaigns/store.ts";
 import { releaseCapacity } from "../contracts/caps.ts";
-import { formatCents, toCents } from "../contracts/money.ts";
+import { formatCents, toCents } from "../standard/money.ts";
 import type { Tx } from "../db/tenant-tx.ts";
 import { emit } from "../events/outbox.ts";
-import { earningFor } from "../leads/payout.ts";
+import { earningFor } from "../routing/payout.ts";
 import { insertDelivery, insertDistribution, insertSale, nextPosition } from "../leads/store.ts";
 import { postPartnerLedgerEntry } from "../partners/ledger.ts";
 import { newId } from "../standard/ids.ts";
-import type { TakenClaim } from "./claim.ts";
+import type { TakenClaim } from "./take-claim.ts";
 import { holdsClaim, markSold, releaseClaim } from "./store.ts";
 
 type Payout = Pick<CampaignRow, "payout_model" | "payout_amount" | "payout_percent">;

@@ -9,9 +9,8 @@ import { emit } from "../events/outbox.ts";
 import { failedPrecondition, notFound } from "../pipeline/errors.ts";
 import type { Principal } from "../pipeline/principal.ts";
 import type { Violations } from "../standard/violations.ts";
-import { asEngine, lockLeads, salesOf, setDisposition } from "./manage-store.ts";
+import { asEngine, type Disposition, lockLeads, salesOf, setDisposition } from "./store.ts";
 import { present } from "./read.ts";
-import type { Disposition } from "./store.ts";
 
 /** What a buyer may report; the others (new, not_interested) are the operator's call. */
 const buyerMay: readonly Disposition[] = ["contacted", "quoted", "sold", "bad"];

@@ -3,7 +3,8 @@
  * deletion) while the business keeps its books: sales, charges, payouts,
  * returns and the distribution stay; what identifies the consumer goes — the
  * vertical's PII fields, the consent's IP address and user agent, the
- * duplicate keys, the buyers' echoed answers and stored idempotent replies.
+ * duplicate keys, the buyers' echoed answers, and the lead in the responses
+ * the idempotency store keeps (erase-stored-responses.ts).
  */
 import type { Lead } from "../../gen/es/leadrouter/v1/leads_pb.js";
 import type { Tx } from "../db/tenant-tx.ts";
@@ -11,8 +12,8 @@ import { emit } from "../events/outbox.ts";
 import { notFound } from "../pipeline/errors.ts";
 import { LOCK_SECONDS } from "../pipeline/idempotency-store.ts";
 import type { Principal } from "../pipeline/principal.ts";
-import { eraseStoredReplies } from "./erase-replies.ts";
-import { eraseLeadRow, lockLeads, scrubDeliveryAnswers } from "./manage-store.ts";
+import { eraseStoredResponses } from "./erase-stored-responses.ts";
+import { eraseLeadRow, lockLeads, scrubDeliveryAnswers } from "./store.ts";
 import { piiKeysOf, present } from "./read.ts";
 
 /** Erases the lead's PII (admins; once — a second erase changes nothing) and returns the lead as it now reads. */
@@ -26,7 +27,7 @@ export async function eraseLeadPii(tx: Tx, p: Principal, id: string): Promise<Le
   const at = erased.erased_at ?? new Date();
   // The submit's key was claimed before the lead existed, within the key's lock (60 s) of it.
   const since = new Date(lead.created_at.getTime() - 2 * LOCK_SECONDS * 1000);
-  const replies = await eraseStoredReplies(tx, { leadId: lead.id, fields: erased.fields, at }, since);
+  const replies = await eraseStoredResponses(tx, { leadId: lead.id, fields: erased.fields, at }, since);
   await emit(tx, lead.tenant_id, "lead.updated", lead.id, {
     change: "pii_erased",
     fields: pii.filter((k) => k in lead.fields),

@@ -10,7 +10,7 @@ import type { JsonObject } from "@bufbuild/protobuf";
 import { sql } from "slonik";
 import type { DeliveryAttempt } from "../../gen/es/leadrouter/v1/leads_pb.js";
 import { type DestinationRow, deliveryDestinationOf, deliveryTargetOf } from "../buyers/destinations-store.ts";
-import { deliver } from "../buyers/delivery.ts";
+import { deliver } from "../delivery/deliver.ts";
 import { type Db, withEngine } from "../db/tenant-tx.ts";
 import { emit } from "../events/outbox.ts";
 import { failedPrecondition, notFound } from "../pipeline/errors.ts";

@@ -1,24 +1,24 @@
-/** LeadService: submit (the engine), list and get; management RPCs come from manage-service.ts. */
+/**
+ * LeadService: reading leads (list, get) and managing them (dispositions, one
+ * and in bulk, redelivery, PII erasure); SubmitLead is the routing engine's
+ * (src/routing/service.ts).
+ */
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { sql } from "slonik";
 import { Lead_Status, type LeadService } from "../../gen/es/leadrouter/v1/leads_pb.js";
 import { type Db, withTenant } from "../db/tenant-tx.ts";
 import { notFound } from "../pipeline/errors.ts";
-import { principalKey, type Principal } from "../pipeline/principal.ts";
+import { tenantPrincipalOf } from "../pipeline/principal.ts";
+import { submission } from "../routing/service.ts";
 import { createdWithin, rangeKey, statusIs } from "../standard/filters.ts";
 import { pageOf, paginate } from "../standard/pagination.ts";
 import { Violations } from "../standard/violations.ts";
-import { checkLeadId } from "./lead-ids.ts";
-import { leadManagement } from "./manage-service.ts";
+import { batchSetDisposition, dispositionFrom, setLeadDisposition } from "./disposition.ts";
+import { eraseLeadPii } from "./erase.ts";
+import { checkLeadId, checkLeadIds } from "./lead-ids.ts";
 import { findLead, present } from "./read.ts";
-import { submitLead } from "./route.ts";
+import { redeliverLead } from "./redeliver.ts";
 import { leads } from "./store.ts";
-
-function principal(ctx: HandlerContext): Principal {
-  const p = ctx.values.get(principalKey);
-  if (!p) throw new Error("pipeline ran without authentication");
-  return p;
-}
 
 /** The LeadService implementation. */
 export function leadService(db: Db): ServiceImpl<typeof LeadService> {
@@ -29,9 +29,7 @@ export function leadService(db: Db): ServiceImpl<typeof LeadService> {
       return { data: (await present(tx, [row], p))[0] };
     });
   return {
-    async submitLead(req, ctx) {
-      return { data: await submitLead(db, req, principal(ctx), ctx.values) };
-    },
+    ...submission(db),
     async listLeads(req, ctx) {
       const v = new Violations();
       for (const [field, value] of [
@@ -63,6 +61,37 @@ export function leadService(db: Db): ServiceImpl<typeof LeadService> {
       v.check();
       return getById(req.id, ctx);
     },
-    ...leadManagement(db),
+    async setLeadDisposition(req, ctx) {
+      const p = tenantPrincipalOf(ctx);
+      const v = new Violations();
+      checkLeadId(v, "id", req.id);
+      const disposition = dispositionFrom(v, req.disposition, p);
+      if (req.buyerId) v.uuid("buyerId", req.buyerId);
+      if (req.buyerId && p.role === "buyer") v.add("buyerId", "a buyer's key sets its own sale: leave buyerId empty");
+      v.check();
+      const change = { id: req.id, disposition, buyerId: req.buyerId.toLowerCase() };
+      return { data: await withTenant(db, ctx, (tx) => setLeadDisposition(tx, p, change)) };
+    },
+    async batchUpdateLeadDisposition(req, ctx) {
+      const p = tenantPrincipalOf(ctx);
+      const v = new Violations();
+      checkLeadIds(v, req.leadIds);
+      const disposition = dispositionFrom(v, req.disposition, p);
+      v.check();
+      return { data: await withTenant(db, ctx, (tx) => batchSetDisposition(tx, p, req.leadIds, disposition)) };
+    },
+    async redeliverLead(req, ctx) {
+      const v = new Violations();
+      checkLeadId(v, "id", req.id);
+      v.uuid("contractId", req.contractId);
+      v.check();
+      return { data: await redeliverLead(db, tenantPrincipalOf(ctx).tenantId, req.id, req.contractId.toLowerCase()) };
+    },
+    async eraseLeadPii(req, ctx) {
+      const v = new Violations();
+      checkLeadId(v, "id", req.id);
+      v.check();
+      return { data: await withTenant(db, ctx, (tx, p) => eraseLeadPii(tx, p, req.id)) };
+    },
   };
 }

@@ -3,8 +3,9 @@ import { create } from "@bufbuild/protobuf";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { MeSchema, type MeService } from "../../gen/es/leadrouter/v1/me_pb.js";
 import { Access_Role } from "../../gen/es/leadrouter/v1/options_pb.js";
-import { type Db, withTenant } from "../db/tenant-tx.ts";
+import type { Db } from "../db/tenant-tx.ts";
 import { principalKey } from "../pipeline/principal.ts";
+import { inTenant } from "../standard/transaction.ts";
 import { toTenant } from "../tenants/mapping.ts";
 import { tenants } from "../tenants/store.ts";
 
@@ -22,7 +23,7 @@ export function meService(db: Db): ServiceImpl<typeof MeService> {
         testMode: p.testMode,
       });
       if (p.tenantId) {
-        const row = await withTenant(db, ctx, (tx) => tenants.get(tx, p.tenantId ?? ""));
+        const row = await inTenant(db, ctx, (tx) => tenants.get(tx, p.tenantId ?? ""));
         if (row) me.tenant = toTenant(row);
       }
       return { data: me };

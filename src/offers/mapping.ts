@@ -8,14 +8,12 @@ import {
   Offer_Distribution_Mode,
   Offer_Selection,
   Offer_Status,
-  type OfferContract,
-  OfferContract_Status,
-  OfferContractSchema,
   OfferSchema,
 } from "../../gen/es/leadrouter/v1/offers_pb.js";
+import type { Tx } from "../db/tenant-tx.ts";
+import type { Resource } from "../standard/resource.ts";
 import { touches } from "../standard/update-mask.ts";
-import type { ContractRow } from "./contracts-store.ts";
-import type { OfferRow, PriceTierRow } from "./store.ts";
+import { type OfferRow, offers, type PriceTierRow, tiersOf } from "./store.ts";
 
 /** Paths a client may name in an update mask. */
 export const updatableOfferPaths = [
@@ -50,6 +48,24 @@ export function toOffer(r: OfferRow, tiers: readonly PriceTierRow[]): Offer {
   });
 }
 
+/** The API shapes of offers rows, each with its price tiers. */
+export async function withTiers(tx: Tx, rows: readonly OfferRow[]): Promise<Offer[]> {
+  const tiers = await tiersOf(
+    tx,
+    rows.map((r) => r.id),
+  );
+  return rows.map((r) => toOffer(r, tiers.get(r.id) ?? []));
+}
+
+/** Offers as the standard methods see them: each with its price tiers. */
+export const offerResource: Resource<OfferRow, Offer> = {
+  kind: "offer",
+  field: "offer",
+  table: offers,
+  schema: OfferSchema,
+  present: withTiers,
+};
+
 /** The stored offer with the masked paths of patch applied; validated afterwards as a whole. */
 export function mergeOffer(current: Offer, patch: Offer, paths: readonly string[]): Offer {
   const has = (p: string) => touches(paths, p);
@@ -74,17 +90,4 @@ export function mergeOffer(current: Offer, patch: Offer, paths: readonly string[
   out.distribution = create(Offer_DistributionSchema, d);
   out.cherryPick = create(Offer_CherryPickSchema, { enabled: c.enabled, price: c.price, visibleHours: c.visibleHours });
   return out;
-}
-
-/** The API shape of a contract attached to an offer. */
-export function toOfferContract(r: ContractRow): OfferContract {
-  // The contracts group owns the priority column; it may hold anything, so only whole numbers are shown.
-  const priority = r.priority === null ? undefined : Number(r.priority);
-  return create(OfferContractSchema, {
-    id: r.id,
-    name: r.name,
-    buyerId: r.buyer_id,
-    status: OfferContract_Status[r.status] ?? OfferContract_Status.status_unspecified,
-    priority: priority !== undefined && Number.isSafeInteger(priority) ? priority : undefined,
-  });
 }

@@ -6,11 +6,8 @@
  * the ledger always adds up to the balance. The lead engine calls it to
  * credit earnings and reverse them on returns.
  */
-import { create } from "@bufbuild/protobuf";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { sql } from "slonik";
-import { type PartnerLedgerEntry, PartnerLedgerEntry_Kind, PartnerLedgerEntrySchema } from "../../gen/es/leadrouter/v1/partners_pb.js";
-import { isMoney, isNegative, isZero } from "../buyers/money.ts";
+import { isMoney, isNegative, isZero } from "../standard/money.ts";
 import type { Tx } from "../db/tenant-tx.ts";
 import { failedPrecondition, notFound } from "../pipeline/errors.ts";
 import { newId } from "../standard/ids.ts";
@@ -83,18 +80,4 @@ export async function postPartnerLedgerEntry(tx: Tx, e: LedgerPosting): Promise<
     VALUES (${newId()}, ${partner.tenant_id}, ${e.partnerId}, ${e.kind}, ${e.amount}::numeric, ${balance as string}::numeric,
             ${e.memo ?? ""}, ${e.reference ?? ""}, ${e.leadId ?? null}, clock_timestamp())
     RETURNING *`)) as LedgerRow;
-}
-
-/** The API shape of a ledger row. */
-export function toLedgerEntry(r: LedgerRow): PartnerLedgerEntry {
-  return create(PartnerLedgerEntrySchema, {
-    id: r.id,
-    partnerId: r.partner_id,
-    kind: PartnerLedgerEntry_Kind[r.kind],
-    amount: r.amount,
-    balanceAfter: r.balance_after,
-    memo: r.memo,
-    reference: r.reference,
-    createdAt: timestampFromDate(r.created_at),
-  });
 }

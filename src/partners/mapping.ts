@@ -3,10 +3,12 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { Contact } from "../../gen/es/leadrouter/v1/common_pb.js";
 import { type Partner, Partner_Status, PartnerSchema } from "../../gen/es/leadrouter/v1/partners_pb.js";
+import type { Tx } from "../db/tenant-tx.ts";
+import { type Parent, parentOf, type Resource } from "../standard/resource.ts";
 import type { Values } from "../standard/table.ts";
 import { touches } from "../standard/update-mask.ts";
 import type { Violations } from "../standard/violations.ts";
-import type { BuyerLists, PartnerRow, StoredContact } from "./store.ts";
+import { type BuyerLists, buyerListsOf, type PartnerRow, partners, type StoredContact } from "./store.ts";
 
 /** Paths a client may name in an update mask. */
 export const updatablePartnerPaths = [
@@ -40,6 +42,31 @@ export function toPartner(r: PartnerRow, lists: BuyerLists): Partner {
     updatedAt: timestampFromDate(r.updated_at),
   });
 }
+
+/** A partner without buyer rules. */
+export const noBuyerLists: BuyerLists = { allowed: [], blocked: [] };
+
+/** The API shape of partner rows, with their buyer lists loaded in one query. */
+export async function withBuyerLists(tx: Tx, rows: readonly PartnerRow[]): Promise<Partner[]> {
+  const lists = await buyerListsOf(
+    tx,
+    rows.map((r) => r.id),
+  );
+  return rows.map((r) => toPartner(r, lists.get(r.id) ?? noBuyerLists));
+}
+
+/** Partners as the standard methods see them; a client may name one by its external reference. */
+export const partnerResource: Resource<PartnerRow, Partner> = {
+  kind: "partner",
+  field: "partner",
+  table: partners,
+  schema: PartnerSchema,
+  present: withBuyerLists,
+  externalRef: "external_ref",
+};
+
+/** The partner a sub-resource (notes, payouts) lives under. */
+export const partnerParent: Parent = parentOf(partnerResource, "partnerId", "partner_id");
 
 function checkContact(v: Violations, at: string, c: Contact | undefined): StoredContact {
   const out = { name: c?.name.trim() ?? "", email: c?.email ?? "", phone: c?.phone ?? "" };

@@ -1,7 +1,6 @@
 /** Partners' SQL: the standard table, the buyer allow/deny lists, and what depends on a partner. */
 import { sql } from "slonik";
 import type { Tx } from "../db/tenant-tx.ts";
-import { notFound } from "../pipeline/errors.ts";
 import { timesAndName } from "../standard/pagination.ts";
 import { table } from "../standard/table.ts";
 
@@ -50,22 +49,10 @@ export const partners = table<PartnerRow>({
   softDelete: true,
 });
 
-/** The live partner with this id, or not_found (missing, deleted, or not the caller's to see). */
-export async function requirePartner(tx: Tx, id: string, lock = false): Promise<PartnerRow> {
-  const row = await partners.get(tx, id, lock);
-  if (!row) throw notFound("partner", id);
-  return row;
-}
-
 /** A partner's buyer lists, in the client's order. */
 export interface BuyerLists {
   allowed: string[];
   blocked: string[];
-}
-
-/** Finds a partner by the tenant's own reference. */
-export async function partnerByExternalRef(tx: Tx, ref: string): Promise<PartnerRow | null> {
-  return (await tx.maybeOne(sql.unsafe`SELECT * FROM partners WHERE external_ref = ${ref} AND deleted_at IS NULL`)) as PartnerRow | null;
 }
 
 /** The buyer lists of each partner, by partner id (partners without rules get empty lists). */

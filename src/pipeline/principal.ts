@@ -5,7 +5,7 @@
  * - role: superadmin (operator), admin (tenant manager), buyer, partner.
  * - claim: a principal's value set in the request's transaction for RLS.
  */
-import { createContextKey } from "@connectrpc/connect";
+import { createContextKey, type HandlerContext } from "@connectrpc/connect";
 
 /** A role an API key carries, as stored and as written in JSON. */
 export type Role = "superadmin" | "admin" | "buyer" | "partner";
@@ -28,6 +28,17 @@ export type Plan = "starter" | "growth" | "scale";
 
 /** Set by the authentication interceptor for every authenticated call. */
 export const principalKey = createContextKey<Principal | undefined>(undefined, { description: "principal" });
+
+/**
+ * The caller of an RPC whose roles all belong to a tenant (admin, buyer,
+ * partner): the pipeline authenticated it before the handler runs, so a
+ * missing principal or tenant is the server's own fault.
+ */
+export function tenantPrincipalOf(ctx: HandlerContext): Principal & { tenantId: string } {
+  const p = ctx.values.get(principalKey);
+  if (!p?.tenantId) throw new Error("pipeline ran without a tenant principal");
+  return p as Principal & { tenantId: string };
+}
 
 /** Per-request facts the pipeline knows and handlers may log or store. */
 export interface RequestInfo {

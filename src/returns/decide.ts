@@ -8,7 +8,7 @@
  */
 import { sql } from "slonik";
 import { postLedgerEntry } from "../buyers/ledger.ts";
-import { formatCents, toCents } from "../contracts/money.ts";
+import { formatCents, toCents } from "../standard/money.ts";
 import type { Tx } from "../db/tenant-tx.ts";
 import { emit } from "../events/outbox.ts";
 import { postPartnerLedgerEntry } from "../partners/ledger.ts";

@@ -11,9 +11,9 @@
  */
 import { sql } from "slonik";
 import type { CampaignRow } from "../campaigns/store.ts";
-import { formatCents, toCents } from "../contracts/money.ts";
+import { formatCents, toCents } from "../standard/money.ts";
 import type { Tx } from "../db/tenant-tx.ts";
-import { earningFor } from "../leads/payout.ts";
+import { earningFor } from "../routing/payout.ts";
 import type { SaleRow } from "./store.ts";
 
 type Payout = Pick<CampaignRow, "payout_model" | "payout_amount" | "payout_percent">;

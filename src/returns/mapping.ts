@@ -1,8 +1,9 @@
-/** Return rows → LeadReturn messages. */
+/** Return rows → LeadReturn messages, and returns as the standard methods see them. */
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { type LeadReturn, LeadReturn_Status, LeadReturnSchema } from "../../gen/es/leadrouter/v1/returns_pb.js";
-import type { ReturnRow } from "./store.ts";
+import { each, type Resource } from "../standard/resource.ts";
+import { type ReturnRow, returns } from "./store.ts";
 
 /** The API shape of a return. */
 export function toLeadReturn(r: ReturnRow): LeadReturn {
@@ -22,3 +23,12 @@ export function toLeadReturn(r: ReturnRow): LeadReturn {
     decidedAt: r.decided_at ? timestampFromDate(r.decided_at) : undefined,
   });
 }
+
+/** Returns as the standard reads see them; they are requested and decided by ReturnService's own methods. */
+export const returnResource: Resource<ReturnRow, LeadReturn> = {
+  kind: "return",
+  field: "return",
+  table: returns,
+  schema: LeadReturnSchema,
+  present: each(toLeadReturn),
+};

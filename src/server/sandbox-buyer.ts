@@ -3,7 +3,7 @@
  * and answers as a buyer accepting it, so a tenant can sell and deliver
  * leads end to end (the demo, a first try) without a buyer's system. It
  * keeps nothing. The destination guard lets destinations name exactly this
- * URL below the server's public URL (src/buyers/destination-guard.ts), so no
+ * URL below the server's public URL (src/delivery/destination-guard.ts), so no
  * DESTINATIONS_ALLOW_PRIVATE is needed to reach it.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";

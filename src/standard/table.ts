@@ -26,6 +26,8 @@ export interface TableSpec {
   unique?: Record<string, string>;
   /** Deleted rows keep existing (deleted_at is set) and vanish from every read. */
   softDelete?: boolean;
+  /** False for a table without an updated_at column (its rows record no time of change). */
+  updatedAt?: boolean;
 }
 
 /** Values to write, by column name. */
@@ -43,6 +45,8 @@ export interface Table<R> {
   spec: TableSpec;
   get(tx: Tx, id: string, lock?: boolean): Promise<R | null>;
   getMany(tx: Tx, ids: readonly string[]): Promise<R[]>;
+  /** The live row whose column holds value (a unique column, such as an external reference). */
+  getBy(tx: Tx, column: string, value: string): Promise<R | null>;
   list(tx: Tx, where: FragmentSqlToken[], page: Page): Promise<(R & { _cursor: string })[]>;
   insert(tx: Tx, values: Values): Promise<R>;
   update(tx: Tx, id: string, values: Values): Promise<R | null>;
@@ -81,6 +85,10 @@ export function table<R extends { id: string }>(spec: TableSpec): Table<R> {
       const byId = new Map(rows.map((r) => [r.id, r]));
       return ids.map((id) => byId.get(id)).filter((r): r is R => r !== undefined);
     },
+    async getBy(tx, column, value) {
+      typeOf(column);
+      return (await tx.maybeOne(sql.unsafe`SELECT * FROM ${t} WHERE ${sql.identifier([column])} = ${value} AND ${live}`)) as R | null;
+    },
     async list(tx, where, page) {
       const conditions = sql.join([...where, live, page.afterSql], sql.fragment` AND `);
       return (await tx.any(sql.unsafe`
@@ -105,7 +113,8 @@ export function table<R extends { id: string }>(spec: TableSpec): Table<R> {
     },
     async update(tx, id, values) {
       const sets = Object.keys(values).map((c) => sql.fragment`${sql.identifier([c])} = ${token(typeOf(c), values[c])}`);
-      sets.push(sql.fragment`updated_at = now()`);
+      if (spec.updatedAt !== false) sets.push(sql.fragment`updated_at = now()`);
+      if (sets.length === 0) return (await tx.maybeOne(sql.unsafe`SELECT * FROM ${t} WHERE id = ${id} AND ${live}`)) as R | null;
       try {
         return (await tx.maybeOne(sql.unsafe`
           UPDATE ${t} SET ${sql.join(sets, sql.fragment`, `)} WHERE id = ${id} AND ${live} RETURNING *`)) as R | null;

@@ -1,17 +1,12 @@
 /** Suppression list rows ↔ messages, and the validation of client-supplied values. */
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import {
-  type SuppressionEntry,
-  SuppressionEntrySchema,
-  type SuppressionList,
-  SuppressionList_Kind,
-  SuppressionListSchema,
-} from "../../gen/es/leadrouter/v1/suppression_lists_pb.js";
+import { type SuppressionList, SuppressionList_Kind, SuppressionListSchema } from "../../gen/es/leadrouter/v1/suppression_lists_pb.js";
+import { each, type Resource } from "../standard/resource.ts";
 import type { Values } from "../standard/table.ts";
 import { touches } from "../standard/update-mask.ts";
 import { Violations } from "../standard/violations.ts";
-import type { EntryRow, SuppressionListRow } from "./store.ts";
+import { type SuppressionListRow, suppressionLists } from "./store.ts";
 
 /** Paths a client may name in an update mask; the kind is fixed at creation, since entries are stored in its form. */
 export const updatableListPaths = ["name", "tags"];
@@ -29,10 +24,14 @@ export function toSuppressionList(r: SuppressionListRow): SuppressionList {
   });
 }
 
-/** The API shape of an entry. */
-export function toSuppressionEntry(r: EntryRow): SuppressionEntry {
-  return create(SuppressionEntrySchema, { value: r.value, createdAt: timestampFromDate(r.created_at) });
-}
+/** Suppression lists as the standard methods see them. */
+export const suppressionListResource: Resource<SuppressionListRow, SuppressionList> = {
+  kind: "suppression list",
+  field: "suppressionList",
+  table: suppressionLists,
+  schema: SuppressionListSchema,
+  present: each(toSuppressionList),
+};
 
 /** Column values for the masked paths of l, validated; `all` for create (which also takes the kind). */
 export function listValues(l: SuppressionList, paths: readonly string[] | "all"): Values {

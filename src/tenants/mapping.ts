@@ -2,10 +2,11 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { type Tenant, Tenant_Plan, Tenant_Status, TenantSchema } from "../../gen/es/leadrouter/v1/tenants_pb.js";
+import { each, type Resource } from "../standard/resource.ts";
 import type { Values } from "../standard/table.ts";
 import { touches } from "../standard/update-mask.ts";
 import { Violations } from "../standard/violations.ts";
-import type { TenantRow } from "./store.ts";
+import { type TenantRow, tenants } from "./store.ts";
 
 /** Paths a client may name in an update mask. */
 export const updatableTenantPaths = ["name", "plan"];
@@ -35,3 +36,13 @@ export function tenantValues(t: Tenant, paths: readonly string[] | "all"): Value
   v.check();
   return out;
 }
+
+/** Tenants as the standard methods see them: reached only through the audited superadmin path. */
+export const tenantResource: Resource<TenantRow, Tenant> = {
+  kind: "tenant",
+  field: "tenant",
+  table: tenants,
+  schema: TenantSchema,
+  present: each(toTenant),
+  access: "superadmin",
+};

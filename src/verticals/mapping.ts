@@ -2,11 +2,12 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { type Vertical, Vertical_Status, VerticalSchema } from "../../gen/es/leadrouter/v1/verticals_pb.js";
+import { each, type Resource } from "../standard/resource.ts";
 import type { Values } from "../standard/table.ts";
 import { touches } from "../standard/update-mask.ts";
 import { Violations } from "../standard/violations.ts";
 import { checkFields, toLeadField, toStoredField } from "./fields.ts";
-import type { VerticalRow } from "./store.ts";
+import { type VerticalRow, verticals } from "./store.ts";
 
 /** Paths a client may name in an update mask; `fields` replaces the whole schema. */
 export const updatableVerticalPaths = ["name", "slug", "description", "tags", "fields"];
@@ -78,3 +79,12 @@ export function verticalValues(b: Vertical, paths: readonly string[] | "all"): V
   v.check();
   return out;
 }
+
+/** Verticals as the standard methods see them. */
+export const verticalResource: Resource<VerticalRow, Vertical> = {
+  kind: "vertical",
+  field: "vertical",
+  table: verticals,
+  schema: VerticalSchema,
+  present: each(toVertical),
+};

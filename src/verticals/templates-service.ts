@@ -8,13 +8,12 @@ import {
   VerticalSchema,
   VerticalTemplateSchema,
 } from "../../gen/es/leadrouter/v1/verticals_pb.js";
-import { type Db, withTenant } from "../db/tenant-tx.ts";
+import type { Db } from "../db/tenant-tx.ts";
 import { notFound } from "../pipeline/errors.ts";
-import { newId } from "../standard/ids.ts";
+import { standardMethods } from "../standard/methods.ts";
 import { Violations } from "../standard/violations.ts";
 import { checkFields, toLeadField } from "./fields.ts";
-import { toVertical, verticalValues } from "./mapping.ts";
-import { verticals } from "./store.ts";
+import { verticalResource, verticalValues } from "./mapping.ts";
 import { templateNamed, type VerticalTemplateData, verticalTemplates } from "./templates/index.ts";
 
 /** The API shape of a built-in template. */
@@ -42,8 +41,10 @@ function withOverrides(base: readonly LeadField[], overrides: readonly LeadField
 type TemplateMethods = "listVerticalTemplates" | "getVerticalTemplate" | "createVerticalFromTemplate";
 
 /** ListVerticalTemplates, GetVerticalTemplate and CreateVerticalFromTemplate. */
-export function verticalTemplateHandlers(db: Db): Pick<ServiceImpl<typeof VerticalService>, TemplateMethods> {
+export function verticalTemplateMethods(db: Db): Pick<ServiceImpl<typeof VerticalService>, TemplateMethods> {
   const names = verticalTemplates.map((t) => t.name).join(", ");
+  // The vertical a template gives is created as CreateVertical creates one.
+  const createVertical = standardMethods(db, verticalResource).create({ parse: (v) => verticalValues(v, "all") });
   return {
     async listVerticalTemplates() {
       const data = verticalTemplates.map(toVerticalTemplate);
@@ -72,11 +73,7 @@ export function verticalTemplateHandlers(db: Db): Pick<ServiceImpl<typeof Vertic
         tags: req.tags,
         fields: withOverrides(t.fields.map(toLeadField), req.fields),
       });
-      const values = verticalValues(vertical, "all");
-      return withTenant(db, ctx, async (tx, p) => {
-        const row = await verticals.insert(tx, { ...values, id: newId(), tenant_id: p.tenantId });
-        return { data: toVertical(row) };
-      });
+      return createVertical({ vertical }, ctx);
     },
   };
 }

@@ -1,29 +1,12 @@
 -- Up Migration
 
--- The application role: not superuser, not owner, not BYPASSRLS. Its password
--- is set by the migrate command from DATABASE_APP_PASSWORD.
-DO $$
-BEGIN
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'lead_router_app') THEN
-    CREATE ROLE lead_router_app LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
-  END IF;
-END $$;
-
-CREATE SCHEMA lr;
+-- The application role (not superuser, not owner, not BYPASSRLS), the lr
+-- schema and the functions in it are created by src/db/migrate.ts before the
+-- numbered migrations run: the row policies below call the claim functions
+-- (lr.tenant_id(), lr.role(), lr.buyer_id(), lr.partner_id(),
+-- lr.is_superadmin()), whose bodies live in src/db/functions.
+CREATE SCHEMA IF NOT EXISTS lr;
 GRANT USAGE ON SCHEMA lr TO lead_router_app;
-
--- The claims every request transaction sets with set_config(..., true).
-CREATE FUNCTION lr.tenant_id() RETURNS uuid LANGUAGE sql STABLE AS
-  $$ SELECT nullif(current_setting('lr.tenant_id', true), '')::uuid $$;
-CREATE FUNCTION lr.role() RETURNS text LANGUAGE sql STABLE AS
-  $$ SELECT coalesce(current_setting('lr.role', true), '') $$;
-CREATE FUNCTION lr.buyer_id() RETURNS uuid LANGUAGE sql STABLE AS
-  $$ SELECT nullif(current_setting('lr.buyer_id', true), '')::uuid $$;
-CREATE FUNCTION lr.partner_id() RETURNS uuid LANGUAGE sql STABLE AS
-  $$ SELECT nullif(current_setting('lr.partner_id', true), '')::uuid $$;
--- The explicit superadmin path (withSuperadmin) sets lr.role = 'superadmin'.
-CREATE FUNCTION lr.is_superadmin() RETURNS boolean LANGUAGE sql STABLE AS
-  $$ SELECT lr.role() = 'superadmin' $$;
 
 -- Installation-wide settings (e.g. the page-token signing secret), shared by
 -- every server process.
@@ -108,26 +91,11 @@ BEGIN
 END $$;
 
 -- Authentication happens before the tenant is known, so it runs as the owner
--- through this one function, which returns the single row for one prefix.
--- The policies below let only the owner (this function) read across tenants.
+-- through one function, lr.authenticate (src/db/functions/authenticate.sql).
+-- These policies let only the owner (that function) read across tenants.
 CREATE POLICY auth_lookup ON tenants FOR SELECT TO CURRENT_USER USING (true);
 CREATE POLICY auth_lookup ON api_keys FOR SELECT TO CURRENT_USER USING (true);
 CREATE POLICY auth_lookup ON api_key_secrets FOR SELECT TO CURRENT_USER USING (true);
-CREATE FUNCTION lr.authenticate(p_prefix text)
-RETURNS TABLE (
-  key_id uuid, tenant_id uuid, role text, mode text, buyer_id uuid, partner_id uuid,
-  hash bytea, secret_expires_at timestamptz, key_status text, tenant_status text
-)
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-  SELECT k.id, k.tenant_id, k.role, k.mode, k.buyer_id, k.partner_id,
-         s.hash, s.expires_at, k.status, t.status
-  FROM api_key_secrets s
-  JOIN api_keys k ON k.id = s.api_key_id
-  JOIN tenants t ON t.id = k.tenant_id
-  WHERE s.prefix = p_prefix
-$$;
-REVOKE ALL ON FUNCTION lr.authenticate(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION lr.authenticate(text) TO lead_router_app;
 
 CREATE TABLE buyers (
   id uuid PRIMARY KEY,

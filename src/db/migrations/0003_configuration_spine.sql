@@ -5,17 +5,8 @@
 -- this one fixes the spine (ids, tenancy, references, role scoping) so every
 -- group can build on the others.
 
--- Row-level security for a tenant-owned table that only admins write.
-CREATE FUNCTION lr.tenant_table(p_table regclass, p_read_scope text) RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-  EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', p_table);
-  EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', p_table);
-  EXECUTE format(
-    'CREATE POLICY tenant_isolation ON %s USING (tenant_id = lr.tenant_id() AND (%s)) '
-    'WITH CHECK (tenant_id = lr.tenant_id() AND lr.role() IN (''admin'', ''superadmin''))',
-    p_table, p_read_scope);
-  EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO lead_router_app', p_table);
-END $$;
+-- lr.tenant_table (src/db/functions/tenant_table.sql) gives each tenant-owned
+-- table that only admins write its row security, policy and grants.
 
 -- Resources others depend on are deleted softly: hidden from every read,
 -- kept for the references (contracts, ledgers, leads) that must survive.
@@ -201,7 +192,6 @@ DROP TABLE contract_suppression_lists, campaign_suppression_lists, suppression_e
 ALTER TABLE api_keys DROP CONSTRAINT api_keys_partner_fk;
 DROP TABLE partners, buyer_ledger_entries, buyer_destinations;
 ALTER TABLE buyers DROP COLUMN balance, DROP COLUMN credit_limit;
-DROP FUNCTION lr.tenant_table(regclass, text);
 DROP INDEX verticals_slug_live;
 DROP INDEX buyers_external_ref_live;
 ALTER TABLE verticals DROP COLUMN deleted_at, ADD CONSTRAINT verticals_tenant_id_slug_key UNIQUE (tenant_id, slug);

@@ -7,14 +7,12 @@
 -- `not_required` only for a buyer with no destination at all.
 ALTER TABLE buyers ADD COLUMN default_destination_id uuid REFERENCES buyer_destinations (id) ON DELETE SET NULL;
 
--- What routing caches of a contract includes where it delivers (src/leads/candidates.ts), so a contract that
--- delivers through its buyer's default gets a new routing_version when that default changes, and the tenant's
--- routing epoch moves (migration 0018).
-CREATE FUNCTION lr.buyer_default_destination_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  UPDATE contracts SET routing_version = routing_version + 1 WHERE buyer_id = NEW.id AND destination_id IS NULL;
-  RETURN NULL;
-END $$;
+-- What routing caches of a contract includes where it delivers, so a contract
+-- that delivers through its buyer's default gets a new routing_version when
+-- that default changes (lr.buyer_default_destination_changed), and the
+-- tenant's routing epoch moves; a change of a destination reaches the
+-- contracts that deliver through it as their buyer's default too
+-- (lr.destination_changed). Both functions live in src/db/functions.
 CREATE TRIGGER buyers_default_destination_routing_version AFTER UPDATE OF default_destination_id ON buyers
   FOR EACH ROW WHEN (OLD.default_destination_id IS DISTINCT FROM NEW.default_destination_id)
   EXECUTE FUNCTION lr.buyer_default_destination_changed();
@@ -22,17 +20,6 @@ CREATE CONSTRAINT TRIGGER routing_epoch_default_destination AFTER UPDATE ON buye
   DEFERRABLE INITIALLY DEFERRED FOR EACH ROW
   WHEN (OLD.default_destination_id IS DISTINCT FROM NEW.default_destination_id)
   EXECUTE FUNCTION lr.routing_changed();
-
--- A change of a destination reaches the contracts that name it and those that deliver through it as their
--- buyer's default.
-CREATE OR REPLACE FUNCTION lr.destination_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  UPDATE contracts c SET routing_version = c.routing_version + 1
-  WHERE c.destination_id = NEW.id
-     OR (c.destination_id IS NULL AND c.buyer_id = NEW.buyer_id
-         AND EXISTS (SELECT 1 FROM buyers b WHERE b.id = NEW.buyer_id AND b.default_destination_id = NEW.id));
-  RETURN NULL;
-END $$;
 
 -- Buyers that already have destinations get their oldest live one as the default: their contracts without a
 -- destination were selling without delivering, and from now on deliver there. Row security is lifted from the
@@ -52,12 +39,6 @@ ALTER TABLE contracts FORCE ROW LEVEL SECURITY;
 
 -- Down Migration
 
-CREATE OR REPLACE FUNCTION lr.destination_changed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  UPDATE contracts SET routing_version = routing_version + 1 WHERE destination_id = NEW.id;
-  RETURN NULL;
-END $$;
 DROP TRIGGER routing_epoch_default_destination ON buyers;
 DROP TRIGGER buyers_default_destination_routing_version ON buyers;
-DROP FUNCTION lr.buyer_default_destination_changed();
 ALTER TABLE buyers DROP COLUMN default_destination_id;

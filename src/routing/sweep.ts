@@ -1,0 +1,89 @@
+/**
+ * Leads whose routing process died. A submission commits its lead (status
+ * `routing`) before it claims anything, and records every claim on the lead
+ * (lr.engine_claim); a process that crashes mid-way leaves the lead routing,
+ * with cap capacity, reserved funds and delivery turns held. The sweeper
+ * finds leads routing for longer than any live process would take, gives
+ * their claims back and ends them unsold (reason `routing_interrupted`), with
+ * an `error` distribution row for each contract it held. The lead row decides
+ * a race with a process that was only slow: whichever writes second finds
+ * the lead no longer routing and changes nothing (lr.engine_write).
+ *
+ * Cherry-pick claims (src/inbox/claim.ts) hold the same capacity and funds
+ * between their claim and their settlement; the sweeper gives back those
+ * older than the same age and reopens their leads to the other buyers. The
+ * inbox row decides the race with a slow process (its settlement needs the
+ * claim it took).
+ */
+import { sql } from "slonik";
+import { type Db, withEngine } from "../db/tenant-tx.ts";
+import { type Held, releaseCapacity } from "../contracts/caps.ts";
+import { releaseClaim } from "../inbox/store.ts";
+import { flushWrites, newWrites } from "./lead-writes.ts";
+import { isRoutingEnded } from "./routing-ended.ts";
+
+interface Interrupted {
+  tenant_id: string;
+  id: string;
+  partner_id: string;
+  claims: (Held & { position: number })[];
+}
+
+/** Settles every lead (of one tenant, if given) routing for longer than `afterSeconds`; returns how many it ended. */
+export async function sweepInterruptedLeads(db: Db, afterSeconds: number, tenantId: string | null = null): Promise<number> {
+  const leads = (await db.pool.any(sql.unsafe`
+    SELECT * FROM lr.interrupted_leads(make_interval(secs => ${afterSeconds}), ${tenantId})`)) as readonly Interrupted[];
+  let ended = 0;
+  for (const lead of leads) {
+    const w = newWrites();
+    for (const { position, ...held } of lead.claims) {
+      w.releases.push(held);
+      w.distribution.push({
+        lead_id: lead.id,
+        position,
+        contract_id: held.contract_id,
+        buyer_id: held.buyer_id,
+        outcome: "error",
+        reason: "routing_interrupted",
+        price: held.price,
+      });
+    }
+    w.final = { status: "unsold", payout: "0.00", reason: "routing_interrupted" };
+    w.events.push({ type: "lead.updated", subjectId: lead.id, payload: { status: "unsold", reason: "routing_interrupted" } });
+    try {
+      await flushWrites(db.pool, lead.tenant_id, lead.partner_id, lead.id, w);
+      ended++;
+    } catch (e) {
+      // Its process finished it meanwhile (or another sweeper did).
+      if (!isRoutingEnded(e)) throw e;
+    }
+  }
+  return ended;
+}
+
+interface InterruptedClaim {
+  tenant_id: string;
+  lead_id: string;
+  buyer_id: string;
+  contract_id: string;
+  price: string;
+  starts: string[];
+  claimed_at: string;
+}
+
+/** Gives back every cherry-pick claim (of one tenant, if given) unsettled for longer than `afterSeconds`; returns how many. */
+export async function sweepInterruptedInboxClaims(db: Db, afterSeconds: number, tenantId: string | null = null): Promise<number> {
+  const claims = (await db.pool.any(sql.unsafe`
+    SELECT * FROM lr.interrupted_inbox_claims(make_interval(secs => ${afterSeconds}), ${tenantId})`)) as readonly InterruptedClaim[];
+  let reopened = 0;
+  for (const c of claims) {
+    const done = await withEngine(db, c.tenant_id, async (tx) => {
+      // Only the claim as it was read: one settled or given back meanwhile is left alone.
+      if (!(await releaseClaim(tx, c.lead_id, c.buyer_id, c.claimed_at))) return false;
+      await releaseCapacity(tx, { contract_id: c.contract_id, buyer_id: c.buyer_id, price: c.price, starts: c.starts, concurrency: false });
+      return true;
+    });
+    if (done) reopened++;
+  }
+  return reopened;
+}
