@@ -20,17 +20,17 @@ import { authAndRateLimitInterceptor } from "./pipeline/rate-limit.ts";
 import { RateLimiter } from "./pipeline/rate-limiter.ts";
 import { rolesInterceptor } from "./pipeline/roles.ts";
 import { stringContentInterceptor } from "./pipeline/string-content.ts";
+import { transactionInterceptor } from "./pipeline/transaction.ts";
 import { createRest } from "./rest/handler.ts";
 import type { Route } from "./rest/routes.ts";
 import { createHttpHandler } from "./server/http.ts";
-import { allowOwnEndpoint, allowPrivateDestinations } from "./delivery/destination-guard.ts";
-import { parseSecretsKey, useSecretsKey } from "./delivery/secrets.ts";
+import type { Db } from "./db/tenant-tx.ts";
+import { createDeps } from "./deps.ts";
 import { createListener } from "./server/listener.ts";
 import { createMetrics } from "./server/metrics.ts";
 import { createRpc } from "./server/rpc.ts";
 import { SANDBOX_BUYER_PATH } from "./server/sandbox-buyer.ts";
 import { registerServices } from "./services.ts";
-import { setPageTokenSecret } from "./standard/pagination.ts";
 
 /** A running server. */
 export interface App {
@@ -62,9 +62,8 @@ export async function startApp(config: Config, log: Logger): Promise<App> {
 async function serveOn(db: { ownerUrl: string; stop: () => Promise<void> }, config: Config, log: Logger): Promise<App> {
   await migrate(db.ownerUrl, config.appDbPassword, log);
   const pool = await openPool(config.appDatabaseUrl ?? appUrlFrom(db.ownerUrl, config.appDbPassword), config.poolSize);
-  setPageTokenSecret(String(await pool.oneFirst(sql.unsafe`SELECT value FROM settings WHERE key = 'page_token_secret'`)));
-  allowPrivateDestinations(config.destinationsAllowPrivate);
-  useSecretsKey(config.secretsKey ? parseSecretsKey(config.secretsKey) : null);
+  // The pool, the settings and the caches, passed to everything that needs them (src/deps.ts).
+  const deps = await createDeps(pool, config);
   if (!config.secretsKey) log.warn("SECRETS_KEY is not set: buyers' destination secrets are stored unencrypted");
 
   const metrics = createMetrics();
@@ -74,26 +73,36 @@ async function serveOn(db: { ownerUrl: string; stop: () => Promise<void> }, conf
   const limiter = new RateLimiter(redis, log, {
     storeFailure: (bucket, outcome) => metrics.rateLimitStoreFailures.inc({ bucket, outcome }),
   });
-  // The pipeline, outermost first (DESIGN.md section 2).
+  // The pipeline (DESIGN.md section 2), one file per step, outermost first:
+  //   1. request id + access log  src/server/http.ts (before any RPC: every request, every protocol)
+  //   2. authentication           src/pipeline/auth.ts (the authenticator step 4's interceptor calls first,
+  //                               so a failed authentication draws from the caller's address bucket)
+  //   4. rate limit               src/pipeline/rate-limit.ts (its verdict may arrive late: src/pipeline/admission.ts)
+  //   3. authorization (roles)    src/pipeline/roles.ts
+  //      string content           src/pipeline/string-content.ts (refuses strings Postgres cannot store)
+  //   5. idempotency              src/pipeline/idempotency.ts
+  //   6. tenant transaction       src/pipeline/transaction.ts (RPCs declaring `in_transaction`)
+  //   7. the service              src/services.ts registers each resource's service.ts
   const interceptors = [
     authAndRateLimitInterceptor(
       config.rateLimitsEnabled ? limiter : undefined,
-      createAuthenticator(pool, config.superadminKey, config.authCacheTtlMs),
+      createAuthenticator(pool, config.superadminKey, deps.caches.auth),
     ),
     rolesInterceptor(),
     stringContentInterceptor(),
     idempotencyInterceptor(pool),
+    transactionInterceptor(pool),
   ];
   // Posting specs name the URL partners post to; by default the server's own, known once it listens.
   let publicUrl = config.publicUrl ?? "";
   const rpc = createRpc(
     log,
     interceptors,
-    registerServices({ pool }, limiter, () => publicUrl),
+    registerServices(deps, limiter, () => publicUrl),
   );
   const rest = createRest(rpc);
   const purge = startPurge(pool, log, (n) => metrics.idempotencyPurged.inc(n));
-  const sweep = startSweep({ pool }, config.routingSweepAfterSeconds, log);
+  const sweep = startSweep(deps, config.routingSweepAfterSeconds, log);
   let draining = false;
   const handler = createHttpHandler({
     log,
@@ -119,7 +128,7 @@ async function serveOn(db: { ownerUrl: string; stop: () => Promise<void> }, conf
   const port = (server.address() as AddressInfo).port;
   const url = `http://${config.host}:${port}`;
   publicUrl = config.publicUrl ?? url;
-  const withdrawSandbox = allowOwnEndpoint(`${publicUrl}${SANDBOX_BUYER_PATH}`);
+  const withdrawSandbox = deps.settings.destinations.allowOwnEndpoint(`${publicUrl}${SANDBOX_BUYER_PATH}`);
   return {
     url,
     port,
@@ -136,6 +145,8 @@ async function serveOn(db: { ownerUrl: string; stop: () => Promise<void> }, conf
       clearInterval(purge);
       clearInterval(sweep);
       redis?.disconnect();
+      // Connections to buyers close once their last exchange ends (each has its own timeout).
+      void deps.settings.destinations.close().catch(() => {});
       await pool.end();
       await db.stop();
     },
@@ -197,7 +208,7 @@ function startPurge(pool: DatabasePool, log: Logger, purged: (n: number) => void
  * left unsettled (src/routing/sweep.ts): checks every minute, or sooner when
  * the configured age is shorter.
  */
-function startSweep(db: { pool: DatabasePool }, afterSeconds: number, log: Logger): NodeJS.Timeout {
+function startSweep(db: Db, afterSeconds: number, log: Logger): NodeJS.Timeout {
   const run = () =>
     sweepInterruptedLeads(db, afterSeconds)
       .then((n) => {

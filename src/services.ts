@@ -19,7 +19,6 @@ import { apiKeyService } from "./api-keys/service.ts";
 import { buyerService } from "./buyers/service.ts";
 import { campaignService } from "./campaigns/service.ts";
 import { contractService } from "./contracts/service.ts";
-import { type Db, registerLateAdmission, registerTransactional } from "./db/tenant-tx.ts";
 import { inboxService } from "./inbox/service.ts";
 import { pingPostService } from "./ping-post/service.ts";
 import { leadService } from "./leads/service.ts";
@@ -32,21 +31,10 @@ import { returnService } from "./returns/service.ts";
 import { suppressionListService } from "./suppression-lists/service.ts";
 import { tenantService } from "./tenants/service.ts";
 import { verticalService } from "./verticals/service.ts";
-
-// Services whose handlers do all their work in withTenant and touch nothing outside the database (see
-// registerTransactional). Not here: the lead engine, ping-post, inbox and returns (several transactions,
-// deliveries), tenants and API keys (superadmin path), and a destination's :test, which calls the buyer's endpoint.
-registerTransactional(
-  [VerticalService, BuyerService, OfferService, SuppressionListService, PartnerService, CampaignService, ContractService]
-    .flatMap((s) => s.methods)
-    .filter((m) => m !== BuyerService.method.testBuyerDestination),
-);
-
-// SubmitLead waits for the rate limiter's verdict before it stores the lead (src/routing/service.ts).
-registerLateAdmission([LeadService.method.submitLead]);
+import type { Deps } from "./deps.ts";
 
 /** Registers the implementations; publicUrl gives the base URL partners post leads to (known once the server listens). */
-export function registerServices(db: Db, limiter: RateLimiter, publicUrl: () => string = () => ""): (router: ConnectRouter) => void {
+export function registerServices(db: Deps, limiter: RateLimiter, publicUrl: () => string = () => ""): (router: ConnectRouter) => void {
   return (router) => {
     router.service(TenantService, tenantService(db));
     router.service(ApiKeyService, apiKeyService(db));

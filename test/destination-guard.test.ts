@@ -6,16 +6,15 @@
  * byte reaching it.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ChildServer, startChildServer } from "./support/child-server.ts";
 import { exampleLead, fundedBuyer, leadWorld, offerContract, type StubEndpoint, startStub, submit } from "./support/lead-fixture.ts";
 import { startServer, type TestServer } from "./support/server.ts";
 
 let server: TestServer;
-let guarded: ChildServer;
+let guarded: TestServer;
 let stub: StubEndpoint;
 
 beforeAll(async () => {
-  [server, guarded, stub] = await Promise.all([startServer(), startChildServer({ DESTINATIONS_ALLOW_PRIVATE: "" }), startStub()]);
+  [server, guarded, stub] = await Promise.all([startServer(), startServer({ destinationsAllowPrivate: false }), startStub()]);
 });
 afterAll(async () => {
   await Promise.all([server?.close(), guarded?.close(), stub?.close()]);
@@ -72,7 +71,7 @@ describe("destinations inside the server's network", () => {
     expect(test.body.data.reason).toContain("inside the server's network");
     expect(test.body.data.reason).toContain("DESTINATIONS_ALLOW_PRIVATE=true");
 
-    const lead = await submit(guarded as unknown as TestServer, w, exampleLead());
+    const lead = await submit(guarded, w, exampleLead());
     expect(lead.status, lead.text).toBe(200);
     expect(lead.body.data.status).toBe("unsold");
     // The whole distribution is the admin's to see (a partner's view may leave it out).

@@ -9,11 +9,10 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type ChildServer, startChildServer } from "./support/child-server.ts";
 import { startServer, type TestServer } from "./support/server.ts";
 
 let server: TestServer;
-let keyed: ChildServer;
+let keyed: TestServer;
 let owner: pg.Client;
 let stub: Server;
 let stubUrl: string;
@@ -28,11 +27,7 @@ beforeAll(async () => {
   await once(stub, "listening");
   stubUrl = `http://127.0.0.1:${(stub.address() as AddressInfo).port}/leads`;
   owner = new pg.Client({ connectionString: inject("databaseUrl") });
-  [server, keyed] = await Promise.all([
-    startServer(),
-    startChildServer({ SECRETS_KEY: randomBytes(32).toString("base64") }),
-    owner.connect(),
-  ]);
+  [server, keyed] = await Promise.all([startServer(), startServer({ secretsKey: randomBytes(32).toString("base64") }), owner.connect()]);
 });
 afterAll(async () => {
   await Promise.all([server?.close(), keyed?.close(), owner?.end(), new Promise((r) => stub?.close(r))]);
@@ -62,7 +57,7 @@ describe("destination secrets at rest", () => {
     expect((await call(keyed, "POST", `${base}/${d.id}:test`, { sample: {} })).outcome).toBe("accepted");
     expect(authorizations.at(-1)).toBe("Bearer tok-7f3a");
 
-    // The in-process server has no SECRETS_KEY: it reports why and sends nothing.
+    // The server without SECRETS_KEY reports why and sends nothing.
     const sent = authorizations.length;
     const blind = await call(server, "POST", `${base}/${d.id}:test`, { sample: {} });
     expect(blind.outcome).toBe("error");

@@ -13,6 +13,7 @@ import pg from "pg";
 import type { DatabasePool } from "slonik";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { openPool } from "../src/db/pool.ts";
+import { createDeps } from "../src/deps.ts";
 import { sweepInterruptedInboxClaims, sweepInterruptedLeads } from "../src/routing/sweep.ts";
 import { startChildServer } from "./support/child-server.ts";
 import { contractFor, credit, inboxWorld, keyedBuyer, postLead } from "./support/inbox-fixture.ts";
@@ -36,8 +37,9 @@ afterAll(async () => {
   await server.close();
 });
 
-const sweep = (tenantId: string) => sweepInterruptedLeads({ pool: sweepPool }, 0, tenantId);
-const sweepClaims = (tenantId: string) => sweepInterruptedInboxClaims({ pool: sweepPool }, 0, tenantId);
+const sweepDb = () => createDeps(sweepPool, server.config);
+const sweep = async (tenantId: string) => sweepInterruptedLeads(await sweepDb(), 0, tenantId);
+const sweepClaims = async (tenantId: string) => sweepInterruptedInboxClaims(await sweepDb(), 0, tenantId);
 
 /** A buyer endpoint that answers `accepted` after `delayMs` (or never), and reports each lead it receives. */
 async function slowEndpoint(delayMs: number | null): Promise<{ url: string; received: Promise<void>; close: () => Promise<void> }> {

@@ -1,14 +1,13 @@
 /**
- * A process caches a campaign's routing configuration between leads
- * (src/routing/configuration-cache.ts) and checks the tenant's routing epoch with
- * every lead. Each case warms a second server process with a sale, changes
- * the configuration through the first, and shows that the second process's
- * very next lead routes on the change: no lead is routed on configuration
- * older than its own statement.
+ * A server caches a campaign's routing configuration between leads
+ * (src/routing/configuration-cache.ts; each server its own, src/deps.ts) and
+ * checks the tenant's routing epoch with every lead. Each case warms a
+ * second server with a sale, changes the configuration through the first,
+ * and shows that the second server's very next lead routes on the change:
+ * no lead is routed on configuration older than its own statement.
  */
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { type ChildServer, startChildServer } from "./support/child-server.ts";
 import {
   exampleLead,
   fundedBuyer,
@@ -21,12 +20,12 @@ import {
 import { startServer, type TestServer } from "./support/server.ts";
 
 let server: TestServer;
-let other: ChildServer;
+let other: TestServer;
 let stub: StubEndpoint;
 let second: StubEndpoint;
 
 beforeAll(async () => {
-  [server, other, stub, second] = await Promise.all([startServer(), startChildServer(), startStub(), startStub()]);
+  [server, other, stub, second] = await Promise.all([startServer(), startServer(), startStub(), startStub()]);
 }, 90_000);
 afterAll(async () => {
   await Promise.all([other?.close(), stub?.close(), second?.close()]);
@@ -54,7 +53,7 @@ async function twoContracts(w: LeadWorld) {
 }
 
 let n = 0;
-/** Submits a new consumer's lead through the other process. */
+/** Submits a new consumer's lead through the other server. */
 async function submitThere(w: LeadWorld, overrides: Record<string, unknown> = {}) {
   n++;
   return other.call("POST", "/api/v1/leads/submit", {
@@ -73,14 +72,14 @@ async function admin(w: LeadWorld, method: string, path: string, body?: unknown)
   return r.body.data;
 }
 
-/** Warms the other process: one lead sold to `first`. */
+/** Warms the other server: one lead sold to `first`. */
 async function warm(w: LeadWorld, firstId: string) {
   const r = await submitThere(w);
   expect(r.status, r.text).toBe(200);
   expect(r.body.data.sales.map((s: any) => s.contractId)).toEqual([firstId]);
 }
 
-describe("cached routing configuration, across processes", () => {
+describe("cached routing configuration, across servers", () => {
   it("a paused contract, a paused buyer and a new higher-priority contract take effect on the next lead", async () => {
     const w = await leadWorld(server, { campaign: showsPartnerAll });
     const { a, first, next } = await twoContracts(w);

@@ -6,8 +6,7 @@
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { ApiKey_Status, type ApiKeyService, type ListApiKeysRequest } from "../../gen/es/leadrouter/v1/api_keys_pb.js";
 import { Access_Role } from "../../gen/es/leadrouter/v1/options_pb.js";
-import { actAsTenantAdmin, type Db, type Tx } from "../db/tenant-tx.ts";
-import { invalidatesAuth } from "../pipeline/auth-cache.ts";
+import { actAsTenantAdmin, type Tx } from "../db/tenant-tx.ts";
 import { failedPrecondition, invalidArgument } from "../pipeline/errors.ts";
 import { newSecret } from "../pipeline/keys.ts";
 import { principalKey } from "../pipeline/principal.ts";
@@ -19,16 +18,17 @@ import { inTransaction, type Scope } from "../standard/transaction.ts";
 import { requireUuid } from "../standard/violations.ts";
 import { apiKeyResource, changesOverride, keyUpdateOf, newKeyOf, overrideDenied, toApiKey, updatableApiKeyPaths } from "./mapping.ts";
 import { type ApiKeyRow, apiKeys, buyerExists, expireOtherSecrets, insertSecret, partnerExists, tenantExists } from "./store.ts";
+import type { Deps } from "../deps.ts";
 
 const DEFAULT_GRACE_SECONDS = 86_400;
 const MAX_GRACE_SECONDS = 7 * 86_400;
 
 /** The ApiKeyService implementation. */
-export function apiKeyService(db: Db): ServiceImpl<typeof ApiKeyService> {
+export function apiKeyService(db: Deps): ServiceImpl<typeof ApiKeyService> {
   const std = standardMethods(db, apiKeyResource);
   /** Runs fn on the key the request names, locked; every change of a key invalidates the auth cache once it commits. */
   const onKey = <T>(id: string, ctx: HandlerContext, fn: (tx: Tx, key: ApiKeyRow, scope: Scope) => Promise<T>) =>
-    invalidatesAuth(
+    db.caches.auth.clearsAfter(
       inTransaction(db, ctx, "tenant-or-superadmin", async (tx, scope) =>
         fn(tx, await find(tx, apiKeyResource, id, { lock: true }), scope),
       ),
@@ -86,7 +86,7 @@ export function apiKeyService(db: Db): ServiceImpl<typeof ApiKeyService> {
         return { data: toApiKey(row, s.secret) };
       });
     },
-    updateApiKey: (req, ctx) => invalidatesAuth(update(req, ctx)),
+    updateApiKey: (req, ctx) => db.caches.auth.clearsAfter(update(req, ctx)),
     async rotateApiKey(req, ctx) {
       const id = requireUuid("id", req.id);
       const grace = req.gracePeriodSeconds ?? DEFAULT_GRACE_SECONDS;

@@ -3,13 +3,13 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import type { BuyerService, ListBuyerContractsRequest } from "../../gen/es/leadrouter/v1/buyers_pb.js";
 import { Contract_Status } from "../../gen/es/leadrouter/v1/contracts_pb.js";
 import { contractResource } from "../contracts/mapping.ts";
-import type { Db } from "../db/tenant-tx.ts";
 import { nameOf, statusIs } from "../standard/filters.ts";
 import { standardMethods } from "../standard/methods.ts";
 import { buyerParent } from "./mapping.ts";
+import type { Deps } from "../deps.ts";
 
 /** ListBuyerContracts: one page of the buyer's contracts; a buyer key reaches its own buyer only (RLS). */
-export function buyerContractMethods(db: Db): Pick<ServiceImpl<typeof BuyerService>, "listBuyerContracts"> {
+export function buyerContractMethods(db: Deps): Pick<ServiceImpl<typeof BuyerService>, "listBuyerContracts"> {
   const std = standardMethods(db, { ...contractResource, parent: buyerParent });
   return {
     listBuyerContracts: std.list((req: ListBuyerContractsRequest, buyerId) => {

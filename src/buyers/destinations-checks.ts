@@ -1,7 +1,7 @@
 /** Validation of a destination's parts, by the column values about to be written. */
 import type { Values } from "../standard/table.ts";
 import type { Violations } from "../standard/violations.ts";
-import { refusedUrl } from "../delivery/destination-guard.ts";
+import type { DestinationGuard } from "../delivery/destination-guard.ts";
 import { isXmlName } from "../delivery/request-body.ts";
 import type { DeliveryAuth } from "../delivery/types.ts";
 import type { DestinationRow } from "./destinations-store.ts";
@@ -28,9 +28,9 @@ function parsedUrl(url: string): URL | undefined {
   }
 }
 
-function checkUrl(v: Violations, url: string): void {
+function checkUrl(guard: DestinationGuard, v: Violations, url: string): void {
   const parsed = parsedUrl(url);
-  const refused = parsed ? refusedUrl(url) : "";
+  const refused = parsed ? guard.refusedUrl(url) : "";
   if (url === "") v.add("url", "is required");
   else if (!parsed) v.add("url", "must be an absolute URL, e.g. https://crm.example.com/leads");
   else if (parsed.protocol !== "http:" && parsed.protocol !== "https:") v.add("url", "must be an http or https URL");
@@ -94,9 +94,9 @@ function compiles(pattern: string): boolean {
 }
 
 /** Adds the problems of the values about to be written, judged together with the stored row (on update). */
-export function checkDestinationParts(v: Violations, out: Values, existing?: DestinationRow): void {
+export function checkDestinationParts(guard: DestinationGuard, v: Violations, out: Values, existing?: DestinationRow): void {
   if ("method" in out && out.method !== "POST" && out.method !== "PUT") v.add("method", "must be POST or PUT");
-  if ("url" in out) checkUrl(v, out.url as string);
+  if ("url" in out) checkUrl(guard, v, out.url as string);
   if ("headers" in out) checkHeaders(v, out.headers as Record<string, string>);
   if ("auth" in out) checkAuth(v, out.auth as DeliveryAuth);
   const format = (out.body_format ?? existing?.body_format) as string | undefined;

@@ -15,7 +15,7 @@ import type { DeliveryAuth } from "../delivery/types.ts";
 import { checkDestinationParts, checkTimeout } from "./destinations-checks.ts";
 import { type DestinationRow, destinations } from "./destinations-store.ts";
 import { buyerParent } from "./mapping.ts";
-import { sealAuth } from "../delivery/secrets.ts";
+import type { DeliverySettings } from "../delivery/deliver.ts";
 
 /** Paths a client may name in an update mask; auth's leaves are listed so a body naming only a secret counts. */
 export const updatableDestinationPaths = [
@@ -88,7 +88,12 @@ function authOf(a: BuyerDestination_Auth | undefined, previous: DeliveryAuth | u
  * `existing` is the stored row on update: auth secrets and the body format
  * (which decides what field names are legal) come from it when not changed.
  */
-export function destinationValues(d: BuyerDestination, paths: readonly string[] | "all", existing?: DestinationRow): Values {
+export function destinationValues(
+  settings: DeliverySettings,
+  d: BuyerDestination,
+  paths: readonly string[] | "all",
+  existing?: DestinationRow,
+): Values {
   const has = (p: string) => paths === "all" || touches(paths, p);
   const v = new Violations();
   const out: Values = {};
@@ -100,7 +105,7 @@ export function destinationValues(d: BuyerDestination, paths: readonly string[] 
   if (has("url")) out.url = d.url.trim();
   if (has("body_format")) out.body_format = BuyerDestination_BodyFormat[d.bodyFormat || BuyerDestination_BodyFormat.json];
   if (has("headers")) out.headers = d.headers;
-  if (has("auth")) out.auth = sealAuth(authOf(d.auth, existing?.auth));
+  if (has("auth")) out.auth = settings.secrets.sealAuth(authOf(d.auth, existing?.auth));
   if (has("field_templates")) out.field_templates = d.fieldTemplates;
   if (has("timeout_ms")) out.timeout_ms = checkTimeout(v, d.timeoutMs);
   if (has("accept_path")) out.accept_path = d.acceptPath.trim();
@@ -108,7 +113,7 @@ export function destinationValues(d: BuyerDestination, paths: readonly string[] 
   if (has("price_path")) out.price_path = d.pricePath.trim();
   if (has("reason_path")) out.reason_path = d.reasonPath.trim();
   if (has("accept_regex")) out.accept_regex = d.acceptRegex;
-  checkDestinationParts(v, out, existing);
+  checkDestinationParts(settings.destinations, v, out, existing);
   v.check();
   return out;
 }

@@ -6,7 +6,7 @@ import {
   type BuyerService,
   type ListBuyerDestinationsRequest,
 } from "../../gen/es/leadrouter/v1/buyers_pb.js";
-import type { Db, Tx } from "../db/tenant-tx.ts";
+import type { Tx } from "../db/tenant-tx.ts";
 import { deliver } from "../delivery/deliver.ts";
 import { invalidArgument } from "../pipeline/errors.ts";
 import { columnIs, createdWithin, nameOf, rangeKey } from "../standard/filters.ts";
@@ -19,6 +19,7 @@ import { destinationResource, destinationValues, updatableDestinationPaths } fro
 import { type DestinationRow, deliveryTargetOf } from "./destinations-store.ts";
 import { buyerResource } from "./mapping.ts";
 import { adoptDefaultDestination } from "./store.ts";
+import type { Deps } from "../deps.ts";
 
 type DestinationMethods =
   | "listBuyerDestinations"
@@ -35,7 +36,7 @@ async function release(tx: Tx, row: DestinationRow, force: boolean): Promise<voi
 }
 
 /** The buyer's destinations: standard methods plus TestBuyerDestination. */
-export function buyerDestinationMethods(db: Db): Pick<ServiceImpl<typeof BuyerService>, DestinationMethods> {
+export function buyerDestinationMethods(db: Deps): Pick<ServiceImpl<typeof BuyerService>, DestinationMethods> {
   const std = standardMethods(db, destinationResource);
   return {
     listBuyerDestinations: std.list((req: ListBuyerDestinationsRequest, buyerId) => {
@@ -48,7 +49,7 @@ export function buyerDestinationMethods(db: Db): Pick<ServiceImpl<typeof BuyerSe
     getBuyerDestination: std.get,
     batchGetBuyerDestinations: std.batchGet,
     createBuyerDestination: std.create({
-      parse: (d) => destinationValues(d, "all"),
+      parse: (d) => destinationValues(db.settings, d, "all"),
       // The buyer's first destination becomes its default (default-destination.ts).
       after: async (tx, row) => void (await adoptDefaultDestination(tx, row.buyer_id, row.id)),
     }),
@@ -56,7 +57,7 @@ export function buyerDestinationMethods(db: Db): Pick<ServiceImpl<typeof BuyerSe
       updatable: updatableDestinationPaths,
       parse: (d) => d,
       // Stored secrets and the body format count for what the update may hold.
-      prepare: async (_tx, d, _v, { stored, paths }) => destinationValues(d, paths, stored),
+      prepare: async (_tx, d, _v, { stored, paths }) => destinationValues(db.settings, d, paths, stored),
     }),
     // The buyer first: a concurrent change of its default waits for this deletion, and sees it.
     deleteBuyerDestination: std.delete({ lockParent: true, release }),
@@ -66,7 +67,7 @@ export function buyerDestinationMethods(db: Db): Pick<ServiceImpl<typeof BuyerSe
       if (!req.sample) throw invalidArgument([{ field: "sample", description: 'is required: a sample lead, e.g. {"firstName": "Ada"}' }]);
       // Read in a transaction, send outside it: no connection is held while the buyer's endpoint thinks.
       const row = await inTenant(db, ctx, (tx) => find(tx, destinationResource, id, { under: buyerId }));
-      const r = await deliver(deliveryTargetOf(row), req.sample);
+      const r = await deliver(db.settings, deliveryTargetOf(row), req.sample);
       return { data: { ...r, outcome: BuyerDestinationTestResult_Outcome[r.outcome] } };
     },
   };

@@ -1,7 +1,7 @@
 /** BuyerService: the standard methods over buyers with the buyers' own rules, and the sub-resources' methods. */
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { Buyer_Status, type BuyerService, type ListBuyersRequest } from "../../gen/es/leadrouter/v1/buyers_pb.js";
-import type { Db, Tx } from "../db/tenant-tx.ts";
+import type { Tx } from "../db/tenant-tx.ts";
 import { alreadyExists, failedPrecondition } from "../pipeline/errors.ts";
 import { nameOf, statusTagsCreated } from "../standard/filters.ts";
 import { newId } from "../standard/ids.ts";
@@ -15,6 +15,7 @@ import { batchBuyerValues, buyerResource, buyerValues, toBuyer, updatableBuyerPa
 import { buyerNoteMethods } from "./notes-service.ts";
 import { type BuyerRow, buyers, endContractsOfBuyer, liveContractsOfBuyer } from "./store.ts";
 import { buyerTransactionMethods } from "./transactions-service.ts";
+import type { Deps } from "../deps.ts";
 
 /** Refuses a default destination the buyer cannot have (default-destination.ts). */
 async function checkNewDefault(tx: Tx, values: Values, _v: unknown, at: { stored: BuyerRow }): Promise<Values> {
@@ -32,7 +33,7 @@ async function endContracts(tx: Tx, buyer: BuyerRow, force: boolean): Promise<vo
 }
 
 /** The BuyerService implementation. */
-export function buyerService(db: Db): ServiceImpl<typeof BuyerService> {
+export function buyerService(db: Deps): ServiceImpl<typeof BuyerService> {
   const std = standardMethods(db, buyerResource);
   return {
     listBuyers: std.list((req: ListBuyersRequest) => statusTagsCreated(nameOf(Buyer_Status, req.status), req.tags, req.created)),

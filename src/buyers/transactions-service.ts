@@ -1,7 +1,6 @@
 /** The balance side of BuyerService: transactions, credits and adjustments. */
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { BuyerTransaction_Kind, type BuyerService, type ListBuyerTransactionsRequest } from "../../gen/es/leadrouter/v1/buyers_pb.js";
-import type { Db } from "../db/tenant-tx.ts";
 import { columnIs, createdWithin, nameOf, rangeKey } from "../standard/filters.ts";
 import { standardMethods } from "../standard/methods.ts";
 import { checkMoney } from "../standard/money.ts";
@@ -9,6 +8,7 @@ import { inTenant } from "../standard/transaction.ts";
 import { Violations } from "../standard/violations.ts";
 import { postLedgerEntry } from "./ledger.ts";
 import { buyerTransactionResource, toBuyerTransaction } from "./transactions-mapping.ts";
+import type { Deps } from "../deps.ts";
 
 /** A credit or adjustment request, checked up front so nothing is locked for a bad one. */
 interface Posting {
@@ -28,7 +28,7 @@ function checkPosting(req: Posting, kind: "credit" | "adjustment"): void {
 type TransactionMethods = "listBuyerTransactions" | "getBuyerTransaction" | "creditBuyer" | "adjustBuyerBalance";
 
 /** ListBuyerTransactions, GetBuyerTransaction, CreditBuyer and AdjustBuyerBalance. */
-export function buyerTransactionMethods(db: Db): Pick<ServiceImpl<typeof BuyerService>, TransactionMethods> {
+export function buyerTransactionMethods(db: Deps): Pick<ServiceImpl<typeof BuyerService>, TransactionMethods> {
   const std = standardMethods(db, buyerTransactionResource);
   const post = (kind: "credit" | "adjustment") => async (req: Posting, ctx: HandlerContext) => {
     checkPosting(req, kind);

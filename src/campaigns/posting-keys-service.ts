@@ -1,7 +1,7 @@
 /** The posting key sub-resource of CampaignService: list, get, create, rename, rotate, revoke. */
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { type CampaignService, type ListPostingKeysRequest, PostingKey_Status } from "../../gen/es/leadrouter/v1/campaigns_pb.js";
-import type { Db, Tx } from "../db/tenant-tx.ts";
+import type { Tx } from "../db/tenant-tx.ts";
 import { failedPrecondition } from "../pipeline/errors.ts";
 import { nameOf, statusIs } from "../standard/filters.ts";
 import { standardMethods } from "../standard/methods.ts";
@@ -11,6 +11,7 @@ import { requireUuid, Violations } from "../standard/violations.ts";
 import { campaignResource } from "./mapping.ts";
 import { postingKeyResource, toPostingKey } from "./posting-keys-mapping.ts";
 import { issuePostingKey, type PostingKeyRow, revokePostingKey } from "./posting-keys-store.ts";
+import type { Deps } from "../deps.ts";
 
 type KeyMethods = "listPostingKeys" | "getPostingKey" | "createPostingKey" | "updatePostingKey" | "rotatePostingKey" | "revokePostingKey";
 
@@ -22,7 +23,7 @@ function nameOfKey(key: { name: string } | undefined): string {
 }
 
 /** The posting key handlers of CampaignService; secrets leave only through create and rotate. */
-export function postingKeyMethods(db: Db): Pick<ServiceImpl<typeof CampaignService>, KeyMethods> {
+export function postingKeyMethods(db: Deps): Pick<ServiceImpl<typeof CampaignService>, KeyMethods> {
   const std = standardMethods(db, postingKeyResource);
   /** Runs fn on the campaign's key named by the request, locked. */
   const onKey = <T>(req: { campaignId: string; id: string }, ctx: HandlerContext, fn: (tx: Tx, key: PostingKeyRow) => Promise<T>) => {

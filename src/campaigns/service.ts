@@ -1,7 +1,7 @@
 /** CampaignService: the standard methods over campaigns with the campaigns' own rules, and their posting keys. */
 import type { ServiceImpl } from "@connectrpc/connect";
 import { type CampaignService, Campaign_Status, type ListCampaignsRequest } from "../../gen/es/leadrouter/v1/campaigns_pb.js";
-import type { Db, Tx } from "../db/tenant-tx.ts";
+import type { Tx } from "../db/tenant-tx.ts";
 import { listLeadPage } from "../leads/listing.ts";
 import { failedPrecondition } from "../pipeline/errors.ts";
 import { nameOf } from "../standard/filters.ts";
@@ -25,6 +25,7 @@ import { activeKeyCount, revokeCampaignKeys } from "./posting-keys-store.ts";
 import { postingSpec } from "./posting-spec.ts";
 import { checkReferences } from "./references.ts";
 import * as store from "./store.ts";
+import type { Deps } from "../deps.ts";
 
 const { campaigns } = store;
 
@@ -65,7 +66,7 @@ async function partnerLives(tx: Tx, campaign: store.CampaignRow): Promise<void> 
 }
 
 /** The CampaignService implementation; publicUrl gives the base URL partners post to. */
-export function campaignService(db: Db, publicUrl: () => string): ServiceImpl<typeof CampaignService> {
+export function campaignService(db: Deps, publicUrl: () => string): ServiceImpl<typeof CampaignService> {
   const std = standardMethods(db, campaignResource);
   return {
     listCampaigns: std.list(listFilter),
@@ -132,7 +133,7 @@ export function campaignService(db: Db, publicUrl: () => string): ServiceImpl<ty
       const campaignId = requireUuid("campaignId", req.campaignId);
       return inTenant(db, ctx, async (tx, p) => {
         await find(tx, campaignResource, campaignId);
-        return listLeadPage(tx, req, p, { campaignId });
+        return listLeadPage(db.settings, tx, req, p, { campaignId });
       });
     },
     ...postingKeyMethods(db),

@@ -172,9 +172,6 @@ export function primeSnapshot(tx: Tx, contracts: readonly Contract[], at: Date, 
   if (contracts.length > 0) void memo(snapshots, tx, keyOf(contracts[0], at), async () => snap);
 }
 
-// The rules table belongs to the partners group; once seen it stays (migrations only add it).
-let rulesTableSeen = false;
-
 /** Takes the partner's rules as a caller already read them, for the rest of the transaction. */
 export function primePartnerRules(tx: Tx, partnerId: string, r: PartnerRules): void {
   void memo(rules, tx, partnerId, async () => r);
@@ -188,13 +185,9 @@ export function rulesFrom(rows: readonly { rule: string; buyer_id: string }[]): 
   };
 }
 
-/** The partner's allow/deny rules, once per transaction; null on a schema without them. */
+/** The partner's allow/deny rules (the partners group's table, there since migration 0006), once per transaction. */
 export function partnerRulesOf(tx: Tx, partnerId: string): Promise<PartnerRules | null> {
   return memo(rules, tx, partnerId, async () => {
-    if (!rulesTableSeen) {
-      rulesTableSeen = (await tx.oneFirst(sql.unsafe`SELECT to_regclass('partner_buyer_rules') IS NOT NULL`)) as boolean;
-      if (!rulesTableSeen) return null;
-    }
     const rows = (await tx.any(sql.unsafe`
       SELECT rule, buyer_id FROM partner_buyer_rules WHERE partner_id = ${partnerId}`)) as readonly { rule: string; buyer_id: string }[];
     return rulesFrom(rows);

@@ -2,7 +2,8 @@
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { ContractCap_Metric, ContractCap_Period, type ContractService } from "../../gen/es/leadrouter/v1/contracts_pb.js";
-import { type Db, withTenant } from "../db/tenant-tx.ts";
+import type { Db } from "../db/tenant-tx.ts";
+import { withTenant } from "../pipeline/transaction.ts";
 import { invalidArgument } from "../pipeline/errors.ts";
 import { requireUuid } from "../standard/violations.ts";
 import { capUsage } from "./caps.ts";

@@ -7,6 +7,7 @@
 import { clone } from "@bufbuild/protobuf";
 import { type Contract, ContractSchema } from "../../gen/es/leadrouter/v1/contracts_pb.js";
 import type { Tx } from "../db/tenant-tx.ts";
+import type { DestinationGuard } from "../delivery/destination-guard.ts";
 import { isUuid, Violations } from "../standard/violations.ts";
 import type { StoredField } from "../verticals/fields.ts";
 import { checkFilter, conditionKinds } from "./filters.ts";
@@ -41,17 +42,17 @@ async function checkReferences(tx: Tx, v: Violations, c: Contract, at: string): 
  * The contract to write: a validated, normalised copy of c (ids lower-cased,
  * defaults filled). `at` prefixes error paths, e.g. "requests[3].contract.".
  */
-export async function prepareContract(tx: Tx, c: Contract, at = ""): Promise<Contract> {
+export async function prepareContract(guard: DestinationGuard, tx: Tx, c: Contract, at = ""): Promise<Contract> {
   const v = new Violations();
-  const out = await collectProblems(tx, v, c, at);
+  const out = await collectProblems(guard, tx, v, c, at);
   v.check();
   return out;
 }
 
 /** Like prepareContract, but adds the problems to v instead of throwing (for batches). */
-export async function collectProblems(tx: Tx, v: Violations, c: Contract, at: string): Promise<Contract> {
+export async function collectProblems(guard: DestinationGuard, tx: Tx, v: Violations, c: Contract, at: string): Promise<Contract> {
   const out = clone(ContractSchema, c);
-  checkContract(v, out, at);
+  checkContract(guard, v, out, at);
   const fields = await checkReferences(tx, v, out, at);
   out.filters.forEach((f, i) => {
     checkFilter(v, f, `${at}filters[${i}]`, fields);

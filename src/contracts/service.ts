@@ -6,7 +6,7 @@ import {
   type ContractService,
   type ListContractsRequest,
 } from "../../gen/es/leadrouter/v1/contracts_pb.js";
-import type { Db, Tx } from "../db/tenant-tx.ts";
+import type { Tx } from "../db/tenant-tx.ts";
 import { failedPrecondition, invalidArgument } from "../pipeline/errors.ts";
 import { createdWithin, hasTags, nameOf, rangeKey, statusIs } from "../standard/filters.ts";
 import { newId } from "../standard/ids.ts";
@@ -18,6 +18,7 @@ import { contractResource, contractValues, mergeContract, toContract, updatableC
 import { matchHandlers } from "./match-service.ts";
 import { collectProblems, prepareContract } from "./prepare.ts";
 import { type ContractRow, contracts, referencesAre, setSuppressionLists, suppressionListIdsOf } from "./store.ts";
+import type { Deps } from "../deps.ts";
 
 const maxBatch = 100;
 
@@ -46,7 +47,7 @@ function refuseEnded(row: ContractRow, what: string): void {
 }
 
 /** The ContractService implementation. */
-export function contractService(db: Db): ServiceImpl<typeof ContractService> {
+export function contractService(db: Deps): ServiceImpl<typeof ContractService> {
   const std = standardMethods(db, contractResource);
   const setStatus = (status: "active" | "paused") => async (req: { id: string }, ctx: HandlerContext) => {
     const id = requireUuid("id", req.id);
@@ -63,7 +64,7 @@ export function contractService(db: Db): ServiceImpl<typeof ContractService> {
     batchGetContracts: std.batchGet,
     createContract: std.create({
       parse: (c) => c,
-      prepare: (tx, c, v) => collectProblems(tx, v, c, ""),
+      prepare: (tx, c, v) => collectProblems(db.settings.destinations, tx, v, c, ""),
       values: (c) => ({ ...contractValues(c), status: "active" }),
       after: (tx, row, c) => setSuppressionLists(tx, row.id, c.suppressionListIds),
     }),
@@ -75,7 +76,7 @@ export function contractService(db: Db): ServiceImpl<typeof ContractService> {
         const prepared: Contract[] = [];
         for (const [i, r] of req.requests.entries()) {
           if (!r.contract) v.add(`requests[${i}].contract`, "is required");
-          else prepared.push(await collectProblems(tx, v, r.contract, `requests[${i}].contract.`));
+          else prepared.push(await collectProblems(db.settings.destinations, tx, v, r.contract, `requests[${i}].contract.`));
         }
         v.check();
         const data: Contract[] = [];
@@ -89,7 +90,8 @@ export function contractService(db: Db): ServiceImpl<typeof ContractService> {
       mask: "stored",
       guard: (row) => refuseEnded(row, "change"),
       parse: (patch) => patch,
-      prepare: (tx, patch, _v, { current, paths }) => prepareContract(tx, mergeContract(current as Contract, patch, paths)),
+      prepare: (tx, patch, _v, { current, paths }) =>
+        prepareContract(db.settings.destinations, tx, mergeContract(current as Contract, patch, paths)),
       values: contractValues,
       after: async (tx, row, next) => {
         if (next) await setSuppressionLists(tx, row.id, next.suppressionListIds);
@@ -116,7 +118,7 @@ export function contractService(db: Db): ServiceImpl<typeof ContractService> {
       return inTenant(db, ctx, async (tx, p) => {
         const source = await present(tx, await loadContract(tx, id));
         source.name = req.name;
-        return { data: await insert(tx, await prepareContract(tx, source), p.tenantId ?? "", "paused") };
+        return { data: await insert(tx, await prepareContract(db.settings.destinations, tx, source), p.tenantId ?? "", "paused") };
       });
     },
     ...matchHandlers(db),

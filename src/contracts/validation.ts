@@ -16,7 +16,7 @@ import {
   ContractSchedule_Window_Day,
 } from "../../gen/es/leadrouter/v1/contracts_pb.js";
 import { isUuid, type Violations } from "../standard/violations.ts";
-import { refusedUrl } from "../delivery/destination-guard.ts";
+import type { DestinationGuard } from "../delivery/destination-guard.ts";
 import { checkAmount, toCents } from "../standard/money.ts";
 
 const HHMM = /^([01]\d|2[0-3]):[0-5]\d$/;
@@ -67,7 +67,7 @@ function checkSchedule(v: Violations, s: ContractSchedule, at: string): void {
   });
 }
 
-function checkPricing(v: Violations, p: ContractPricing, at: string): void {
+function checkPricing(guard: DestinationGuard, v: Violations, p: ContractPricing, at: string): void {
   const path = `${at}pricing`;
   const model = p.model;
   // Settings another model uses are cleared, so switching models needs no clean-up by the client.
@@ -90,7 +90,7 @@ function checkPricing(v: Violations, p: ContractPricing, at: string): void {
     });
     p.defaultPrice = checkAmount(v, `${path}.defaultPrice`, p.defaultPrice, true);
   } else if (model === ContractPricing_Model.ping) {
-    const refused = refusedUrl(p.pingUrl);
+    const refused = guard.refusedUrl(p.pingUrl);
     if (!isHttpUrl(p.pingUrl)) v.add(`${path}.pingUrl`, p.pingUrl === "" ? "is required for model ping" : "must be an http or https URL");
     else if (refused) v.add(`${path}.pingUrl`, refused);
     p.floor = checkAmount(v, `${path}.floor`, p.floor, false);
@@ -110,7 +110,7 @@ function isHttpUrl(s: string): boolean {
 }
 
 /** Adds the problems of c (paths prefixed with at, e.g. "requests[0].contract.") and normalises it. */
-export function checkContract(v: Violations, c: Contract, at = ""): void {
+export function checkContract(guard: DestinationGuard, v: Violations, c: Contract, at = ""): void {
   v.required(`${at}name`, c.name);
   c.name = c.name.trim();
   v.uuid(`${at}buyerId`, c.buyerId);
@@ -125,7 +125,7 @@ export function checkContract(v: Violations, c: Contract, at = ""): void {
   checkCaps(v, c.caps, at);
   if (c.schedule) checkSchedule(v, c.schedule, at);
   c.pricing ??= create(ContractPricingSchema, { model: ContractPricing_Model.fixed, price: "0.00" });
-  checkPricing(v, c.pricing, at);
+  checkPricing(guard, v, c.pricing, at);
   const rp = c.returnPolicy;
   if (rp) {
     if (rp.windowHours < 0 || rp.windowHours > 2160) v.add(`${at}returnPolicy.windowHours`, "must be between 0 and 2160 (90 days)");

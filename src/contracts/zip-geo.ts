@@ -2,12 +2,9 @@
 import { createRequire } from "node:module";
 import type * as Zipcodes from "zipcodes";
 
-// The table is ~5 MB of JavaScript: loaded on first use, not at start-up.
-let table: typeof Zipcodes | undefined;
-const zipcodes = (): typeof Zipcodes => {
-  table ??= createRequire(import.meta.url)("zipcodes") as typeof Zipcodes;
-  return table;
-};
+// The table is ~5 MB of JavaScript: loaded on first use, not at start-up (require keeps it once loaded).
+const load = createRequire(import.meta.url);
+const zipcodes = (): typeof Zipcodes => load("zipcodes") as typeof Zipcodes;
 
 /** A point on the earth in degrees. */
 export interface LatLon {

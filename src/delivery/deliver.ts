@@ -5,11 +5,11 @@
  * sends a sample lead the same way.
  */
 import type { JsonObject } from "@bufbuild/protobuf";
-import { ForbiddenDestination } from "./destination-guard.ts";
+import { type DestinationGuard, ForbiddenDestination } from "./destination-guard.ts";
 import { exchange, NoAnswerInTime } from "./http-exchange.ts";
 import { renderRequest } from "./request-body.ts";
 import { parseBuyerResponse } from "./buyer-response.ts";
-import { openAuth, UnreadableSecret } from "./secrets.ts";
+import { type Secrets, UnreadableSecret } from "./secrets.ts";
 import type { DeliveryAuth, DeliveryResult, DeliveryTarget } from "./types.ts";
 
 /** Excerpts keep results and logs small. */
@@ -32,13 +32,19 @@ function failure(e: unknown, timeoutMs: number): string {
   return `could not reach the destination: ${err.code ?? err.message}`;
 }
 
+/** What sending to a tenant's URL needs of the server's settings: its destination rules and its secrets key. */
+export interface DeliverySettings {
+  destinations: DestinationGuard;
+  secrets: Secrets;
+}
+
 /** Sends the lead to the target and reports what happened; never throws for the buyer's failures. */
-export async function deliver(target: DeliveryTarget, lead: JsonObject): Promise<DeliveryResult> {
+export async function deliver(settings: DeliverySettings, target: DeliveryTarget, lead: JsonObject): Promise<DeliveryResult> {
   const failed = (base: Pick<DeliveryResult, "requestExcerpt" | "unknownPlaceholders">, reason: string, latencyMs: number) =>
     ({ ...base, outcome: "error", httpStatus: 0, latencyMs, price: "", reason, responseExcerpt: "" }) as const;
   let auth: DeliveryAuth;
   try {
-    auth = openAuth(target.auth);
+    auth = settings.secrets.openAuth(target.auth);
   } catch (e) {
     if (!(e instanceof UnreadableSecret)) throw e;
     // A server without the key the secret was sealed under: nothing is sent, the sale falls through.
@@ -50,7 +56,12 @@ export async function deliver(target: DeliveryTarget, lead: JsonObject): Promise
   const elapsed = () => Math.round(performance.now() - started);
   try {
     // A redirect comes back as an answer to report: a POST must not wander to another host.
-    const res = await exchange(target.url, { method: target.method, headers: request.headers, body: request.body }, target.timeoutMs);
+    const res = await exchange(
+      settings.destinations,
+      target.url,
+      { method: target.method, headers: request.headers, body: request.body },
+      target.timeoutMs,
+    );
     const text = res.body.toString("utf8");
     const parsed = parseBuyerResponse(target, res.status, res.contentType, text);
     return { ...base, ...parsed, httpStatus: res.status, latencyMs: elapsed(), responseExcerpt: excerpt(text) };

@@ -2,17 +2,8 @@
 import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo, LookupFunction } from "node:net";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import {
-  allowOwnEndpoint,
-  allowPrivateDestinations,
-  ForbiddenDestination,
-  guardedLookup,
-  isInside,
-  isOwnEndpoint,
-  refusedHost,
-  refusedUrl,
-} from "./destination-guard.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DestinationGuard, ForbiddenDestination, isInside } from "./destination-guard.ts";
 import { exchange } from "./http-exchange.ts";
 
 let stub: Server;
@@ -28,12 +19,22 @@ beforeAll(async () => {
   await once(stub, "listening");
   port = (stub.address() as AddressInfo).port;
 });
-afterAll(() => stub.close());
-afterEach(() => allowPrivateDestinations(false));
+// A guard with the default rules, and one of a server with DESTINATIONS_ALLOW_PRIVATE=true.
+const guard = new DestinationGuard(false);
+const open = new DestinationGuard(true);
+afterAll(async () => {
+  await Promise.all([guard.close(), open.close()]);
+  stub.close();
+});
 
-const lookup = (host: string, all: boolean) =>
+const refusedHost = (host: string) => guard.refusedHost(host);
+const refusedUrl = (url: string) => guard.refusedUrl(url);
+const isOwnEndpoint = (url: string) => guard.isOwnEndpoint(url);
+const allowOwnEndpoint = (url: string) => guard.allowOwnEndpoint(url);
+
+const lookup = (host: string, all: boolean, g = guard) =>
   new Promise<{ err: Error | null; result: unknown }>((resolve) => {
-    (guardedLookup as LookupFunction)(host, { all }, (err, result) => resolve({ err, result }));
+    (g.lookup as LookupFunction)(host, { all }, (err, result) => resolve({ err, result }));
   });
 
 describe("destination guard", () => {
@@ -74,8 +75,7 @@ describe("destination guard", () => {
     expect(refusedHost("api.localhost")).not.toBe("");
     expect(refusedHost("crm.example.com")).toBe("");
     expect(refusedHost("93.184.215.14")).toBe("");
-    allowPrivateDestinations(true);
-    expect(refusedHost("127.0.0.1")).toBe("");
+    expect(open.refusedHost("127.0.0.1")).toBe("");
   });
 
   it("refuses a name that resolves inside, in both of lookup's forms; allowed, it resolves as dns.lookup does", async () => {
@@ -84,11 +84,10 @@ describe("destination guard", () => {
       expect(err).toBeInstanceOf(ForbiddenDestination);
       expect(err?.message).toContain("localhost");
     }
-    allowPrivateDestinations(true);
-    const many = await lookup("localhost", true);
+    const many = await lookup("localhost", true, open);
     expect(many.err).toBeNull();
     expect((many.result as { address: string }[]).every((a) => isInside(a.address))).toBe(true);
-    const one = await lookup("localhost", false);
+    const one = await lookup("localhost", false, open);
     expect(one.err).toBeNull();
     expect(isInside(one.result as string)).toBe(true);
   });
@@ -96,11 +95,10 @@ describe("destination guard", () => {
   it("keeps exchanges off the network's own addresses: nothing reaches the endpoint", async () => {
     const before = asked;
     for (const url of [`http://127.0.0.1:${port}/x`, `http://localhost:${port}/x`]) {
-      await expect(exchange(url, { method: "POST", headers: {}, body: "" }, 2000)).rejects.toBeInstanceOf(ForbiddenDestination);
+      await expect(exchange(guard, url, { method: "POST", headers: {}, body: "" }, 2000)).rejects.toBeInstanceOf(ForbiddenDestination);
     }
     expect(asked).toBe(before);
-    allowPrivateDestinations(true);
-    const ok = await exchange(`http://localhost:${port}/x`, { method: "POST", headers: {}, body: "" }, 2000);
+    const ok = await exchange(open, `http://localhost:${port}/x`, { method: "POST", headers: {}, body: "" }, 2000);
     expect(ok.status).toBe(200);
     expect(asked).toBe(before + 1);
   });
@@ -136,12 +134,14 @@ describe("destination guard", () => {
     const withdraw = [allowOwnEndpoint(`http://127.0.0.1:${port}/own`), allowOwnEndpoint(`http://localhost:${port}/own`)];
     try {
       for (const url of [`http://127.0.0.1:${port}/own`, `http://localhost:${port}/own`]) {
-        const ok = await exchange(url, { method: "POST", headers: {}, body: "{}" }, 2000);
+        const ok = await exchange(guard, url, { method: "POST", headers: {}, body: "{}" }, 2000);
         expect(ok.status, url).toBe(200);
       }
       expect(asked).toBe(before + 2);
       for (const url of [`http://127.0.0.1:${port}/other`, `http://localhost:${port}/other`, `http://127.0.0.1:${port}/own?x=1`]) {
-        await expect(exchange(url, { method: "POST", headers: {}, body: "" }, 2000), url).rejects.toBeInstanceOf(ForbiddenDestination);
+        await expect(exchange(guard, url, { method: "POST", headers: {}, body: "" }, 2000), url).rejects.toBeInstanceOf(
+          ForbiddenDestination,
+        );
       }
       expect(asked).toBe(before + 2);
     } finally {

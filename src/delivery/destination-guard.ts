@@ -6,13 +6,14 @@
  * address is checked when the connection is made, on every address a name
  * resolves to, so a name cannot pass a check and then resolve inside.
  * DESTINATIONS_ALLOW_PRIVATE=true lifts the rule (local development, tests).
- * One exception holds always: the exact URLs of this process's own
+ * One exception holds always: the exact URLs of the server's own
  * endpoints meant to be destinations (the sandbox buyer below the server's
  * public URL, src/server/sandbox-buyer.ts) — that URL, nothing else at the
  * same host.
  */
 import dns, { type LookupAddress } from "node:dns";
 import { BlockList, isIP, type LookupFunction } from "node:net";
+import { Agent, type Dispatcher } from "undici";
 
 const inside = new BlockList();
 for (const [network, prefix] of [
@@ -42,34 +43,6 @@ for (const [network, prefix] of [
   inside.addSubnet(network, prefix, "ipv6");
 }
 
-let allowInside = false;
-// The own endpoints of the servers running in this process (one in production; tests start several).
-const ownEndpoints = new Set<string>();
-
-/** Lets destinations reach addresses inside this network (DESTINATIONS_ALLOW_PRIVATE), or not (the default). */
-export function allowPrivateDestinations(allow: boolean): void {
-  allowInside = allow;
-}
-
-/**
- * Lets destinations name exactly this URL of the server's own (its sandbox
- * buyer), wherever it is; returns the function that withdraws it when the
- * server closes.
- */
-export function allowOwnEndpoint(url: string): () => void {
-  const href = new URL(url).href;
-  ownEndpoints.add(href);
-  return () => {
-    ownEndpoints.delete(href);
-  };
-}
-
-/** Is this URL exactly one of the server's own endpoints (allowOwnEndpoint)? Same scheme, host, port and path; no query. */
-export function isOwnEndpoint(url: string | URL): boolean {
-  const href = typeof url === "string" ? (URL.canParse(url) ? new URL(url).href : "") : url.href;
-  return href !== "" && ownEndpoints.has(href);
-}
-
 /** A destination this server does not send to. */
 export class ForbiddenDestination extends Error {
   override name = "ForbiddenDestination";
@@ -89,30 +62,82 @@ const refusal = (host: string) =>
   "a development server allows it with DESTINATIONS_ALLOW_PRIVATE=true";
 
 /**
- * Why a URL's host may not be a destination, from the host alone: an address
- * inside the network, or localhost. "" when nothing is known against it (a
- * name is checked again when it resolves).
+ * One server's destination rules: whether private destinations are allowed
+ * (DESTINATIONS_ALLOW_PRIVATE) and which of its own endpoints are
+ * destinations. Built by the server at start (src/app.ts) and passed to
+ * whatever checks or sends to a tenant's URL, so servers with different
+ * settings can run in one process. It holds the connection pools the
+ * buyers' requests use, since their name lookups follow its rules.
  */
-export function refusedHost(hostname: string): string {
-  if (allowInside) return "";
-  const host = hostname.replace(/^\[(.*)\]$/, "$1").toLowerCase();
-  if (host === "localhost" || host.endsWith(".localhost") || isInside(host)) return refusal(host);
-  return "";
-}
+export class DestinationGuard {
+  readonly #own = new Set<string>();
+  /** Connections to buyers: kept alive 4 s, one request at a time; every name is resolved through the guard. */
+  readonly #buyers: Agent;
+  /** Connections to the server's own endpoints (its sandbox buyer), reached at the public URL as configured. */
+  readonly #ownAgent = new Agent({ keepAliveTimeout: 4_000 });
 
-/** refusedHost for a URL's host, "" for the server's own endpoints ("" too for a URL that does not parse: its own check names that). */
-export function refusedUrl(url: string): string {
-  if (!URL.canParse(url) || isOwnEndpoint(url)) return "";
-  return refusedHost(new URL(url).hostname);
-}
+  /** DESTINATIONS_ALLOW_PRIVATE: addresses inside this network are destinations too (local development, tests). */
+  readonly allowPrivate: boolean;
 
-/** dns.lookup for the buyers' connections: a name that resolves to any address inside the network is refused. */
-export const guardedLookup: LookupFunction = (hostname, options, callback) => {
-  dns.lookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
-    if (err) return callback(err, "", 0);
-    const bad = allowInside ? undefined : addresses.find((a) => isInside(a.address));
-    if (bad) return callback(new ForbiddenDestination(refusal(`${hostname} (${bad.address})`)), "", 0);
-    if (options.all) return (callback as unknown as (e: null, all: LookupAddress[]) => void)(null, addresses);
-    callback(null, addresses[0].address, addresses[0].family);
-  });
-};
+  constructor(allowPrivate: boolean) {
+    this.allowPrivate = allowPrivate;
+    this.#buyers = new Agent({ keepAliveTimeout: 4_000, connect: { lookup: this.lookup } });
+  }
+
+  /**
+   * Lets destinations name exactly this URL of the server's own (its sandbox
+   * buyer), wherever it is; returns the function that withdraws it.
+   */
+  allowOwnEndpoint(url: string): () => void {
+    const href = new URL(url).href;
+    this.#own.add(href);
+    return () => {
+      this.#own.delete(href);
+    };
+  }
+
+  /** Is this URL exactly one of the server's own endpoints (allowOwnEndpoint)? Same scheme, host, port and path; no query. */
+  isOwnEndpoint(url: string | URL): boolean {
+    const href = typeof url === "string" ? (URL.canParse(url) ? new URL(url).href : "") : url.href;
+    return href !== "" && this.#own.has(href);
+  }
+
+  /**
+   * Why a URL's host may not be a destination, from the host alone: an address
+   * inside the network, or localhost. "" when nothing is known against it (a
+   * name is checked again when it resolves).
+   */
+  refusedHost(hostname: string): string {
+    if (this.allowPrivate) return "";
+    const host = hostname.replace(/^\[(.*)\]$/, "$1").toLowerCase();
+    if (host === "localhost" || host.endsWith(".localhost") || isInside(host)) return refusal(host);
+    return "";
+  }
+
+  /** refusedHost for a URL's host, "" for the server's own endpoints ("" too for a URL that does not parse: its own check names that). */
+  refusedUrl(url: string): string {
+    if (!URL.canParse(url) || this.isOwnEndpoint(url)) return "";
+    return this.refusedHost(new URL(url).hostname);
+  }
+
+  /** dns.lookup for the buyers' connections: a name that resolves to any address inside the network is refused. */
+  readonly lookup: LookupFunction = (hostname, options, callback) => {
+    dns.lookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
+      if (err) return callback(err, "", 0);
+      const bad = this.allowPrivate ? undefined : addresses.find((a) => isInside(a.address));
+      if (bad) return callback(new ForbiddenDestination(refusal(`${hostname} (${bad.address})`)), "", 0);
+      if (options.all) return (callback as unknown as (e: null, all: LookupAddress[]) => void)(null, addresses);
+      callback(null, addresses[0].address, addresses[0].family);
+    });
+  };
+
+  /** The connection pool a request to this URL goes through: the own endpoints' or the guarded one. */
+  dispatcherFor(url: URL): Dispatcher {
+    return this.isOwnEndpoint(url) ? this.#ownAgent : this.#buyers;
+  }
+
+  /** Closes the connection pools (when the server stops). */
+  async close(): Promise<void> {
+    await Promise.all([this.#buyers.close(), this.#ownAgent.close()]);
+  }
+}

@@ -2,10 +2,12 @@
 import { once } from "node:events";
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { JsonObject } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { allowPrivateDestinations } from "./destination-guard.ts";
-import { deliver } from "./deliver.ts";
+import { deliver as deliverWith } from "./deliver.ts";
+import { DestinationGuard } from "./destination-guard.ts";
 import { exchange, maxAnswerBytes } from "./http-exchange.ts";
+import { Secrets } from "./secrets.ts";
 import type { DeliveryTarget } from "./types.ts";
 
 let stub: Server;
@@ -28,9 +30,12 @@ function answer(path: string, res: ServerResponse): void {
   else res.writeHead(404).end();
 }
 
+// The stub listens on loopback.
+const guard = new DestinationGuard(true);
+const settings = { destinations: guard, secrets: new Secrets(null) };
+const deliver = (t: DeliveryTarget, lead: JsonObject) => deliverWith(settings, t, lead);
+
 beforeAll(async () => {
-  // The stub listens on loopback.
-  allowPrivateDestinations(true);
   stub = createServer((req, res) => {
     asked.push(req.url ?? "");
     agents.push(req.headers["user-agent"]);
@@ -41,7 +46,8 @@ beforeAll(async () => {
   await once(stub, "listening");
   base = `http://127.0.0.1:${(stub.address() as AddressInfo).port}`;
 });
-afterAll(() => {
+afterAll(async () => {
+  await guard.close();
   stub.closeAllConnections();
   stub.close();
 });
@@ -69,7 +75,7 @@ describe("delivery exchanges", () => {
   });
 
   it("an answer is read up to 64 KiB and the rest is dropped with its connection", async () => {
-    const got = await exchange(`${base}/endless`, { method: "POST", headers: {}, body: "" }, 2000);
+    const got = await exchange(guard, `${base}/endless`, { method: "POST", headers: {}, body: "" }, 2000);
     expect(got).toMatchObject({ status: 200, contentType: "text/plain" });
     expect(got.body.length).toBe(maxAnswerBytes);
     await endlessClosed;
@@ -93,9 +99,9 @@ describe("delivery exchanges", () => {
   });
 
   it("sends a User-Agent unless the destination sets its own", async () => {
-    await exchange(`${base}/accept`, { method: "POST", headers: {}, body: "" }, 2000);
+    await exchange(guard, `${base}/accept`, { method: "POST", headers: {}, body: "" }, 2000);
     expect(agents.at(-1)).toBe("lead-router");
-    await exchange(`${base}/accept`, { method: "POST", headers: { "User-Agent": "acme-crm" }, body: "" }, 2000);
+    await exchange(guard, `${base}/accept`, { method: "POST", headers: { "User-Agent": "acme-crm" }, body: "" }, 2000);
     expect(agents.at(-1)).toBe("acme-crm");
   });
 

@@ -6,8 +6,8 @@
  * timeout signals cost several times the CPU on the lead engine's hot path.
  */
 import type { Readable } from "node:stream";
-import { Agent, request } from "undici";
-import { ForbiddenDestination, guardedLookup, isOwnEndpoint, refusedUrl } from "./destination-guard.ts";
+import { type Dispatcher, request } from "undici";
+import { type DestinationGuard, ForbiddenDestination } from "./destination-guard.ts";
 
 /** The request to send. */
 export interface ExchangeRequest {
@@ -33,12 +33,6 @@ export class NoAnswerInTime extends Error {
 /** Answers are read up to this much; a buyer's endpoint is not a file server. */
 export const maxAnswerBytes = 64 * 1024;
 
-// Kept-alive connections are reused, one request at a time (no pipelining); 4 s is what fetch's agent kept them.
-// Every name is resolved through the guard: a buyer's URL never reaches the server's own network.
-const buyers = new Agent({ keepAliveTimeout: 4_000, connect: { lookup: guardedLookup } });
-// The server's own endpoints (its sandbox buyer) are reached at the public URL as configured, whatever it resolves to.
-const own = new Agent({ keepAliveTimeout: 4_000 });
-
 // The Fetch standard's "bad ports" (SMTP, IRC and the like): fetch refused them, so a
 // tenant's URL could not aim a request at those services, and still cannot.
 const badPorts = new Set(
@@ -50,12 +44,12 @@ const badPorts = new Set(
 );
 
 /** Sends the request and reads the answer; rejects with NoAnswerInTime after timeoutMs, else with the network's error. */
-export function exchange(url: string, req: ExchangeRequest, timeoutMs: number): Promise<ExchangeAnswer> {
+export function exchange(guard: DestinationGuard, url: string, req: ExchangeRequest, timeoutMs: number): Promise<ExchangeAnswer> {
   return new Promise((resolve, reject) => {
     const to = new URL(url);
     if (badPorts.has(to.port)) throw new Error("bad port");
     // An address needs no lookup, so the guard checks it here.
-    const refused = refusedUrl(url);
+    const refused = guard.refusedUrl(url);
     if (refused) throw new ForbiddenDestination(refused);
     const abort = new AbortController();
     // The timer settles the exchange itself: undici defers an abort until a connect in progress ends.
@@ -64,7 +58,7 @@ export function exchange(url: string, req: ExchangeRequest, timeoutMs: number): 
       reject(late);
       abort.abort(late);
     }, timeoutMs);
-    send(to, req, abort.signal).then(
+    send(guard.dispatcherFor(to), to, req, abort.signal).then(
       (answer) => {
         clearTimeout(timer);
         resolve(answer);
@@ -84,8 +78,7 @@ function withUserAgent(headers: Record<string, string>): Record<string, string> 
   return Object.keys(headers).some((k) => k.toLowerCase() === "user-agent") ? headers : { ...headers, "user-agent": userAgent };
 }
 
-async function send(url: URL, req: ExchangeRequest, signal: AbortSignal): Promise<ExchangeAnswer> {
-  const dispatcher = isOwnEndpoint(url) ? own : buyers;
+async function send(dispatcher: Dispatcher, url: URL, req: ExchangeRequest, signal: AbortSignal): Promise<ExchangeAnswer> {
   const res = await request(url, { ...req, headers: withUserAgent(req.headers), signal, dispatcher });
   const body = await readBounded(res.body);
   const contentType = res.headers["content-type"];

@@ -1,13 +1,14 @@
 /** Destination secrets at rest: sealed under SECRETS_KEY, opened only with it. */
 import { randomBytes } from "node:crypto";
-import { afterEach, describe, expect, it } from "vitest";
-import { openAuth, parseSecretsKey, sealAuth, UnreadableSecret, useSecretsKey } from "./secrets.ts";
+import { describe, expect, it } from "vitest";
+import { parseSecretsKey, Secrets, UnreadableSecret } from "./secrets.ts";
 
-afterEach(() => useSecretsKey(null));
+/** The two methods of one server's secrets, callable alone. */
+const bound = (s: Secrets) => ({ sealAuth: s.sealAuth.bind(s), openAuth: s.openAuth.bind(s) });
 
 describe("destination secrets", () => {
   it("are sealed under the key (a new nonce each time) and opened back", () => {
-    useSecretsKey(randomBytes(32));
+    const { sealAuth, openAuth } = bound(new Secrets(randomBytes(32)));
     const a = sealAuth({ type: "bearer", token: "tok-123" });
     const b = sealAuth({ type: "bearer", token: "tok-123" });
     expect(a.type === "bearer" && a.token.startsWith("lr1:")).toBe(true);
@@ -25,21 +26,18 @@ describe("destination secrets", () => {
   });
 
   it("cannot be opened without the key, under another key, or once altered", () => {
-    useSecretsKey(randomBytes(32));
-    const sealed = sealAuth({ type: "bearer", token: "tok-123" });
+    const keyed = new Secrets(randomBytes(32));
+    const sealed = keyed.sealAuth({ type: "bearer", token: "tok-123" });
     const token = sealed.type === "bearer" ? sealed.token : "";
     const altered = { type: "bearer" as const, token: `${token.slice(0, -4)}${token.endsWith("AAAA") ? "BBBB" : "AAAA"}` };
-    expect(() => openAuth(altered)).toThrow(UnreadableSecret);
-    useSecretsKey(randomBytes(32));
-    expect(() => openAuth(sealed)).toThrow(/another SECRETS_KEY/);
-    useSecretsKey(null);
-    expect(() => openAuth(sealed)).toThrow(/no SECRETS_KEY/);
+    expect(() => keyed.openAuth(altered)).toThrow(UnreadableSecret);
+    expect(() => new Secrets(randomBytes(32)).openAuth(sealed)).toThrow(/another SECRETS_KEY/);
+    expect(() => new Secrets(null).openAuth(sealed)).toThrow(/no SECRETS_KEY/);
   });
 
   it("stores secrets as given without a key, and reads values stored before a key was set", () => {
-    expect(sealAuth({ type: "bearer", token: "plain" })).toEqual({ type: "bearer", token: "plain" });
-    useSecretsKey(randomBytes(32));
-    expect(openAuth({ type: "bearer", token: "plain" })).toEqual({ type: "bearer", token: "plain" });
+    expect(new Secrets(null).sealAuth({ type: "bearer", token: "plain" })).toEqual({ type: "bearer", token: "plain" });
+    expect(new Secrets(randomBytes(32)).openAuth({ type: "bearer", token: "plain" })).toEqual({ type: "bearer", token: "plain" });
   });
 
   it("takes the key as 64 hex digits or base64 of 32 bytes, nothing else", () => {

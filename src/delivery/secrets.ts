@@ -10,7 +10,6 @@ import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import type { DeliveryAuth } from "./types.ts";
 
 const PREFIX = "lr1:";
-let key: Buffer | null = null;
 
 /** Parses SECRETS_KEY: 32 bytes, as 64 hex digits or base64. */
 export function parseSecretsKey(text: string): Buffer {
@@ -19,17 +18,12 @@ export function parseSecretsKey(text: string): Buffer {
   return bytes;
 }
 
-/** Sets the key secrets are sealed with (null: stored as given). */
-export function useSecretsKey(k: Buffer | null): void {
-  key = k;
-}
-
 /** A secret that could not be opened: sealed under another key, or with no key configured. */
 export class UnreadableSecret extends Error {
   override name = "UnreadableSecret";
 }
 
-function seal(value: string): string {
+function seal(key: Buffer | null, value: string): string {
   if (!key || value === "" || value.startsWith(PREFIX)) return value;
   const iv = randomBytes(12);
   const cipher = createCipheriv("aes-256-gcm", key, iv);
@@ -37,7 +31,7 @@ function seal(value: string): string {
   return PREFIX + Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString("base64");
 }
 
-function open(value: string): string {
+function open(key: Buffer | null, value: string): string {
   if (!value.startsWith(PREFIX)) return value;
   if (!key) throw new UnreadableSecret("the destination's secret is sealed and this server has no SECRETS_KEY");
   const raw = Buffer.from(value.slice(PREFIX.length), "base64");
@@ -58,8 +52,25 @@ function withSecret(a: DeliveryAuth, f: (secret: string) => string): DeliveryAut
   return a;
 }
 
-/** The auth as stored: its secret sealed (when a key is set; an already sealed one is kept). */
-export const sealAuth = (a: DeliveryAuth): DeliveryAuth => withSecret(a, seal);
+/**
+ * One server's SECRETS_KEY (null: secrets are stored as given), with the
+ * two things done with it; built at start (src/app.ts) and passed to what
+ * stores or sends a destination's auth.
+ */
+export class Secrets {
+  readonly #key: Buffer | null;
 
-/** The auth as sent: its secret opened. Throws UnreadableSecret when it cannot be. */
-export const openAuth = (a: DeliveryAuth): DeliveryAuth => withSecret(a, open);
+  constructor(key: Buffer | null) {
+    this.#key = key;
+  }
+
+  /** The auth as stored: its secret sealed (when a key is set; an already sealed one is kept). */
+  sealAuth(a: DeliveryAuth): DeliveryAuth {
+    return withSecret(a, (v) => seal(this.#key, v));
+  }
+
+  /** The auth as sent: its secret opened. Throws UnreadableSecret when it cannot be. */
+  openAuth(a: DeliveryAuth): DeliveryAuth {
+    return withSecret(a, (v) => open(this.#key, v));
+  }
+}

@@ -8,16 +8,17 @@
  * to the next contract.
  */
 import { deliveryTargetOf } from "../buyers/destinations-store.ts";
-import { deliver } from "../delivery/deliver.ts";
+import { type DeliverySettings, deliver } from "../delivery/deliver.ts";
 import type { DeliveryResult } from "../delivery/types.ts";
-import { type Db, withEngine } from "../db/tenant-tx.ts";
+import { withEngine } from "../db/tenant-tx.ts";
 import { failedPrecondition } from "../pipeline/errors.ts";
 import { settleClaim } from "./settle.ts";
 import { takeInboxClaim, type TakenClaim } from "./take-claim.ts";
+import type { Deps } from "../deps.ts";
 
 /** Step 2: delivery to the claim's destination, if there is one. */
-async function send(claim: TakenClaim): Promise<DeliveryResult | null> {
-  return claim.destination ? deliver(deliveryTargetOf(claim.destination), claim.fields) : null;
+async function send(settings: DeliverySettings, claim: TakenClaim): Promise<DeliveryResult | null> {
+  return claim.destination ? deliver(settings, deliveryTargetOf(claim.destination), claim.fields) : null;
 }
 
 /**
@@ -25,9 +26,9 @@ async function send(claim: TakenClaim): Promise<DeliveryResult | null> {
  * claimed, expired, cap reached, insufficient funds, delivery refused).
  * Returns the lead's id.
  */
-export async function claimInboxLead(db: Db, tenantId: string, idOrShort: string, buyerId: string): Promise<string> {
+export async function claimInboxLead(db: Deps, tenantId: string, idOrShort: string, buyerId: string): Promise<string> {
   const claim = await withEngine(db, tenantId, (tx) => takeInboxClaim(tx, idOrShort, buyerId, new Date()));
-  const result = await send(claim);
+  const result = await send(db.settings, claim);
   const held = await withEngine(db, tenantId, (tx) => settleClaim(tx, tenantId, claim, result));
   if (!held) {
     throw failedPrecondition(

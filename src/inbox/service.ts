@@ -2,15 +2,17 @@
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { sql } from "slonik";
 import type { InboxService } from "../../gen/es/leadrouter/v1/inbox_pb.js";
-import { type Db, type Tx, withTenant } from "../db/tenant-tx.ts";
+import type { Tx } from "../db/tenant-tx.ts";
 import { notFound } from "../pipeline/errors.ts";
 import type { Principal } from "../pipeline/principal.ts";
+import { withTenant } from "../pipeline/transaction.ts";
 import { pageOf, paginate } from "../standard/pagination.ts";
 import { isUuid, Violations } from "../standard/violations.ts";
 import { isShortId } from "../leads/short-id.ts";
 import { claimInboxLead } from "./claim.ts";
 import { statusWhere, toInboxItem } from "./mapping.ts";
 import { entryOf, fullFieldsOf, inboxOrderable, type InboxLeadRow, listInbox } from "./store.ts";
+import type { Deps } from "../deps.ts";
 
 /**
  * Whose inbox the caller acts on: a buyer key's own (a buyerId naming
@@ -36,12 +38,12 @@ async function present(tx: Tx, rows: readonly InboxLeadRow[], p: Principal) {
 }
 
 /** The InboxService implementation. */
-export function inboxService(db: Db): ServiceImpl<typeof InboxService> {
+export function inboxService(db: Deps): ServiceImpl<typeof InboxService> {
   return {
     async listInbox(req, ctx) {
       return withTenant(db, ctx, async (tx, p) => {
         const owner = ownerOf(p, req.buyerId, false);
-        const page = pageOf(req, p.tenantId ?? "", inboxOrderable, { b: owner, s: req.status });
+        const page = pageOf(db.settings, req, p.tenantId ?? "", inboxOrderable, { b: owner, s: req.status });
         const where = statusWhere(req.status, owner);
         if (owner) {
           where.push(sql.fragment`EXISTS (SELECT 1 FROM inbox_entries e WHERE e.lead_id = inbox_leads.lead_id AND e.buyer_id = ${owner})`);

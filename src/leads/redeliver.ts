@@ -11,13 +11,14 @@ import { sql } from "slonik";
 import type { DeliveryAttempt } from "../../gen/es/leadrouter/v1/leads_pb.js";
 import { type DestinationRow, deliveryDestinationOf, deliveryTargetOf } from "../buyers/destinations-store.ts";
 import { deliver } from "../delivery/deliver.ts";
-import { type Db, withEngine } from "../db/tenant-tx.ts";
+import { withEngine } from "../db/tenant-tx.ts";
 import { emit } from "../events/outbox.ts";
 import { failedPrecondition, notFound } from "../pipeline/errors.ts";
 import { newId } from "../standard/ids.ts";
 import { toDeliveryAttempt } from "./mapping.ts";
 import { findLead } from "./read.ts";
 import { type DeliveryLog, type DeliveryRow, insertDelivery } from "./store.ts";
+import type { Deps } from "../deps.ts";
 
 /** What the sale needs delivered, read before the call. */
 interface Plan {
@@ -31,7 +32,7 @@ interface Plan {
  * (with its credentials: read on the engine's path, as routing reads it);
  * failed_precondition when there is nothing the sale can be delivered to.
  */
-async function planOf(db: Db, tenantId: string, id: string, contractId: string): Promise<Plan> {
+async function planOf(db: Deps, tenantId: string, id: string, contractId: string): Promise<Plan> {
   return withEngine(db, tenantId, async (tx) => {
     const lead = await findLead(tx, id);
     if (!lead) throw notFound("lead", id);
@@ -57,10 +58,10 @@ async function planOf(db: Db, tenantId: string, id: string, contractId: string):
 }
 
 /** Delivers the sold lead again through the contract (the caller is an admin) and returns the logged attempt. */
-export async function redeliverLead(db: Db, tenantId: string, id: string, contractId: string): Promise<DeliveryAttempt> {
+export async function redeliverLead(db: Deps, tenantId: string, id: string, contractId: string): Promise<DeliveryAttempt> {
   const plan = await planOf(db, tenantId, id, contractId);
   const dest = plan.dest;
-  const result = await deliver(deliveryTargetOf(dest), plan.fields);
+  const result = await deliver(db.settings, deliveryTargetOf(dest), plan.fields);
   return withEngine(db, tenantId, async (tx) => {
     // Erased while the call was out: keep the record of the attempt, not the buyer's echo of the lead.
     const erased = (await tx.maybeOneFirst(sql.unsafe`SELECT erased_at IS NOT NULL FROM leads WHERE id = ${plan.leadId} FOR SHARE`)) as

@@ -6,9 +6,9 @@
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { sql } from "slonik";
 import { Lead_Status, type LeadService } from "../../gen/es/leadrouter/v1/leads_pb.js";
-import { type Db, withTenant } from "../db/tenant-tx.ts";
 import { notFound } from "../pipeline/errors.ts";
 import { tenantPrincipalOf } from "../pipeline/principal.ts";
+import { withTenant } from "../pipeline/transaction.ts";
 import { submission } from "../routing/service.ts";
 import { createdWithin, rangeKey, statusIs } from "../standard/filters.ts";
 import { pageOf, paginate } from "../standard/pagination.ts";
@@ -19,9 +19,10 @@ import { checkLeadId, checkLeadIds } from "./lead-ids.ts";
 import { findLead, present } from "./read.ts";
 import { redeliverLead } from "./redeliver.ts";
 import { leads } from "./store.ts";
+import type { Deps } from "../deps.ts";
 
 /** The LeadService implementation. */
-export function leadService(db: Db): ServiceImpl<typeof LeadService> {
+export function leadService(db: Deps): ServiceImpl<typeof LeadService> {
   const getById = async (id: string, ctx: HandlerContext) =>
     withTenant(db, ctx, async (tx, p) => {
       const row = await findLead(tx, id);
@@ -44,7 +45,7 @@ export function leadService(db: Db): ServiceImpl<typeof LeadService> {
       return withTenant(db, ctx, async (tx, p) => {
         const status = req.status ? Lead_Status[req.status] : undefined;
         const filters = { status, created: rangeKey(req.created), v: req.verticalId, c: req.campaignId, pa: req.partnerId, b: req.buyerId };
-        const page = pageOf(req, p.tenantId ?? "", leads.spec.orderable, filters);
+        const page = pageOf(db.settings, req, p.tenantId ?? "", leads.spec.orderable, filters);
         const where = [...statusIs(status), ...createdWithin(req.created)];
         if (req.verticalId) where.push(sql.fragment`vertical_id = ${req.verticalId}`);
         if (req.campaignId) where.push(sql.fragment`campaign_id = ${req.campaignId}`);

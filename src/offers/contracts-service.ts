@@ -1,7 +1,7 @@
 /** The offer's contracts, a sub-resource of OfferService: attach, detach and list them. */
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { OfferContract_Status, type OfferService } from "../../gen/es/leadrouter/v1/offers_pb.js";
-import type { Db, Tx } from "../db/tenant-tx.ts";
+import type { Tx } from "../db/tenant-tx.ts";
 import { nameOf, statusIs } from "../standard/filters.ts";
 import { pageOf, paginate } from "../standard/pagination.ts";
 import { find } from "../standard/resource.ts";
@@ -11,6 +11,7 @@ import { type ContractRow, contractOrderable, contractsByIds, contractsOfOffer, 
 import { toOfferContract } from "./contracts-mapping.ts";
 import { offerResource } from "./mapping.ts";
 import type { OfferRow } from "./store.ts";
+import type { Deps } from "../deps.ts";
 
 type Handlers = Pick<ServiceImpl<typeof OfferService>, "attachOfferContracts" | "detachOfferContracts" | "listOfferContracts">;
 
@@ -37,7 +38,7 @@ async function checkContracts(tx: Tx, ids: string[], fits: (c: ContractRow) => s
 }
 
 /** The handlers, over db. */
-export function offerContractMethods(db: Db): Handlers {
+export function offerContractMethods(db: Deps): Handlers {
   // Changes lock the offer row, so an attach and the offer's deletion cannot interleave.
   const onOffer = <T>(offerId: string, ctx: HandlerContext, lock: boolean, fn: (tx: Tx, offer: OfferRow) => Promise<T>) => {
     const id = requireUuid("offerId", offerId);
@@ -69,7 +70,7 @@ export function offerContractMethods(db: Db): Handlers {
     async listOfferContracts(req, ctx) {
       return onOffer(req.offerId, ctx, false, async (tx, offer) => {
         const status = nameOf(OfferContract_Status, req.status);
-        const page = pageOf(req, offer.tenant_id, contractOrderable, { offer: offer.id, status });
+        const page = pageOf(db.settings, req, offer.tenant_id, contractOrderable, { offer: offer.id, status });
         const { rows, pagination } = paginate(await contractsOfOffer(tx, offer.id, statusIs(status), page), page);
         return { data: rows.map(toOfferContract), pagination };
       });

@@ -3,7 +3,7 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import { sql } from "slonik";
 import { type ListOffersRequest, type Offer, Offer_Status, type OfferService } from "../../gen/es/leadrouter/v1/offers_pb.js";
 import { campaignsUnder } from "../campaigns/listing.ts";
-import type { Db, Tx } from "../db/tenant-tx.ts";
+import type { Tx } from "../db/tenant-tx.ts";
 import { failedPrecondition } from "../pipeline/errors.ts";
 import { createdWithin, hasTags, nameOf, rangeKey, statusIs } from "../standard/filters.ts";
 import { standardMethods } from "../standard/methods.ts";
@@ -15,6 +15,7 @@ import { offerContractMethods } from "./contracts-service.ts";
 import { mergeOffer, offerResource, updatableOfferPaths } from "./mapping.ts";
 import { dependentsOf, detachDependents, type OfferRow, replaceTiers } from "./store.ts";
 import { offerValues } from "./validation.ts";
+import type { Deps } from "../deps.ts";
 
 /** Checks a whole offer into v and returns what to store; a new vertical must be a live one of the tenant. */
 async function validOffer(tx: Tx, o: Offer, v: Violations, storedVerticalId?: string) {
@@ -48,7 +49,7 @@ async function release(tx: Tx, offer: OfferRow, force: boolean): Promise<void> {
 }
 
 /** The OfferService implementation. */
-export function offerService(db: Db): ServiceImpl<typeof OfferService> {
+export function offerService(db: Deps): ServiceImpl<typeof OfferService> {
   const std = standardMethods(db, offerResource);
   return {
     listOffers: std.list(listFilter),

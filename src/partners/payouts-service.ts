@@ -1,7 +1,6 @@
 /** The payout side of PartnerService: the ledger reads, recorded payouts and manual adjustments. */
 import type { ServiceImpl } from "@connectrpc/connect";
 import { type ListPartnerPayoutsRequest, PartnerLedgerEntry_Kind, type PartnerService } from "../../gen/es/leadrouter/v1/partners_pb.js";
-import type { Db } from "../db/tenant-tx.ts";
 import { columnIs, createdWithin, nameOf, rangeKey } from "../standard/filters.ts";
 import { standardMethods } from "../standard/methods.ts";
 import { find } from "../standard/resource.ts";
@@ -11,11 +10,12 @@ import { requireUuid, Violations } from "../standard/violations.ts";
 import { postPartnerLedgerEntry } from "./ledger.ts";
 import { payoutResource, toLedgerEntry } from "./payouts-mapping.ts";
 import { partnerResource } from "./mapping.ts";
+import type { Deps } from "../deps.ts";
 
 type PayoutMethods = "listPartnerPayouts" | "getPartnerPayout" | "recordPartnerPayout" | "adjustPartnerBalance";
 
 /** ListPartnerPayouts, GetPartnerPayout, RecordPartnerPayout and AdjustPartnerBalance. */
-export function partnerPayoutMethods(db: Db): Pick<ServiceImpl<typeof PartnerService>, PayoutMethods> {
+export function partnerPayoutMethods(db: Deps): Pick<ServiceImpl<typeof PartnerService>, PayoutMethods> {
   const std = standardMethods(db, payoutResource);
   return {
     listPartnerPayouts: std.list((req: ListPartnerPayoutsRequest, partnerId) => {

@@ -2,9 +2,8 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import { type ListPartnersRequest, Partner_Status, PartnerSchema, type PartnerService } from "../../gen/es/leadrouter/v1/partners_pb.js";
 import { campaignsUnder } from "../campaigns/listing.ts";
-import type { Db, Tx } from "../db/tenant-tx.ts";
+import type { Tx } from "../db/tenant-tx.ts";
 import { listLeadPage } from "../leads/listing.ts";
-import { invalidatesAuth } from "../pipeline/auth-cache.ts";
 import { failedPrecondition, invalidArgument, notFound } from "../pipeline/errors.ts";
 import { nameOf, statusTagsCreated } from "../standard/filters.ts";
 import { standardMethods } from "../standard/methods.ts";
@@ -17,6 +16,7 @@ import { noBuyerLists, partnerParent, partnerResource, partnerValues, toPartner,
 import { partnerNoteMethods } from "./notes-service.ts";
 import { partnerPayoutMethods } from "./payouts-service.ts";
 import * as store from "./store.ts";
+import type { Deps } from "../deps.ts";
 
 /** A partner with live campaigns is deleted only with force, which pauses them; its API keys are revoked with it. */
 async function release(tx: Tx, partner: store.PartnerRow, force: boolean): Promise<void> {
@@ -31,7 +31,7 @@ async function release(tx: Tx, partner: store.PartnerRow, force: boolean): Promi
 }
 
 /** The PartnerService implementation. */
-export function partnerService(db: Db): ServiceImpl<typeof PartnerService> {
+export function partnerService(db: Deps): ServiceImpl<typeof PartnerService> {
   const std = standardMethods(db, partnerResource);
   const deletePartner = std.delete({ release });
   return {
@@ -72,7 +72,7 @@ export function partnerService(db: Db): ServiceImpl<typeof PartnerService> {
       });
     },
     // The partner's API keys are revoked in the same transaction; the auth cache forgets them once it commits.
-    deletePartner: (req, ctx) => invalidatesAuth(deletePartner(req, ctx)),
+    deletePartner: (req, ctx) => db.caches.auth.clearsAfter(deletePartner(req, ctx)),
     pausePartner: std.setStatus("paused"),
     resumePartner: std.setStatus("active"),
     listPartnerCampaigns: campaignsUnder(db, partnerParent),
@@ -80,7 +80,7 @@ export function partnerService(db: Db): ServiceImpl<typeof PartnerService> {
       const partnerId = requireUuid("partnerId", req.partnerId);
       return inTenant(db, ctx, async (tx, p) => {
         await find(tx, partnerResource, partnerId);
-        return listLeadPage(tx, req, p, { partnerId });
+        return listLeadPage(db.settings, tx, req, p, { partnerId });
       });
     },
     ...partnerNoteMethods(db),

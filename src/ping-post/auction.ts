@@ -10,7 +10,7 @@ import { type CheckOutcome, clampBid } from "../contracts/match.ts";
 import { toCents } from "../standard/money.ts";
 import type { Tx } from "../db/tenant-tx.ts";
 import { newId } from "../standard/ids.ts";
-import { loadCandidates } from "../routing/candidates.ts";
+import { type ContractCache, loadCandidates } from "../routing/candidates.ts";
 import type { Intake } from "../routing/intake.ts";
 import type { PingAnswer } from "./bids.ts";
 import { piiKeys } from "./ping-intake.ts";
@@ -45,12 +45,12 @@ const sourceOf = (c: Contract): BidRow["source"] =>
   c.pricing?.model === Model.ping ? "ping" : c.pricing?.model === Model.rule ? "rule" : "fixed";
 
 /** Judges every live contract of the campaign's offer on the ping's partial lead. */
-export async function judgeContracts(tx: Tx, lead: Intake, at: Date): Promise<Judged[]> {
+export async function judgeContracts(contracts: ContractCache, tx: Tx, lead: Intake, at: Date): Promise<Judged[]> {
   const c = lead.campaign;
   const pii = piiKeys(lead.fields);
   const matchLead = { values: lead.values, consent: lead.matchConsent, at, createdAt: at };
   const judged: Judged[] = [];
-  for (const [position, contract] of (await loadCandidates(tx, c.vertical_id, c.offer_id)).entries()) {
+  for (const [position, contract] of (await loadCandidates(contracts, tx, c.vertical_id, c.offer_id)).entries()) {
     const verdict = await evaluateEligibility(tx, contract, matchLead, c.partner_id);
     const failed = verdict.checks.find((x) => !x.passed && !deferred(contract, x, pii, lead.matchConsent !== undefined));
     const source = sourceOf(contract);

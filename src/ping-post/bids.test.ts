@@ -3,7 +3,7 @@ import { once } from "node:events";
 import { createServer, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { allowPrivateDestinations } from "../delivery/destination-guard.ts";
+import { DestinationGuard } from "../delivery/destination-guard.ts";
 import { askBuyers } from "./bids.ts";
 
 let stub: Server;
@@ -20,15 +20,17 @@ function answer(path: string, res: ServerResponse): void {
   else json(500, "{}");
 }
 
+// The stub listens on loopback.
+const guard = new DestinationGuard(true);
+
 beforeAll(async () => {
-  // The stub listens on loopback.
-  allowPrivateDestinations(true);
   stub = createServer((req, res) => req.resume().on("end", () => answer(req.url ?? "", res)));
   stub.listen(0, "127.0.0.1");
   await once(stub, "listening");
   base = `http://127.0.0.1:${(stub.address() as AddressInfo).port}`;
 });
-afterAll(() => {
+afterAll(async () => {
+  await guard.close();
   stub.closeAllConnections();
   stub.close();
 });
@@ -38,6 +40,7 @@ describe("askBuyers", () => {
     const paths = ["/bid", "/bom", "/none", "/huge", "/moved", "/broken", "/late"];
     const started = performance.now();
     const answers = await askBuyers(
+      guard,
       paths.map((p) => ({ url: `${base}${p}`, body: { zip: "78701" } })),
       300,
     );

@@ -5,6 +5,7 @@
  * partner's answer.
  */
 import type { JsonValue } from "@bufbuild/protobuf";
+import type { DestinationGuard } from "../delivery/destination-guard.ts";
 import { exchange, NoAnswerInTime } from "../delivery/http-exchange.ts";
 import { isMoney, normaliseMoney, toCents } from "../standard/money.ts";
 
@@ -44,9 +45,9 @@ const redirects = new Set([301, 302, 303, 307, 308]);
 const utf8 = new TextDecoder();
 const pingHeaders = { "content-type": "application/json", accept: "application/json" };
 
-async function askOne(ask: PingAsk, budgetMs: number): Promise<Answer> {
+async function askOne(guard: DestinationGuard, ask: PingAsk, budgetMs: number): Promise<Answer> {
   try {
-    const res = await exchange(ask.url, { method: "POST", headers: pingHeaders, body: JSON.stringify(ask.body) }, budgetMs);
+    const res = await exchange(guard, ask.url, { method: "POST", headers: pingHeaders, body: JSON.stringify(ask.body) }, budgetMs);
     if (redirects.has(res.status)) return { kind: "failed", reason: "network_error" };
     if (res.status < 200 || res.status > 299) return { kind: "failed", reason: `http_${res.status}` };
     const text = utf8.decode(res.body);
@@ -62,13 +63,13 @@ async function askOne(ask: PingAsk, budgetMs: number): Promise<Answer> {
 }
 
 /** Pings every endpoint in parallel and answers, in order, within budgetMs (late answers are ignored). */
-export async function askBuyers(asks: readonly PingAsk[], budgetMs: number): Promise<PingAnswer[]> {
+export async function askBuyers(guard: DestinationGuard, asks: readonly PingAsk[], budgetMs: number): Promise<PingAnswer[]> {
   const budget = Math.max(1, Math.floor(budgetMs));
   // Every exchange starts its budget in this same tick, so all of them end by the deadline.
   return Promise.all(
     asks.map(async (ask): Promise<PingAnswer> => {
       const started = performance.now();
-      const answer = await askOne(ask, budget);
+      const answer = await askOne(guard, ask, budget);
       return { ...answer, latencyMs: Math.round(performance.now() - started) };
     }),
   );

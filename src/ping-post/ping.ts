@@ -8,7 +8,7 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { sql } from "slonik";
 import { type PingLeadRequest, type PingResult, PingResultSchema } from "../../gen/es/leadrouter/v1/ping_post_pb.js";
-import { type Db, withEngine } from "../db/tenant-tx.ts";
+import { withEngine } from "../db/tenant-tx.ts";
 import { emit } from "../events/outbox.ts";
 import { failedPrecondition, invalidArgument } from "../pipeline/errors.ts";
 import type { Principal } from "../pipeline/principal.ts";
@@ -20,6 +20,7 @@ import { askBuyers, type PingAnswer } from "./bids.ts";
 import { pingIntake } from "./ping-intake.ts";
 import { insertPing, newPingToken } from "./store.ts";
 import { checkRules } from "../routing/rules.ts";
+import type { Deps } from "../deps.ts";
 
 /** How long a ping waits for bids when its campaign has no offer. */
 const defaultDeadlineMs = 1000;
@@ -29,7 +30,7 @@ const defaultTtlSeconds = 300;
 const answerMarginMs = 25;
 
 /** Runs one ping's auction and returns the bids and the token. */
-export async function pingLead(db: Db, req: PingLeadRequest, p: Principal): Promise<PingResult> {
+export async function pingLead(db: Deps, req: PingLeadRequest, p: Principal): Promise<PingResult> {
   // The deadline counts from here: it bounds what the partner waits, not only the buyers' round.
   const started = performance.now();
   if (req.ttlSeconds !== undefined && (req.ttlSeconds < 1 || req.ttlSeconds > 3600)) {
@@ -46,7 +47,7 @@ export async function pingLead(db: Db, req: PingLeadRequest, p: Principal): Prom
     const deadline = lead.campaign.offer_id
       ? ((await tx.maybeOneFirst(sql.unsafe`SELECT ping_deadline_ms FROM offers WHERE id = ${lead.campaign.offer_id}`)) as number | null)
       : null;
-    return { lead, deadlineMs: deadline || defaultDeadlineMs, judged: await judgeContracts(tx, lead, at) };
+    return { lead, deadlineMs: deadline || defaultDeadlineMs, judged: await judgeContracts(db.caches.contracts, tx, lead, at) };
   });
   const { lead, deadlineMs, judged } = plan;
   const c = lead.campaign;
@@ -55,6 +56,7 @@ export async function pingLead(db: Db, req: PingLeadRequest, p: Principal): Prom
   const redacted = { pingId, verticalId: c.vertical_id, test: lead.test, fields: lead.values };
   const budget = deadlineMs - (performance.now() - started) - answerMarginMs;
   const answers = await askBuyers(
+    db.settings.destinations,
     pinged.map((j) => ({ url: j.contract.pricing?.pingUrl ?? "", body: { ...redacted, contractId: j.contract.id } })),
     budget,
   );

@@ -12,7 +12,7 @@ import { ContractMatch_Check_Kind as Kind } from "../../gen/es/leadrouter/v1/con
 import type { PostLeadRequest } from "../../gen/es/leadrouter/v1/ping_post_pb.js";
 import { evaluateEligibility } from "../contracts/eligibility.ts";
 import { formatCents } from "../standard/money.ts";
-import { type Db, withEngine } from "../db/tenant-tx.ts";
+import { withEngine } from "../db/tenant-tx.ts";
 import { emit } from "../events/outbox.ts";
 import { failedPrecondition } from "../pipeline/errors.ts";
 import type { Principal } from "../pipeline/principal.ts";
@@ -24,9 +24,10 @@ import { distributionOfBid, type PostTally, recordWinningBid, type Settled } fro
 import { admitLead } from "../routing/rules.ts";
 import { sellTo } from "../routing/sale.ts";
 import { insertDistribution } from "../leads/store.ts";
+import type { Deps } from "../deps.ts";
 
 /** Sells a pinged lead to its winning bids and returns the lead's id. */
-export async function postLead(db: Db, req: PostLeadRequest, p: Principal): Promise<string> {
+export async function postLead(db: Deps, req: PostLeadRequest, p: Principal): Promise<string> {
   const tenantId = p.tenantId as string;
   const at = new Date();
   const leadId = newId();
@@ -49,7 +50,7 @@ export async function postLead(db: Db, req: PostLeadRequest, p: Principal): Prom
       return null;
     }
     // The bids were made on the partial lead: the full one may fail a PII filter, and caps or schedules may have moved.
-    const contracts = new Map((await loadCandidates(tx, c.vertical_id, ping.offer_id)).map((x) => [x.id, x]));
+    const contracts = new Map((await loadCandidates(db.caches.contracts, tx, c.vertical_id, ping.offer_id)).map((x) => [x.id, x]));
     const full = { values: lead.values, consent: lead.matchConsent, at, createdAt: ping.created_at };
     const contenders: { bid: BidRow; contract: Contract }[] = [];
     const settled: Settled[] = bids.filter((b) => b.status !== "valid").map((bid) => ({ bid, outcome: "excluded", reason: bid.reason }));

@@ -3,9 +3,10 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import { sql } from "slonik";
 import type { PingPostService } from "../../gen/es/leadrouter/v1/ping_post_pb.js";
 import { partnerResponsesOf } from "../campaigns/store.ts";
-import { type Db, type Tx, withTenant } from "../db/tenant-tx.ts";
+import type { Tx } from "../db/tenant-tx.ts";
 import { notFound } from "../pipeline/errors.ts";
 import { type Principal, tenantPrincipalOf } from "../pipeline/principal.ts";
+import { withTenant } from "../pipeline/transaction.ts";
 import { createdWithin, rangeKey } from "../standard/filters.ts";
 import { pageOf, paginate } from "../standard/pagination.ts";
 import { requireUuid } from "../standard/violations.ts";
@@ -15,6 +16,7 @@ import { toPing, toPingBid } from "./mapping.ts";
 import { bidsOf, type PingRow, pingBids, pings } from "./store.ts";
 import { postLead } from "./post.ts";
 import { findLead, present } from "../leads/read.ts";
+import type { Deps } from "../deps.ts";
 
 /** The ping the caller may see (row-level security hides other partners'), or not_found. */
 async function visiblePing(tx: Tx, id: string): Promise<PingRow> {
@@ -30,7 +32,7 @@ async function bidLevel(tx: Tx, p: Principal, ping: PingRow): Promise<PartnerRes
 }
 
 /** The PingPostService implementation. */
-export function pingPostService(db: Db): ServiceImpl<typeof PingPostService> {
+export function pingPostService(db: Deps): ServiceImpl<typeof PingPostService> {
   return {
     async pingLead(req, ctx) {
       return { data: await pingLead(db, req, tenantPrincipalOf(ctx)) };
@@ -46,7 +48,7 @@ export function pingPostService(db: Db): ServiceImpl<typeof PingPostService> {
     async listPings(req, ctx) {
       const campaignId = req.campaignId ? requireUuid("campaignId", req.campaignId) : "";
       return withTenant(db, ctx, async (tx, p) => {
-        const page = pageOf(req, p.tenantId ?? "", pings.spec.orderable, { created: rangeKey(req.created), campaignId });
+        const page = pageOf(db.settings, req, p.tenantId ?? "", pings.spec.orderable, { created: rangeKey(req.created), campaignId });
         const where = [...createdWithin(req.created)];
         if (campaignId) where.push(sql.fragment`campaign_id = ${campaignId}`);
         const { rows, pagination } = paginate(await pings.list(tx, where, page), page);
@@ -67,7 +69,7 @@ export function pingPostService(db: Db): ServiceImpl<typeof PingPostService> {
       const pingId = requireUuid("pingId", req.pingId);
       return withTenant(db, ctx, async (tx, p) => {
         const ping = await visiblePing(tx, pingId);
-        const page = pageOf({ ...req, orderBy: "" }, p.tenantId ?? "", pingBids.spec.orderable, { pingId }, "rank");
+        const page = pageOf(db.settings, { ...req, orderBy: "" }, p.tenantId ?? "", pingBids.spec.orderable, { pingId }, "rank");
         const { rows, pagination } = paginate(await pingBids.list(tx, [sql.fragment`ping_id = ${pingId}`], page), page);
         const level = await bidLevel(tx, p, ping);
         return { data: rows.map((r) => partnerBid(toPingBid(r), level)), pagination };

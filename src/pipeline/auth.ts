@@ -5,7 +5,7 @@
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 import { sql, type DatabasePool } from "slonik";
-import { cachedAuthenticator } from "./auth-cache.ts";
+import type { AuthCache } from "./auth-cache.ts";
 import { prefixOf, sameStringAs, secretMatches } from "./keys.ts";
 import type { Plan, Principal, Role } from "./principal.ts";
 
@@ -77,8 +77,8 @@ export const BOOTSTRAP_SUPERADMIN: Principal = {
 };
 
 /** The authenticator the pipeline uses: the bootstrap key, else a (cached) lookup. */
-export function createAuthenticator(pool: DatabasePool, superadminKey: string | undefined, cacheTtlMs: number) {
-  const lookup = cachedAuthenticator(cacheTtlMs, (key) => lookupKey(pool, key));
+export function createAuthenticator(pool: DatabasePool, superadminKey: string | undefined, cache: AuthCache) {
+  const lookup = cache.wrap((key) => lookupKey(pool, key));
   const isSuperadmin = superadminKey === undefined ? () => false : sameStringAs(superadminKey);
   return async (header: string | null): Promise<Principal> => {
     const key = bearerKey(header);

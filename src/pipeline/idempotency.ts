@@ -13,6 +13,7 @@ import {
   Code,
   ConnectError,
   type ConnectRouter,
+  type ContextValues,
   createContextKey,
   type HandlerContext,
   type Interceptor,
@@ -21,10 +22,11 @@ import {
 } from "@connectrpc/connect";
 import type { DatabasePool } from "slonik";
 import { http } from "../../gen/es/google/api/annotations_pb.js";
-import { admitted, isTransactional, requestTxKey } from "../db/tenant-tx.ts";
+import { admitted } from "./admission.ts";
 import { appError, asConnectError, invalidArgument } from "./errors.ts";
 import { type Begin, beginKey, enterKey, finishKey, releaseKey, storeKey } from "./idempotency-store.ts";
 import { type Principal, principalKey } from "./principal.ts";
+import { isTransactional, requestTxKey } from "./transactional.ts";
 
 /** The longest key accepted. */
 export const MAX_KEY_LENGTH = 255;
@@ -43,6 +45,11 @@ const PROTOCOL_HEADER = /^(content-type|content-encoding|content-length|accept-e
  * response made up by the interceptor would break gRPC and mix protocols.
  */
 const replayKey = createContextKey<{ message: Message } | undefined>(undefined, { description: "idempotent replay" });
+
+/** True while a call answers with a stored reply: its implementation runs no SQL. */
+export function replaying(values: ContextValues): boolean {
+  return values.get(replayKey) !== undefined;
+}
 
 /** Methods whose implementation answers replays (see replayingRouter). */
 const replayable = new WeakSet<DescMethod>();
@@ -137,7 +144,7 @@ type Next = (req: UnaryRequest) => Promise<UnaryResponse>;
 const headersOf = (res: UnaryResponse) => Object.fromEntries([...res.header].filter(([k]) => !PROTOCOL_HEADER.test(k)));
 
 /**
- * The one-transaction path (isTransactional methods): opens the request's
+ * The one-transaction path (RPCs in the pipeline's transaction): opens the request's
  * transaction, takes the key in its first statement, runs the handler in it
  * and stores the reply before the commit. Returns the response, or what the
  * key said instead of running (the transaction then wrote nothing).

@@ -49,11 +49,3 @@ export interface RequestInfo {
 
 /** Set by the adapter that received the call. */
 export const requestInfoKey = createContextKey<RequestInfo>({ requestId: "", clientIp: "" }, { description: "request info" });
-
-/**
- * The rate limiter's verdict on a request, still on its way from Redis while
- * a transactional mutation opens its transaction (see isTransactional): it
- * settles before the handler's first statement that writes, and rejects with
- * the request's rate_limited error. Absent when the verdict came first.
- */
-export const admissionKey = createContextKey<Promise<void> | undefined>(undefined, { description: "admission" });

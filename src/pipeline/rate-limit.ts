@@ -10,8 +10,8 @@ import { ConnectError, type Interceptor } from "@connectrpc/connect";
 import { RateLimit_Class, rate_class } from "../../gen/es/leadrouter/v1/options_pb.js";
 import { appError } from "./errors.ts";
 import { ANONYMOUS_PER_MINUTE, limitFor, WINDOW_SECONDS } from "./plans.ts";
-import { admitsLate } from "../db/tenant-tx.ts";
-import { admissionKey, principalKey, requestInfoKey, type Principal } from "./principal.ts";
+import { admissionKey, admitsLate } from "./admission.ts";
+import { principalKey, requestInfoKey, type Principal } from "./principal.ts";
 import type { Quota, RateLimiter } from "./rate-limiter.ts";
 
 /** The bucket an RPC draws from. */

@@ -2,7 +2,6 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import { sql } from "slonik";
 import { type ListReturnsRequest, LeadReturn_Status, type ReturnService } from "../../gen/es/leadrouter/v1/returns_pb.js";
-import type { Db } from "../db/tenant-tx.ts";
 import { nameOf, statusIs } from "../standard/filters.ts";
 import { standardMethods } from "../standard/methods.ts";
 import { inTenant } from "../standard/transaction.ts";
@@ -10,6 +9,7 @@ import { requireUuid, Violations } from "../standard/violations.ts";
 import { approveReturn, rejectReturn } from "./decide.ts";
 import { returnResource, toLeadReturn } from "./mapping.ts";
 import { requestReturn, saleToReturn, validateCreate } from "./request.ts";
+import type { Deps } from "../deps.ts";
 
 /** A decision's note: optional on approval, required on rejection (the buyer is owed a why). */
 function noteOf(note: string, required: boolean): string {
@@ -35,7 +35,7 @@ function listFilter(req: ListReturnsRequest) {
 }
 
 /** The ReturnService implementation. */
-export function returnService(db: Db): ServiceImpl<typeof ReturnService> {
+export function returnService(db: Deps): ServiceImpl<typeof ReturnService> {
   const std = standardMethods(db, returnResource);
   return {
     async createReturn(req, ctx) {

@@ -26,41 +26,45 @@ export interface CachedConfiguration {
   buyers: ReadonlyMap<string, BuyerFacts & { id: string }>;
 }
 
-// By tenant, campaign and posting-key prefix (the key's hash is part of the context). Bounded: cleared when full.
-const cached = new Map<string, CachedConfiguration>();
 const maxCached = 10_000;
-// Campaigns whose routing reads in a transaction (suppression lists), by key: not cached, and not worth an epoch read.
-const uncacheable = new Map<string, number>();
 const recheckAfterMs = 10_000;
 
 const keyOf = (tenantId: string, campaignId: string, prefix: string | null) => `${tenantId}/${campaignId}/${prefix ?? ""}`;
 
-/** The campaign's cached configuration, if any. */
-export function cachedConfiguration(tenantId: string, campaignId: string, prefix: string | null): CachedConfiguration | undefined {
-  return cached.get(keyOf(tenantId, campaignId, prefix));
-}
+/** One server's routing configurations, by tenant, campaign and posting-key prefix (the key's hash is part of the context). */
+export class ConfigurationCache {
+  // Bounded: cleared when full.
+  readonly #cached = new Map<string, CachedConfiguration>();
+  // Campaigns whose routing reads in a transaction (suppression lists), by key: not cached, and not worth an epoch read.
+  readonly #uncacheable = new Map<string, number>();
 
-/** Drops a cached configuration found stale. */
-export function forgetConfiguration(tenantId: string, campaignId: string, prefix: string | null): void {
-  cached.delete(keyOf(tenantId, campaignId, prefix));
-}
-
-/** True when a fresh read of this campaign's configuration may be cached (so reading the epoch first is worth it). */
-export function mayCache(tenantId: string, campaignId: string, prefix: string | null): boolean {
-  const until = uncacheable.get(keyOf(tenantId, campaignId, prefix));
-  return until === undefined || until < Date.now();
-}
-
-/** Caches a campaign's configuration read at `epoch`; one with suppression lists is judged in a transaction and not cached. */
-export function cacheConfiguration(tenantId: string, prefix: string | null, configuration: CachedConfiguration): void {
-  const key = keyOf(tenantId, configuration.campaign.id, prefix);
-  if (configuration.campaign.suppression_list_ids.length > 0 || configuration.contracts.some((c) => c.suppressionListIds.length > 0)) {
-    uncacheable.set(key, Date.now() + recheckAfterMs);
-    cached.delete(key);
-    return;
+  /** The campaign's cached configuration, if any. */
+  get(tenantId: string, campaignId: string, prefix: string | null): CachedConfiguration | undefined {
+    return this.#cached.get(keyOf(tenantId, campaignId, prefix));
   }
-  if (cached.size >= maxCached) cached.clear();
-  if (uncacheable.size >= maxCached) uncacheable.clear();
-  uncacheable.delete(key);
-  cached.set(key, configuration);
+
+  /** Drops a cached configuration found stale. */
+  forget(tenantId: string, campaignId: string, prefix: string | null): void {
+    this.#cached.delete(keyOf(tenantId, campaignId, prefix));
+  }
+
+  /** True when a fresh read of this campaign's configuration may be cached (so reading the epoch first is worth it). */
+  mayCache(tenantId: string, campaignId: string, prefix: string | null): boolean {
+    const until = this.#uncacheable.get(keyOf(tenantId, campaignId, prefix));
+    return until === undefined || until < Date.now();
+  }
+
+  /** Caches a campaign's configuration read at `epoch`; one with suppression lists is judged in a transaction and not cached. */
+  put(tenantId: string, prefix: string | null, configuration: CachedConfiguration): void {
+    const key = keyOf(tenantId, configuration.campaign.id, prefix);
+    if (configuration.campaign.suppression_list_ids.length > 0 || configuration.contracts.some((c) => c.suppressionListIds.length > 0)) {
+      this.#uncacheable.set(key, Date.now() + recheckAfterMs);
+      this.#cached.delete(key);
+      return;
+    }
+    if (this.#cached.size >= maxCached) this.#cached.clear();
+    if (this.#uncacheable.size >= maxCached) this.#uncacheable.clear();
+    this.#uncacheable.delete(key);
+    this.#cached.set(key, configuration);
+  }
 }

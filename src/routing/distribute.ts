@@ -5,7 +5,6 @@
  * Every contract considered gets a distribution row with its outcome.
  */
 import type { JsonObject } from "@bufbuild/protobuf";
-import type { Db } from "../db/tenant-tx.ts";
 import type { DeliveryResult } from "../delivery/types.ts";
 import { enqueueUnsold } from "../inbox/enqueue.ts";
 import type { DistributionRow } from "../leads/store.ts";
@@ -18,6 +17,7 @@ import type { Plan } from "./plan.ts";
 import { withEngineRetry, withRetry } from "./retry.ts";
 import { isRoutingEnded } from "./routing-ended.ts";
 import { deliverClaim, recordSold, releaseClaim, settleClaim } from "./sale.ts";
+import type { Deps } from "../deps.ts";
 
 /** How far selling got; replaced, never changed, so a retried transaction starts from the same state. */
 interface Progress {
@@ -40,7 +40,7 @@ function rowOf(plan: Plan, e: Ranked, outcome: DistributionRow["outcome"], reaso
  * lead's final status on `w`.
  */
 async function claimNext(
-  db: Db,
+  db: Deps,
   plan: Plan,
   from: Progress,
   w: Writes,
@@ -122,7 +122,7 @@ export interface Distributed {
  * the lead's routing was ended under this process (the sweeper, sweep.ts,
  * took it for dead): nothing more is written.
  */
-export async function distribute(db: Db, plan: Plan, taken: Claim | string | null): Promise<Distributed | null> {
+export async function distribute(db: Deps, plan: Plan, taken: Claim | string | null): Promise<Distributed | null> {
   try {
     return await distributeOrThrow(db, plan, taken);
   } catch (e) {
@@ -131,7 +131,7 @@ export async function distribute(db: Db, plan: Plan, taken: Claim | string | nul
   }
 }
 
-async function distributeOrThrow(db: Db, plan: Plan, taken: Claim | string | null): Promise<Distributed> {
+async function distributeOrThrow(db: Deps, plan: Plan, taken: Claim | string | null): Promise<Distributed> {
   const { tenantId, leadId } = plan;
   const partnerId = plan.lead.campaign.partner_id;
   const w = newWrites();
@@ -140,7 +140,7 @@ async function distributeOrThrow(db: Db, plan: Plan, taken: Claim | string | nul
     const claimed = await claimNext(db, plan, progress, w, first ? taken : null);
     if (!claimed) break;
     try {
-      const result = await deliverClaim(claimed.claim, plan.lead.values as JsonObject);
+      const result = await deliverClaim(db.settings, claimed.claim, plan.lead.values as JsonObject);
       progress = settle(w, plan, claimed.progress, claimed.claim, claimed.entry, result);
     } catch (e) {
       // Nothing settled yet, so the claim is still held: give it back before failing.

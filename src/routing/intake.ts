@@ -13,7 +13,7 @@ import { ConsentSchema, type SubmitLeadRequest } from "../../gen/es/leadrouter/v
 import { postingKeyPrefix } from "../campaigns/posting-keys-store.ts";
 import type { CampaignRow, StoredMapping } from "../campaigns/store.ts";
 import type { LeadConsent } from "../contracts/match.ts";
-import type { Db, Tx } from "../db/tenant-tx.ts";
+import type { Tx } from "../db/tenant-tx.ts";
 import { invalidArgument, notFound } from "../pipeline/errors.ts";
 import { secretMatches } from "../pipeline/keys.ts";
 import type { Principal } from "../pipeline/principal.ts";
@@ -22,6 +22,7 @@ import type { StoredField } from "../verticals/fields.ts";
 import { validateLead } from "../verticals/validate-lead.ts";
 import { type CampaignContext, type CampaignWithContext, campaignWithContext } from "./campaign-context.ts";
 import { type Configuration, cachedFor, type Read, readConfiguration, stillCurrentNow } from "./configuration.ts";
+import type { Deps } from "../deps.ts";
 
 /** A lead that passed intake, ready for the rules and routing. */
 export interface Intake {
@@ -122,8 +123,8 @@ export interface Submitted<C extends Configuration = Configuration> {
  * cached configuration stands only while that configuration is current;
  * else the lead is judged on a fresh read.
  */
-export async function intakeSubmission(db: Db, req: SubmitLeadRequest, p: Principal): Promise<Submitted> {
-  const cached = cachedFor(p.tenantId as string, campaignIdOf(req), postingKeyPrefix(req.postingKey));
+export async function intakeSubmission(db: Deps, req: SubmitLeadRequest, p: Principal): Promise<Submitted> {
+  const cached = cachedFor(db.caches.routing, p.tenantId as string, campaignIdOf(req), postingKeyPrefix(req.postingKey));
   if (cached) {
     try {
       return { lead: intakeWith(cached.cached.campaign, req, p), configuration: cached };
@@ -135,7 +136,7 @@ export async function intakeSubmission(db: Db, req: SubmitLeadRequest, p: Princi
 }
 
 /** Intake of a submission on the campaign's configuration read now. */
-export async function intakeOnRead(db: Db, req: SubmitLeadRequest, p: Principal): Promise<Submitted<Read>> {
+export async function intakeOnRead(db: Deps, req: SubmitLeadRequest, p: Principal): Promise<Submitted<Read>> {
   const configuration = await readConfiguration(db, p.tenantId as string, campaignIdOf(req), postingKeyPrefix(req.postingKey));
   return { lead: intakeWith(configuration.read?.campaign ?? null, req, p), configuration };
 }

@@ -10,22 +10,13 @@ import type { DestinationRow } from "../buyers/destinations-store.ts";
 import { type Eligibility, evaluateEligibility, judge } from "../contracts/eligibility.ts";
 import { primePartnerRules, primeSnapshot, rulesFrom, snapshotOf } from "../contracts/eligibility-snapshot.ts";
 import { type CheckOutcome, type MatchLead, priceOf } from "../contracts/match.ts";
-import type { Db, Tx } from "../db/tenant-tx.ts";
+import type { Tx } from "../db/tenant-tx.ts";
 import type { DistributionRow } from "../leads/store.ts";
-import {
-  allDecoded,
-  decodeStale,
-  destinationOf,
-  type Distribution,
-  distributionFrom,
-  fromCache,
-  type LiveContract,
-  type Ranked,
-  rank,
-} from "./candidates.ts";
+import { type Distribution, distributionFrom, type LiveContract, type Ranked, rank } from "./candidates.ts";
 import type { Intake } from "./intake.ts";
 import type { EngineContext } from "./reads.ts";
 import { withEngineRetry } from "./retry.ts";
+import type { Deps } from "../deps.ts";
 
 /** Who and when: what every step of one submission shares. */
 export type Submission = Pick<Planning, "leadId" | "at" | "tenantId">;
@@ -82,14 +73,16 @@ function excluded(
  * contracts with suppression lists, need reads of their own: then in a
  * transaction.
  */
-export async function planRouting(db: Db, live: readonly LiveContract[], p: Planning): Promise<Plan> {
-  if (allDecoded(live)) {
-    const candidates = fromCache(live);
-    if (candidates.every((c) => c.suppressionListIds.length === 0)) return evaluate(null, candidates, p);
+export async function planRouting(db: Deps, live: readonly LiveContract[], p: Planning): Promise<Plan> {
+  const decoded = db.caches.contracts;
+  const planning = { destinationFor: (c: Contract) => decoded.destinationOf(c), ...p };
+  if (decoded.allDecoded(live)) {
+    const candidates = decoded.fromCache(live);
+    if (candidates.every((c) => c.suppressionListIds.length === 0)) return evaluate(null, candidates, planning);
   }
   return withEngineRetry(db, p.tenantId, async (tx) => {
-    await decodeStale(tx, live);
-    return evaluate(tx, fromCache(live), p);
+    await decoded.decodeStale(tx, live);
+    return evaluate(tx, decoded.fromCache(live), planning);
   });
 }
 
@@ -101,7 +94,7 @@ export interface Planning {
   leadId: string;
   at: Date;
   tenantId: string;
-  /** Where a contract delivers; by default, as decoded (candidates.ts). */
+  /** Where each contract delivers; planRouting's default: as the server's contract cache decoded it (candidates.ts). */
   destinationFor?: (contract: Contract) => DestinationRow | null;
   /** When given, every contract's pure checks were run: the one each failed, by contract id (absent: passed). */
   failedMatch?: ReadonlyMap<string, CheckOutcome>;
@@ -111,7 +104,7 @@ export interface Planning {
 export async function evaluate(
   tx: Tx | null,
   candidates: readonly Contract[],
-  { live, lead, leadId, at, tenantId, destinationFor = destinationOf, failedMatch }: Planning,
+  { live, lead, leadId, at, tenantId, destinationFor, failedMatch }: Planning & Required<Pick<Planning, "destinationFor">>,
 ): Promise<Plan> {
   const c = lead.campaign;
   // Contracts that already failed a pure check are only reported: the snapshot covers the rest.

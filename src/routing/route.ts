@@ -8,14 +8,13 @@
 import type { Contract } from "../../gen/es/leadrouter/v1/contracts_pb.js";
 import type { CheckOutcome, MatchLead } from "../contracts/match.ts";
 import { firstFailedMatch } from "../contracts/match.ts";
-import { type Db, withEngine } from "../db/tenant-tx.ts";
-import { allDecoded, destinationOf, fromCache } from "./candidates.ts";
+import { withEngine } from "../db/tenant-tx.ts";
 import { type Cached, type Read, stillCurrent } from "./configuration.ts";
-import { cacheConfiguration } from "./configuration-cache.ts";
 import type { Intake, Submitted } from "./intake.ts";
 import { destinationsOf, evaluate, type Plan, planRouting, type Submission } from "./plan.ts";
 import { engineState } from "./reads.ts";
 import { type DuplicateKeys, duplicateKeys, isSuppressed, statusVerdict } from "./rules.ts";
+import type { Deps } from "../deps.ts";
 
 /** A lead that passed its rules and, when it routes, planned: what admission stores. */
 export interface Routed {
@@ -33,9 +32,9 @@ export interface Routed {
  * epoch moved since it was read: the caller takes the submission again,
  * on configuration read now.
  */
-export function route(db: Db, submitted: Submitted<Read>, s: Submission): Promise<Routed>;
-export function route(db: Db, submitted: Submitted, s: Submission): Promise<Routed | null>;
-export function route(db: Db, submitted: Submitted, s: Submission): Promise<Routed | null> {
+export function route(db: Deps, submitted: Submitted<Read>, s: Submission): Promise<Routed>;
+export function route(db: Deps, submitted: Submitted, s: Submission): Promise<Routed | null>;
+export function route(db: Deps, submitted: Submitted, s: Submission): Promise<Routed | null> {
   const { lead, configuration } = submitted;
   return "cached" in configuration ? routeOnCache(db, lead, configuration, s) : routeOnRead(db, lead, configuration, s);
 }
@@ -45,7 +44,7 @@ export function route(db: Db, submitted: Submitted, s: Submission): Promise<Rout
  * that configuration for the campaign's next leads (configuration-cache.ts)
  * with the epoch read before it.
  */
-async function routeOnRead(db: Db, lead: Intake, configuration: Read, s: Submission): Promise<Routed> {
+async function routeOnRead(db: Deps, lead: Intake, configuration: Read, s: Submission): Promise<Routed> {
   const { tenantId } = s;
   const { read, epoch, prefix } = configuration;
   const keys = duplicateKeys(lead);
@@ -53,13 +52,14 @@ async function routeOnRead(db: Db, lead: Intake, configuration: Read, s: Submiss
   const suppressed =
     !stopped && (lead.suppressionListIds?.length ?? 0) > 0 && (await withEngine(db, tenantId, (tx) => isSuppressed(tx, lead, keys)));
   const plan = !stopped && !suppressed && read ? await planRouting(db, read.contracts, { live: read, lead, ...s }) : null;
-  if (epoch !== null && read && allDecoded(read.contracts)) {
-    const contracts = fromCache(read.contracts);
-    cacheConfiguration(tenantId, prefix, {
+  const decoded = db.caches.contracts;
+  if (epoch !== null && read && decoded.allDecoded(read.contracts)) {
+    const contracts = decoded.fromCache(read.contracts);
+    db.caches.routing.put(tenantId, prefix, {
       epoch,
       campaign: read.campaign,
       contracts,
-      destinations: destinationsOf(contracts, destinationOf),
+      destinations: destinationsOf(contracts, (c) => decoded.destinationOf(c)),
       buyers: new Map(read.buyers.map((b) => [b.id, b])),
     });
   }
@@ -72,7 +72,7 @@ async function routeOnRead(db: Db, lead: Intake, configuration: Read, s: Submiss
  * balances) of only the contracts the lead's filters let through. Null when
  * the epoch moved.
  */
-async function routeOnCache(db: Db, lead: Intake, configuration: Cached, s: Submission): Promise<Routed | null> {
+async function routeOnCache(db: Deps, lead: Intake, configuration: Cached, s: Submission): Promise<Routed | null> {
   const { tenantId, at } = s;
   const r = configuration.cached;
   const keys = duplicateKeys(lead);
@@ -86,7 +86,7 @@ async function routeOnCache(db: Db, lead: Intake, configuration: Cached, s: Subm
     else open.push(c);
   }
   const state = await engineState(db, tenantId, open, [...new Set(open.map((c) => c.buyerId))]);
-  if (!stillCurrent(configuration, state.epoch)) return null;
+  if (!stillCurrent(db.caches.routing, configuration, state.epoch)) return null;
   if (stopped) return { lead, keys, stopped, suppressed: false, plan: null };
   const contracts = r.contracts.map((c) => {
     const n = state.inFlight.get(c.id);

@@ -11,14 +11,15 @@
 import type { JsonObject } from "@bufbuild/protobuf";
 import type { Contract } from "../../gen/es/leadrouter/v1/contracts_pb.js";
 import { deliveryDestinationOf, deliveryTargetOf } from "../buyers/destinations-store.ts";
-import type { Db, Tx } from "../db/tenant-tx.ts";
-import { deliver } from "../delivery/deliver.ts";
+import type { Tx } from "../db/tenant-tx.ts";
+import { type DeliverySettings, deliver } from "../delivery/deliver.ts";
 import type { DeliveryResult } from "../delivery/types.ts";
 import { newId } from "../standard/ids.ts";
 import { toCents } from "../standard/money.ts";
 import { type Claim, claimSale, heldBy } from "./claim.ts";
 import { flushWrites, newWrites, type Writes } from "./lead-writes.ts";
 import { withEngineRetry } from "./retry.ts";
+import type { Deps } from "../deps.ts";
 
 /** The result of offering the lead to one contract. */
 export type SaleOutcome =
@@ -26,9 +27,9 @@ export type SaleOutcome =
   | { outcome: "capped" | "rejected" | "error"; reason: string };
 
 /** Sends the lead to the claim's destination; null when nothing is sent (test lead, no destination). */
-export async function deliverClaim(claim: Claim, lead: JsonObject): Promise<DeliveryResult | null> {
+export async function deliverClaim(settings: DeliverySettings, claim: Claim, lead: JsonObject): Promise<DeliveryResult | null> {
   if (claim.test || !claim.destination) return null;
-  return deliver(deliveryTargetOf(claim.destination), lead);
+  return deliver(settings, deliveryTargetOf(claim.destination), lead);
 }
 
 /**
@@ -60,7 +61,7 @@ export function settleClaim(w: Writes, leadId: string, claim: Claim, result: Del
 }
 
 /** Gives a claim back in a statement of its own: the path of a failure between claim and settlement. */
-export async function releaseClaim(db: Db, tenantId: string, partnerId: string, leadId: string, claim: Claim): Promise<void> {
+export async function releaseClaim(db: Deps, tenantId: string, partnerId: string, leadId: string, claim: Claim): Promise<void> {
   if (claim.test) return;
   const w = newWrites();
   w.releases.push(heldBy(claim));
@@ -69,7 +70,7 @@ export async function releaseClaim(db: Db, tenantId: string, partnerId: string, 
 
 /** Where a one-contract sale happens (ping-post's posts). */
 export interface SaleContext {
-  db: Db;
+  db: Deps;
   tenantId: string;
   partnerId: string;
   leadId: string;
@@ -92,7 +93,7 @@ export async function sellTo(ctx: SaleContext, contract: Contract, price: string
   });
   if (typeof claimed === "string") return { outcome: "capped", reason: claimed };
   try {
-    const result = await deliverClaim(claimed, lead);
+    const result = await deliverClaim(ctx.db.settings, claimed, lead);
     return await withEngineRetry(db, tenantId, async (tx) => {
       const w = newWrites();
       const outcome = settleClaim(w, leadId, claimed, result);

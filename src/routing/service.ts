@@ -19,7 +19,8 @@
  */
 import type { ContextValues, ServiceImpl } from "@connectrpc/connect";
 import type { Lead, LeadService, SubmitLeadRequest } from "../../gen/es/leadrouter/v1/leads_pb.js";
-import { admitted, type Db, withEngine } from "../db/tenant-tx.ts";
+import { withEngine } from "../db/tenant-tx.ts";
+import { admitted } from "../pipeline/admission.ts";
 import { type Principal, tenantPrincipalOf } from "../pipeline/principal.ts";
 import { newId } from "../standard/ids.ts";
 import { admit } from "./admission.ts";
@@ -28,9 +29,10 @@ import { intakeOnRead, intakeSubmission } from "./intake.ts";
 import type { Submission } from "./plan.ts";
 import { route } from "./route.ts";
 import { readBack, submitResponse } from "./submit-response.ts";
+import type { Deps } from "../deps.ts";
 
 /** The SubmitLead handler, merged into the LeadService implementation. */
-export function submission(db: Db): Pick<ServiceImpl<typeof LeadService>, "submitLead"> {
+export function submission(db: Deps): Pick<ServiceImpl<typeof LeadService>, "submitLead"> {
   return {
     async submitLead(req, ctx) {
       return { data: await submitLead(db, req, tenantPrincipalOf(ctx), ctx.values) };
@@ -39,7 +41,7 @@ export function submission(db: Db): Pick<ServiceImpl<typeof LeadService>, "submi
 }
 
 /** Routes one posted lead and returns it as the caller sees it. */
-async function submitLead(db: Db, req: SubmitLeadRequest, p: Principal & { tenantId: string }, values: ContextValues): Promise<Lead> {
+async function submitLead(db: Deps, req: SubmitLeadRequest, p: Principal & { tenantId: string }, values: ContextValues): Promise<Lead> {
   const s: Submission = { tenantId: p.tenantId, at: new Date(), leadId: newId() };
   const asStored = () => withEngine(db, s.tenantId, (tx) => readBack(tx, s.leadId, p));
   // When the cached configuration intake used turns out stale, once more on a fresh read.

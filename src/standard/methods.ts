@@ -8,14 +8,14 @@
  *   return { getBuyer: std.get, createBuyer: std.create({ parse: (b) => buyerValues(b, "all") }), … };
  */
 import type { Message } from "@bufbuild/protobuf";
-import type { Db } from "../db/tenant-tx.ts";
 import { lifecycleMethods } from "./lifecycle-methods.ts";
 import { readMethods } from "./read-methods.ts";
 import type { Resource } from "./resource.ts";
 import { writeMethods } from "./write-methods.ts";
+import type { Deps } from "../deps.ts";
 
 /** Every standard method over one resource. */
-export function standardMethods<Row extends { id: string }, Msg extends Message>(db: Db, resource: Resource<Row, Msg>) {
+export function standardMethods<Row extends { id: string }, Msg extends Message>(db: Deps, resource: Resource<Row, Msg>) {
   const { remove, setStatus } = lifecycleMethods(db, resource);
   return { ...readMethods(db, resource), ...writeMethods(db, resource), delete: remove, setStatus };
 }

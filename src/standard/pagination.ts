@@ -35,15 +35,7 @@ interface TokenBody {
   i: string;
 }
 
-let secret: Buffer | undefined;
-
-/** Installs the signing secret (read from the settings table at start-up). */
-export function setPageTokenSecret(hex: string): void {
-  secret = Buffer.from(hex, "hex");
-}
-
-function sign(payload: string): string {
-  if (!secret) throw new Error("page token secret not loaded");
+function sign(secret: Buffer, payload: string): string {
   return createHmac("sha256", secret).update(payload).digest("base64url").slice(0, 32);
 }
 
@@ -53,8 +45,14 @@ function fingerprint(filters: unknown): string {
 
 const badToken = () => invalidArgument([{ field: "pageToken", description: "is not a token this query issued" }]);
 
+/** What paging needs of the server's settings: the secret tokens are signed with (the settings table's page_token_secret). */
+export interface PageTokenSettings {
+  pageTokenSecret: Buffer;
+}
+
 /** Parses page_size, page_token and order_by into a Page, validating each. */
 export function pageOf(
+  settings: PageTokenSettings,
   req: { pageSize: number; pageToken: string; orderBy: string },
   tenantId: string,
   orderable: Orderable,
@@ -80,7 +78,7 @@ export function pageOf(
   const dir = desc ? sql.fragment`DESC` : sql.fragment`ASC`;
   let afterSql = sql.fragment`TRUE`;
   if (req.pageToken) {
-    const body = decode(req.pageToken);
+    const body = decode(settings.pageTokenSecret, req.pageToken);
     if (!body || body.t !== tenantId || body.o !== order || body.f !== f) throw badToken();
     const cmp = desc ? sql.fragment`<` : sql.fragment`>`;
     afterSql = sql.fragment`(${col}, id) ${cmp} (CAST(${body.c} AS ${sql.identifier([spec.type])}), ${body.i}::uuid)`;
@@ -90,19 +88,19 @@ export function pageOf(
     orderSql: sql.fragment`${col} ${dir}, id ${dir}`,
     afterSql,
     cursorSql: sql.fragment`${col}::text AS _cursor`,
-    next: (c, i) => encode({ t: tenantId, o: order, f, c, i }),
+    next: (c, i) => encode(settings.pageTokenSecret, { t: tenantId, o: order, f, c, i }),
   };
 }
 
-function encode(body: TokenBody): string {
+function encode(secret: Buffer, body: TokenBody): string {
   const payload = Buffer.from(JSON.stringify(body)).toString("base64url");
-  return `${payload}.${sign(payload)}`;
+  return `${payload}.${sign(secret, payload)}`;
 }
 
-function decode(token: string): TokenBody | undefined {
+function decode(secret: Buffer, token: string): TokenBody | undefined {
   const [payload, mac] = token.split(".");
   if (!payload || !mac) return undefined;
-  const expected = Buffer.from(sign(payload));
+  const expected = Buffer.from(sign(secret, payload));
   const given = Buffer.from(mac);
   if (expected.length !== given.length || !timingSafeEqual(expected, given)) return undefined;
   try {

@@ -5,14 +5,15 @@
  */
 import type { Message } from "@bufbuild/protobuf";
 import { sql } from "slonik";
-import type { Db, Tx } from "../db/tenant-tx.ts";
+import type { Tx } from "../db/tenant-tx.ts";
 import { invalidArgument, notFound } from "../pipeline/errors.ts";
 import { batchGet } from "./batch.ts";
 import type { ListFilter } from "./filters.ts";
-import { pageOf, paginate } from "./pagination.ts";
+import { type PageTokenSettings, pageOf, paginate } from "./pagination.ts";
 import { fieldOf, find, type Handler, parentIdOf, presentOne, type Resource } from "./resource.ts";
 import { transactions } from "./transaction.ts";
 import { requireUuid } from "./violations.ts";
+import type { Deps } from "../deps.ts";
 
 /** The paging fields of every list request (AIP-158); a list with one order has no orderBy. */
 export interface PageRequest {
@@ -35,6 +36,7 @@ export interface ListPage<Msg> {
 
 /** One page of a resource's rows matching the filter, in its API shape; `owner` binds the page tokens (Scope.tokenOwner). */
 export async function listPage<Row extends { id: string }, Msg extends Message>(
+  settings: PageTokenSettings,
   tx: Tx,
   resource: Resource<Row, Msg>,
   req: PageRequest,
@@ -43,13 +45,13 @@ export async function listPage<Row extends { id: string }, Msg extends Message>(
   options: ListOptions = {},
 ): Promise<ListPage<Msg>> {
   const pageReq = { pageSize: req.pageSize, pageToken: req.pageToken, orderBy: req.orderBy ?? "" };
-  const page = pageOf(pageReq, owner, resource.table.spec.orderable, filter.key, options.defaultOrder);
+  const page = pageOf(settings, pageReq, owner, resource.table.spec.orderable, filter.key, options.defaultOrder);
   const { rows, pagination } = paginate(await resource.table.list(tx, filter.where, page), page);
   return { data: await resource.present(tx, rows), pagination };
 }
 
 /** Get, List and BatchGet over one resource. */
-export function readMethods<Row extends { id: string }, Msg extends Message>(db: Db, resource: Resource<Row, Msg>) {
+export function readMethods<Row extends { id: string }, Msg extends Message>(db: Deps, resource: Resource<Row, Msg>) {
   const { kind, parent } = resource;
   const run = transactions(db, resource.access);
 
@@ -77,10 +79,10 @@ export function readMethods<Row extends { id: string }, Msg extends Message>(db:
       const parentId = parentIdOf(resource, req);
       const f = filter(req, parentId);
       return run(ctx, async (tx, scope) => {
-        if (!parent) return listPage(tx, resource, req, scope.tokenOwner, f, options);
+        if (!parent) return listPage(db.settings, tx, resource, req, scope.tokenOwner, f, options);
         await parent.require(tx, parentId);
         const under = sql.fragment`${sql.identifier([parent.column])} = ${parentId}`;
-        return listPage(tx, resource, req, scope.tokenOwner, { key: f.key, where: [under, ...f.where] }, options);
+        return listPage(db.settings, tx, resource, req, scope.tokenOwner, { key: f.key, where: [under, ...f.where] }, options);
       });
     };
 

@@ -1,14 +1,15 @@
 /**
- * The one place the configuration resources open their transaction (the
- * pipeline's step 6): every standard method, and the resources' own handlers
- * beside them, come through inTransaction, so moving the tenant transaction
- * into an interceptor changes this file and no handler. (The lead engine's
- * paths — contracts/match-service.ts, a return's request — open theirs in
- * src/db/tenant-tx.ts.)
+ * The one place the configuration resources reach their transaction: every
+ * standard method, and the resources' own handlers beside them, come through
+ * inTransaction. On the tenant path it is the request's transaction that the
+ * pipeline's step 6 opened for RPCs declaring `in_transaction`
+ * (src/pipeline/transaction.ts); withTenant joins it from the context. (The
+ * lead engine's paths open theirs with withEngine, src/db/tenant-tx.ts.)
  */
 import type { HandlerContext } from "@connectrpc/connect";
-import { type Audit, type Db, type Tx, withSuperadmin, withTenant, withTenantOrSuperadmin } from "../db/tenant-tx.ts";
+import type { Db, Tx } from "../db/tenant-tx.ts";
 import { type Principal, principalKey } from "../pipeline/principal.ts";
+import { type Audit, withSuperadmin, withTenant, withTenantOrSuperadmin } from "../pipeline/transaction.ts";
 
 /**
  * Whose transaction a resource's methods run in: the caller's tenant (RLS

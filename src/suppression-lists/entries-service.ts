@@ -1,7 +1,7 @@
 /** The entries of a suppression list, a sub-resource of SuppressionListService: add, remove, check and list its values. */
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { SuppressionListService } from "../../gen/es/leadrouter/v1/suppression_lists_pb.js";
-import type { Db, Tx } from "../db/tenant-tx.ts";
+import type { Tx } from "../db/tenant-tx.ts";
 import { pageOf, paginate } from "../standard/pagination.ts";
 import { find } from "../standard/resource.ts";
 import { inTenant } from "../standard/transaction.ts";
@@ -11,6 +11,7 @@ import { addToCount, deleteEntries, entriesOf, entryOrderable, insertEntries, pr
 import { suppressionListResource } from "./mapping.ts";
 import { entryValue, kindHint, type ListKind, lookupValue } from "./normalise.ts";
 import type { SuppressionListRow } from "./store.ts";
+import type { Deps } from "../deps.ts";
 
 type Handlers = Pick<
   ServiceImpl<typeof SuppressionListService>,
@@ -33,7 +34,7 @@ function normalised(kind: ListKind, raw: readonly string[], forCheck: boolean): 
 }
 
 /** The handlers, over db. */
-export function suppressionEntryMethods(db: Db): Handlers {
+export function suppressionEntryMethods(db: Deps): Handlers {
   // Entry changes lock the list row: the entry count stays exact under concurrent calls.
   const onList = <T>(listId: string, ctx: HandlerContext, lock: boolean, fn: (tx: Tx, list: SuppressionListRow) => Promise<T>) => {
     const id = requireUuid("listId", listId);
@@ -67,7 +68,7 @@ export function suppressionEntryMethods(db: Db): Handlers {
     },
     async listSuppressionEntries(req, ctx) {
       return onList(req.listId, ctx, false, async (tx, list) => {
-        const page = pageOf(req, list.tenant_id, entryOrderable, { list: list.id }, "value");
+        const page = pageOf(db.settings, req, list.tenant_id, entryOrderable, { list: list.id }, "value");
         const { rows, pagination } = paginate(await entriesOf(tx, list.id, page), page);
         return { data: rows.map(toSuppressionEntry), pagination };
       });

@@ -5,7 +5,7 @@ import {
   SuppressionList_Kind,
   type SuppressionListService,
 } from "../../gen/es/leadrouter/v1/suppression_lists_pb.js";
-import type { Db, Tx } from "../db/tenant-tx.ts";
+import type { Tx } from "../db/tenant-tx.ts";
 import { failedPrecondition } from "../pipeline/errors.ts";
 import { columnIs, createdWithin, hasTags, nameOf, rangeKey } from "../standard/filters.ts";
 import { standardMethods } from "../standard/methods.ts";
@@ -14,6 +14,7 @@ import { attachedTo, detach } from "./attachments-store.ts";
 import { suppressionEntryMethods } from "./entries-service.ts";
 import { listValues, suppressionListResource, updatableListPaths } from "./mapping.ts";
 import type { SuppressionListRow } from "./store.ts";
+import type { Deps } from "../deps.ts";
 
 /** The list filters: kind, tags and creation time. */
 function listFilter(req: ListSuppressionListsRequest) {
@@ -37,7 +38,7 @@ async function release(tx: Tx, list: SuppressionListRow, force: boolean): Promis
 }
 
 /** The SuppressionListService implementation. */
-export function suppressionListService(db: Db): ServiceImpl<typeof SuppressionListService> {
+export function suppressionListService(db: Deps): ServiceImpl<typeof SuppressionListService> {
   const std = standardMethods(db, suppressionListResource);
   return {
     listSuppressionLists: std.list(listFilter),

@@ -1,14 +1,13 @@
 /** TenantService: the standard methods over tenants, on the operator's path, each change audited in its transaction. */
 import type { ServiceImpl } from "@connectrpc/connect";
 import { type ListTenantsRequest, Tenant_Status, type TenantService } from "../../gen/es/leadrouter/v1/tenants_pb.js";
-import type { Db } from "../db/tenant-tx.ts";
-import { invalidatesAuth } from "../pipeline/auth-cache.ts";
 import { nameOf, statusIs } from "../standard/filters.ts";
 import { standardMethods } from "../standard/methods.ts";
 import { tenantResource, tenantValues, updatableTenantPaths } from "./mapping.ts";
+import type { Deps } from "../deps.ts";
 
 /** The TenantService implementation. */
-export function tenantService(db: Db): ServiceImpl<typeof TenantService> {
+export function tenantService(db: Deps): ServiceImpl<typeof TenantService> {
   const std = standardMethods(db, tenantResource);
   const update = std.update({
     updatable: updatableTenantPaths,
@@ -29,8 +28,8 @@ export function tenantService(db: Db): ServiceImpl<typeof TenantService> {
       after: (_tx, row, _values, scope) => scope.audit("tenant.create", row.id),
     }),
     // A tenant's status and plan are part of every key's authentication: the auth cache forgets them once a change commits.
-    updateTenant: (req, ctx) => invalidatesAuth(update(req, ctx)),
-    suspendTenant: (req, ctx) => invalidatesAuth(suspend(req, ctx)),
-    reactivateTenant: (req, ctx) => invalidatesAuth(reactivate(req, ctx)),
+    updateTenant: (req, ctx) => db.caches.auth.clearsAfter(update(req, ctx)),
+    suspendTenant: (req, ctx) => db.caches.auth.clearsAfter(suspend(req, ctx)),
+    reactivateTenant: (req, ctx) => db.caches.auth.clearsAfter(reactivate(req, ctx)),
   };
 }

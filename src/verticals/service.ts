@@ -1,7 +1,7 @@
 /** VerticalService: the standard methods over verticals, their fields and templates, and lead validation against them. */
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { type ListVerticalsRequest, Vertical_Status, type VerticalService } from "../../gen/es/leadrouter/v1/verticals_pb.js";
-import type { Db, Tx } from "../db/tenant-tx.ts";
+import type { Tx } from "../db/tenant-tx.ts";
 import { failedPrecondition, invalidArgument } from "../pipeline/errors.ts";
 import { nameOf, statusTagsCreated } from "../standard/filters.ts";
 import { standardMethods } from "../standard/methods.ts";
@@ -14,6 +14,7 @@ import { verticalJsonSchema } from "./schema.ts";
 import { dependentsOf, releaseDependents, type VerticalDependents, type VerticalRow } from "./store.ts";
 import { verticalTemplateMethods } from "./templates-service.ts";
 import { validateLead } from "./validate-lead.ts";
+import type { Deps } from "../deps.ts";
 
 /** "used by 2 offers, 1 contract" for the failed_precondition message. */
 function inUse(d: VerticalDependents): string {
@@ -32,7 +33,7 @@ async function release(tx: Tx, vertical: VerticalRow, force: boolean): Promise<v
 }
 
 /** The VerticalService implementation. */
-export function verticalService(db: Db): ServiceImpl<typeof VerticalService> {
+export function verticalService(db: Deps): ServiceImpl<typeof VerticalService> {
   const std = standardMethods(db, verticalResource);
   const fetch = (id: string, ctx: HandlerContext) => inTenant(db, ctx, (tx) => find(tx, verticalResource, id));
   return {

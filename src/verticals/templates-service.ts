@@ -8,13 +8,13 @@ import {
   VerticalSchema,
   VerticalTemplateSchema,
 } from "../../gen/es/leadrouter/v1/verticals_pb.js";
-import type { Db } from "../db/tenant-tx.ts";
 import { notFound } from "../pipeline/errors.ts";
 import { standardMethods } from "../standard/methods.ts";
 import { Violations } from "../standard/violations.ts";
 import { checkFields, toLeadField } from "./fields.ts";
 import { verticalResource, verticalValues } from "./mapping.ts";
 import { templateNamed, type VerticalTemplateData, verticalTemplates } from "./templates/index.ts";
+import type { Deps } from "../deps.ts";
 
 /** The API shape of a built-in template. */
 export function toVerticalTemplate(t: VerticalTemplateData): VerticalTemplate {
@@ -41,7 +41,7 @@ function withOverrides(base: readonly LeadField[], overrides: readonly LeadField
 type TemplateMethods = "listVerticalTemplates" | "getVerticalTemplate" | "createVerticalFromTemplate";
 
 /** ListVerticalTemplates, GetVerticalTemplate and CreateVerticalFromTemplate. */
-export function verticalTemplateMethods(db: Db): Pick<ServiceImpl<typeof VerticalService>, TemplateMethods> {
+export function verticalTemplateMethods(db: Deps): Pick<ServiceImpl<typeof VerticalService>, TemplateMethods> {
   const names = verticalTemplates.map((t) => t.name).join(", ");
   // The vertical a template gives is created as CreateVertical creates one.
   const createVertical = standardMethods(db, verticalResource).create({ parse: (v) => verticalValues(v, "all") });

@@ -136,6 +136,17 @@ export declare const roles: GenExtension<MethodOptions, Access_Role[]>;
 export declare const rate_class: GenExtension<MethodOptions, RateLimit_Class>;
 
 /**
+ * The RPC runs in the pipeline's tenant transaction: the pipeline opens one
+ * transaction with the caller's claims set, the handler does all its work
+ * in it and touches nothing outside the database, and an Idempotency-Key's
+ * reply commits with it. Not set on RPCs that run several transactions,
+ * deliver to a buyer, or take the superadmin path.
+ *
+ * @generated from extension: bool in_transaction = 50005;
+ */
+export declare const in_transaction: GenExtension<MethodOptions, boolean>;
+
+/**
  * On a REST binding with `body: "*"`, body keys that are not fields of the
  * request are collected into this google.protobuf.Struct field. Lets a
  * partner post vertical fields at the top level, next to `campaignId`.

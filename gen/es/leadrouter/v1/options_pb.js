@@ -9,7 +9,7 @@ import { file_google_protobuf_descriptor } from "@bufbuild/protobuf/wkt";
  * Describes the file leadrouter/v1/options.proto.
  */
 export const file_leadrouter_v1_options = /*@__PURE__*/
-  fileDesc("ChtsZWFkcm91dGVyL3YxL29wdGlvbnMucHJvdG8SDWxlYWRyb3V0ZXIudjEiWQoGQWNjZXNzIk8KBFJvbGUSFAoQcm9sZV91bnNwZWNpZmllZBAAEg4KCnN1cGVyYWRtaW4QARIJCgVhZG1pbhACEgkKBWJ1eWVyEAMSCwoHcGFydG5lchAEIkoKCVJhdGVMaW1pdCI9CgVDbGFzcxIVChFjbGFzc191bnNwZWNpZmllZBAAEg4KCm1hbmFnZW1lbnQQARINCglpbmdlc3Rpb24QAjpSCgVyb2xlcxIeLmdvb2dsZS5wcm90b2J1Zi5NZXRob2RPcHRpb25zGNGGAyADKA4yGi5sZWFkcm91dGVyLnYxLkFjY2Vzcy5Sb2xlUgVyb2xlczpfCgpyYXRlX2NsYXNzEh4uZ29vZ2xlLnByb3RvYnVmLk1ldGhvZE9wdGlvbnMY0oYDIAEoDjIeLmxlYWRyb3V0ZXIudjEuUmF0ZUxpbWl0LkNsYXNzUglyYXRlQ2xhc3M6TwoTcmVzdF91bmtub3duX2ZpZWxkcxIdLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE9wdGlvbnMY04YDIAEoCFIRcmVzdFVua25vd25GaWVsZHM6OwoHZXhhbXBsZRIfLmdvb2dsZS5wcm90b2J1Zi5NZXNzYWdlT3B0aW9ucxjUhgMgASgJUgdleGFtcGxlYgZwcm90bzM", [file_google_protobuf_descriptor]);
+  fileDesc("ChtsZWFkcm91dGVyL3YxL29wdGlvbnMucHJvdG8SDWxlYWRyb3V0ZXIudjEiWQoGQWNjZXNzIk8KBFJvbGUSFAoQcm9sZV91bnNwZWNpZmllZBAAEg4KCnN1cGVyYWRtaW4QARIJCgVhZG1pbhACEgkKBWJ1eWVyEAMSCwoHcGFydG5lchAEIkoKCVJhdGVMaW1pdCI9CgVDbGFzcxIVChFjbGFzc191bnNwZWNpZmllZBAAEg4KCm1hbmFnZW1lbnQQARINCglpbmdlc3Rpb24QAjpSCgVyb2xlcxIeLmdvb2dsZS5wcm90b2J1Zi5NZXRob2RPcHRpb25zGNGGAyADKA4yGi5sZWFkcm91dGVyLnYxLkFjY2Vzcy5Sb2xlUgVyb2xlczpfCgpyYXRlX2NsYXNzEh4uZ29vZ2xlLnByb3RvYnVmLk1ldGhvZE9wdGlvbnMY0oYDIAEoDjIeLmxlYWRyb3V0ZXIudjEuUmF0ZUxpbWl0LkNsYXNzUglyYXRlQ2xhc3M6RwoOaW5fdHJhbnNhY3Rpb24SHi5nb29nbGUucHJvdG9idWYuTWV0aG9kT3B0aW9ucxjVhgMgASgIUg1pblRyYW5zYWN0aW9uOk8KE3Jlc3RfdW5rbm93bl9maWVsZHMSHS5nb29nbGUucHJvdG9idWYuRmllbGRPcHRpb25zGNOGAyABKAhSEXJlc3RVbmtub3duRmllbGRzOjsKB2V4YW1wbGUSHy5nb29nbGUucHJvdG9idWYuTWVzc2FnZU9wdGlvbnMY1IYDIAEoCVIHZXhhbXBsZWIGcHJvdG8z", [file_google_protobuf_descriptor]);
 
 /**
  * Describes the message leadrouter.v1.Access.
@@ -72,6 +72,18 @@ export const rate_class = /*@__PURE__*/
   extDesc(file_leadrouter_v1_options, 1);
 
 /**
+ * The RPC runs in the pipeline's tenant transaction: the pipeline opens one
+ * transaction with the caller's claims set, the handler does all its work
+ * in it and touches nothing outside the database, and an Idempotency-Key's
+ * reply commits with it. Not set on RPCs that run several transactions,
+ * deliver to a buyer, or take the superadmin path.
+ *
+ * @generated from extension: bool in_transaction = 50005;
+ */
+export const in_transaction = /*@__PURE__*/
+  extDesc(file_leadrouter_v1_options, 2);
+
+/**
  * On a REST binding with `body: "*"`, body keys that are not fields of the
  * request are collected into this google.protobuf.Struct field. Lets a
  * partner post vertical fields at the top level, next to `campaignId`.
@@ -79,7 +91,7 @@ export const rate_class = /*@__PURE__*/
  * @generated from extension: bool rest_unknown_fields = 50003;
  */
 export const rest_unknown_fields = /*@__PURE__*/
-  extDesc(file_leadrouter_v1_options, 2);
+  extDesc(file_leadrouter_v1_options, 3);
 
 /**
  * A realistic value of the message in JSON, as a client sends it over REST.
@@ -91,5 +103,5 @@ export const rest_unknown_fields = /*@__PURE__*/
  * @generated from extension: string example = 50004;
  */
 export const example = /*@__PURE__*/
-  extDesc(file_leadrouter_v1_options, 3);
+  extDesc(file_leadrouter_v1_options, 4);
 
