@@ -3,7 +3,7 @@
  * per hour, day, week and month, read for reports and eligibility, and the
  * claim every sale makes before it is delivered.
  *
- * Exactness under concurrency lives in lr.claim_sale (migration 0013): each
+ * Exactness under concurrency lives in lr.claim_sale (src/db/functions/claim_sale.sql): each
  * period's counter is one conditional upsert, so concurrent sales serialise
  * on the counter row and re-check the limit against the latest committed
  * count; periods are claimed hourly → monthly, so two claims never deadlock;

@@ -1,4 +1,4 @@
-/** The idempotency records' SQL: one function call per step (migrations 0002 and 0014). */
+/** The idempotency records' SQL: one function call per step (src/db/functions/idempotency_*.sql). */
 import { type DatabasePool, type DatabaseTransactionConnection, sql } from "slonik";
 import { prepared } from "../db/prepared.ts";
 import type { Principal } from "./principal.ts";
