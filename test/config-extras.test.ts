@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BuyerService } from "../gen/es/leadrouter/v1/buyers_pb.js";
 import { PartnerService } from "../gen/es/leadrouter/v1/partners_pb.js";
 import { exampleLead, fundedBuyer, type LeadWorld, leadWorld, offerContract, submit } from "./support/lead-fixture.ts";
-import { bearer, type RestResponse, startServer, type TestServer } from "./support/server.ts";
+import { bearer, dataOf, type RestResponse, startServer, type TestServer } from "./support/server.ts";
 
 let server: TestServer;
 
@@ -19,13 +19,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.close();
 });
-
-/** The data of a 200, or a thrown error with the answer. */
-async function ok(p: Promise<RestResponse>): Promise<any> {
-  const r = await p;
-  if (r.status !== 200) throw new Error(`${r.status} ${r.text}`);
-  return r.body.data;
-}
 
 /** Asserts an error's HTTP status and code. */
 function expectError(r: RestResponse, status: number, code: string): void {
@@ -42,31 +35,31 @@ async function otherPartner(w: LeadWorld): Promise<{ partnerId: string; partnerK
   const partnerId = await server.newPartner(w.adminKey);
   const partnerKey = (await server.newKey(w.adminKey, { role: "partner", partnerId })).secret;
   const body = { name: "Other", partnerId, verticalId: w.verticalId, offerId: w.offerId, duplicateWindowHours: 24, duplicateRule: "email" };
-  const campaign = await ok(server.call("POST", "/api/v1/campaigns", { key: w.adminKey, body }));
-  const posting = await ok(server.call("POST", `/api/v1/campaigns/${campaign.id}/postingKeys`, { key: w.adminKey, body: {} }));
+  const campaign = await dataOf(server.call("POST", "/api/v1/campaigns", { key: w.adminKey, body }));
+  const posting = await dataOf(server.call("POST", `/api/v1/campaigns/${campaign.id}/postingKeys`, { key: w.adminKey, body: {} }));
   return { partnerId, partnerKey, world: { ...w, partnerId, partnerKey, campaignId: campaign.id, postingKey: posting.secret } };
 }
 
 describe.each([
-  { kind: "buyer", create: async (key: string) => (await ok(server.call("POST", "/api/v1/buyers", { key, body: { name: "B" } }))).id },
+  { kind: "buyer", create: async (key: string) => (await dataOf(server.call("POST", "/api/v1/buyers", { key, body: { name: "B" } }))).id },
   { kind: "partner", create: (key: string) => server.newPartner(key) },
 ])("$kind notes", ({ kind, create }) => {
   it("get returns the note; update changes only the body; blank, missing and misplaced notes are refused", async () => {
     const { adminKey } = await server.newTenant();
     const [owner, other] = [await create(adminKey), await create(adminKey)];
     const notes = `/api/v1/${kind}s/${owner}/notes`;
-    const note = await ok(server.call("POST", notes, { key: adminKey, body: { body: "Pays late" } }));
-    expect(await ok(server.call("GET", `${notes}/${note.id}`, { key: adminKey }))).toEqual(note);
+    const note = await dataOf(server.call("POST", notes, { key: adminKey, body: { body: "Pays late" } }));
+    expect(await dataOf(server.call("GET", `${notes}/${note.id}`, { key: adminKey }))).toEqual(note);
     const patch = { body: "  Pays on time now ", authorKeyId: "00000000-0000-0000-0000-000000000000" };
-    const updated = await ok(server.call("PATCH", `${notes}/${note.id}`, { key: adminKey, body: patch }));
+    const updated = await dataOf(server.call("PATCH", `${notes}/${note.id}`, { key: adminKey, body: patch }));
     expect(updated).toEqual({ ...note, body: "Pays on time now" });
-    expect((await ok(server.call("GET", `${notes}/${note.id}`, { key: adminKey }))).body).toBe("Pays on time now");
+    expect((await dataOf(server.call("GET", `${notes}/${note.id}`, { key: adminKey }))).body).toBe("Pays on time now");
     const blank = await server.call("PATCH", `${notes}/${note.id}?updateMask=body`, { key: adminKey, body: { body: " " } });
     expectError(blank, 400, "invalid_argument");
     const misplaced = `/api/v1/${kind}s/${other}/notes/${note.id}`;
     expectError(await server.call("GET", misplaced, { key: adminKey }), ...NOT_FOUND);
     expectError(await server.call("PATCH", misplaced, { key: adminKey, body: { body: "x" } }), ...NOT_FOUND);
-    await ok(server.call("DELETE", `${notes}/${note.id}`, { key: adminKey }));
+    await dataOf(server.call("DELETE", `${notes}/${note.id}`, { key: adminKey }));
     expectError(await server.call("GET", `${notes}/${note.id}`, { key: adminKey }), ...NOT_FOUND);
     const own = (await server.newKey(adminKey, { role: kind, [`${kind}Id`]: owner })).secret;
     expectError(await server.call("GET", `${notes}/${note.id}`, { key: own }), ...DENIED);
@@ -77,11 +70,13 @@ describe("posting keys", () => {
   it("get never shows the secret; update renames and keeps the key working; partners may not", async () => {
     const w = await leadWorld(server);
     const keys = `/api/v1/campaigns/${w.campaignId}/postingKeys`;
-    const [key] = await ok(server.call("GET", keys, { key: w.adminKey }));
-    const got = await ok(server.call("GET", `${keys}/${key.id}`, { key: w.adminKey }));
+    const [key] = await dataOf(server.call("GET", keys, { key: w.adminKey }));
+    const got = await dataOf(server.call("GET", `${keys}/${key.id}`, { key: w.adminKey }));
     expect(got).toEqual(key);
     expect(got.secret ?? "").toBe("");
-    const renamed = await ok(server.call("PATCH", `${keys}/${key.id}`, { key: w.adminKey, body: { name: "renamed", status: "revoked" } }));
+    const renamed = await dataOf(
+      server.call("PATCH", `${keys}/${key.id}`, { key: w.adminKey, body: { name: "renamed", status: "revoked" } }),
+    );
     expect(renamed).toEqual({ ...key, name: "renamed" });
     expect((await submit(server, w, exampleLead())).status).toBe(200);
     const long = await server.call("PATCH", `${keys}/${key.id}`, { key: w.adminKey, body: { name: "x".repeat(201) } });
@@ -100,12 +95,12 @@ describe("ledger entries", () => {
   it("a buyer reads its own transaction; another buyer's is not_found; a partner key is permission_denied", async () => {
     const w = await leadWorld(server);
     const [mine, theirs] = [await fundedBuyer(server, w, "100.00"), await fundedBuyer(server, w, "50.00")];
-    const [credit] = await ok(server.call("GET", `/api/v1/buyers/${mine.id}/transactions`, { key: w.adminKey }));
-    const [other] = await ok(server.call("GET", `/api/v1/buyers/${theirs.id}/transactions`, { key: w.adminKey }));
+    const [credit] = await dataOf(server.call("GET", `/api/v1/buyers/${mine.id}/transactions`, { key: w.adminKey }));
+    const [other] = await dataOf(server.call("GET", `/api/v1/buyers/${theirs.id}/transactions`, { key: w.adminKey }));
     const path = `/api/v1/buyers/${mine.id}/transactions/${credit.id}`;
-    expect(await ok(server.call("GET", path, { key: w.adminKey }))).toEqual(credit);
+    expect(await dataOf(server.call("GET", path, { key: w.adminKey }))).toEqual(credit);
     const key = (await server.newKey(w.adminKey, { role: "buyer", buyerId: mine.id })).secret;
-    expect(await ok(server.call("GET", path, { key }))).toMatchObject({ id: credit.id, kind: "credit", amount: "100.00" });
+    expect(await dataOf(server.call("GET", path, { key }))).toMatchObject({ id: credit.id, kind: "credit", amount: "100.00" });
     expectError(await server.call("GET", `/api/v1/buyers/${theirs.id}/transactions/${other.id}`, { key }), ...NOT_FOUND);
     expectError(await server.call("GET", `/api/v1/buyers/${mine.id}/transactions/${other.id}`, { key: w.adminKey }), ...NOT_FOUND);
     expectError(await server.call("GET", path, { key: w.partnerKey }), ...DENIED);
@@ -122,11 +117,11 @@ describe("ledger entries", () => {
     const w = await leadWorld(server);
     const other = await otherPartner(w);
     const adjust = (id: string) =>
-      ok(server.call("POST", `/api/v1/partners/${id}:adjust`, { key: w.adminKey, body: { amount: "7.50", memo: "bonus" } }));
+      dataOf(server.call("POST", `/api/v1/partners/${id}:adjust`, { key: w.adminKey, body: { amount: "7.50", memo: "bonus" } }));
     const [entry, theirs] = [await adjust(w.partnerId), await adjust(other.partnerId)];
     const path = `/api/v1/partners/${w.partnerId}/payouts/${entry.id}`;
-    expect(await ok(server.call("GET", path, { key: w.adminKey }))).toEqual(entry);
-    expect(await ok(server.call("GET", path, { key: w.partnerKey }))).toEqual(entry);
+    expect(await dataOf(server.call("GET", path, { key: w.adminKey }))).toEqual(entry);
+    expect(await dataOf(server.call("GET", path, { key: w.partnerKey }))).toEqual(entry);
     expectError(await server.call("GET", `/api/v1/partners/${other.partnerId}/payouts/${theirs.id}`, { key: w.partnerKey }), ...NOT_FOUND);
     expectError(await server.call("GET", `/api/v1/partners/${w.partnerId}/payouts/${theirs.id}`, { key: w.adminKey }), ...NOT_FOUND);
     const buyer = await fundedBuyer(server, w);
@@ -144,13 +139,13 @@ describe("lists under a parent", () => {
     const c2 = await offerContract(server, w, mine.id, { name: "Two", pricing });
     await offerContract(server, w, theirs.id, { pricing });
     const list = `/api/v1/buyers/${mine.id}/contracts`;
-    expect(ids(await ok(server.call("GET", list, { key: w.adminKey })))).toEqual([c2.id, c1.id]);
+    expect(ids(await dataOf(server.call("GET", list, { key: w.adminKey })))).toEqual([c2.id, c1.id]);
     const first = await server.call("GET", `${list}?pageSize=1&orderBy=name`, { key: w.adminKey });
     expect(ids(first.body.data)).toEqual([c1.id]);
     const next = `${list}?pageSize=1&orderBy=name&pageToken=${first.body.pagination.nextPageToken}`;
-    expect(ids(await ok(server.call("GET", next, { key: w.adminKey })))).toEqual([c2.id]);
+    expect(ids(await dataOf(server.call("GET", next, { key: w.adminKey })))).toEqual([c2.id]);
     const key = (await server.newKey(w.adminKey, { role: "buyer", buyerId: mine.id })).secret;
-    expect(ids(await ok(server.call("GET", `${list}?status=active`, { key })))).toEqual([c2.id, c1.id]);
+    expect(ids(await dataOf(server.call("GET", `${list}?status=active`, { key })))).toEqual([c2.id, c1.id]);
     expectError(await server.call("GET", `/api/v1/buyers/${theirs.id}/contracts`, { key }), ...NOT_FOUND);
     expectError(await server.call("GET", list, { key: w.partnerKey }), ...DENIED);
   });
@@ -164,16 +159,18 @@ describe("lists under a parent", () => {
     const byPartner = `/api/v1/partners/${w.partnerId}/leads`;
     const byCampaign = `/api/v1/campaigns/${w.campaignId}/leads`;
     for (const list of [byPartner, byCampaign]) {
-      expect(ids(await ok(server.call("GET", list, { key: w.adminKey })))).toEqual([l2.id, l1.id]);
-      expect(ids(await ok(server.call("GET", list, { key: w.partnerKey })))).toEqual([l2.id, l1.id]);
+      expect(ids(await dataOf(server.call("GET", list, { key: w.adminKey })))).toEqual([l2.id, l1.id]);
+      expect(ids(await dataOf(server.call("GET", list, { key: w.partnerKey })))).toEqual([l2.id, l1.id]);
       const first = await server.call("GET", `${list}?pageSize=1`, { key: w.partnerKey });
       expect(ids(first.body.data)).toEqual([l2.id]);
-      const rest = await ok(
+      const rest = await dataOf(
         server.call("GET", `${list}?pageSize=1&pageToken=${first.body.pagination.nextPageToken}`, { key: w.partnerKey }),
       );
       expect(ids(rest)).toEqual([l1.id]);
     }
-    expect(ids(await ok(server.call("GET", `/api/v1/campaigns/${other.world.campaignId}/leads`, { key: w.adminKey })))).toEqual([l3.id]);
+    expect(ids(await dataOf(server.call("GET", `/api/v1/campaigns/${other.world.campaignId}/leads`, { key: w.adminKey })))).toEqual([
+      l3.id,
+    ]);
     expectError(await server.call("GET", `/api/v1/partners/${other.partnerId}/leads`, { key: w.partnerKey }), ...NOT_FOUND);
     expectError(await server.call("GET", `/api/v1/campaigns/${other.world.campaignId}/leads`, { key: w.partnerKey }), ...NOT_FOUND);
     const buyer = await fundedBuyer(server, w);
@@ -188,11 +185,11 @@ describe("lists under a parent", () => {
     const w = await leadWorld(server);
     const other = await otherPartner(w);
     const body = { name: "Elsewhere", partnerId: w.partnerId, verticalId: w.verticalId, duplicateWindowHours: 24, duplicateRule: "email" };
-    await ok(server.call("POST", "/api/v1/campaigns", { key: w.adminKey, body }));
-    await ok(server.call("POST", `/api/v1/campaigns/${other.world.campaignId}:pause`, { key: w.adminKey, body: {} }));
+    await dataOf(server.call("POST", "/api/v1/campaigns", { key: w.adminKey, body }));
+    await dataOf(server.call("POST", `/api/v1/campaigns/${other.world.campaignId}:pause`, { key: w.adminKey, body: {} }));
     const list = `/api/v1/offers/${w.offerId}/campaigns`;
-    expect(ids(await ok(server.call("GET", list, { key: w.adminKey })))).toEqual([other.world.campaignId, w.campaignId]);
-    expect(ids(await ok(server.call("GET", `${list}?status=paused`, { key: w.adminKey })))).toEqual([other.world.campaignId]);
+    expect(ids(await dataOf(server.call("GET", list, { key: w.adminKey })))).toEqual([other.world.campaignId, w.campaignId]);
+    expect(ids(await dataOf(server.call("GET", `${list}?status=paused`, { key: w.adminKey })))).toEqual([other.world.campaignId]);
     const first = await server.call("GET", `${list}?pageSize=1&orderBy=created_at`, { key: w.adminKey });
     expect(ids(first.body.data)).toEqual([w.campaignId]);
     expect(first.body.pagination.nextPageToken).not.toBe("");

@@ -17,7 +17,7 @@ import {
   type StubEndpoint,
   startStub,
 } from "./support/lead-fixture.ts";
-import { type RestResponse, startServer, type TestServer } from "./support/server.ts";
+import { dataOf, type RestResponse, startServer, type TestServer } from "./support/server.ts";
 
 let server: TestServer;
 let first: StubEndpoint;
@@ -34,12 +34,6 @@ afterAll(async () => {
   await server.close();
 });
 
-async function ok(r: Promise<RestResponse>): Promise<any> {
-  const res = await r;
-  expect(res.status, res.text).toBe(200);
-  return res.body.data;
-}
-
 function expectError(r: RestResponse, code: string, field?: string): void {
   expect(r.status, r.text).toBe(400);
   expect(r.body.error.code).toBe(code);
@@ -53,7 +47,7 @@ const unique = () => `lead-${Math.random().toString(36).slice(2, 10)}@example.co
 
 /** Posts a lead with the admin key, which sees its sales whatever the campaign shows partners. */
 const sell = async (w: LeadWorld, email: string) =>
-  ok(
+  dataOf(
     server.call("POST", "/api/v1/leads/submit", {
       key: w.adminKey,
       body: { campaignId: w.campaignId, postingKey: w.postingKey, ...exampleLead({ email }) },
@@ -62,7 +56,7 @@ const sell = async (w: LeadWorld, email: string) =>
 
 /** A second destination for the buyer, at url. */
 const addDestination = (w: LeadWorld, buyerId: string, url: string) =>
-  ok(server.call("POST", `/api/v1/buyers/${buyerId}/destinations`, { key: w.adminKey, body: { name: "Backup CRM", url } }));
+  dataOf(server.call("POST", `/api/v1/buyers/${buyerId}/destinations`, { key: w.adminKey, body: { name: "Backup CRM", url } }));
 
 const setDefault = (w: LeadWorld, buyerId: string, destinationId: string) =>
   server.call("PATCH", `/api/v1/buyers/${buyerId}?updateMask=defaultDestinationId`, {
@@ -74,7 +68,7 @@ describe("direct post through a contract without a destination", () => {
   it("delivers to the buyer's default destination (its first), and a changed default takes the next sale", async () => {
     const w = await leadWorld(server);
     const buyer = await fundedBuyer(server, w, "1000.00", first.url);
-    expect((await ok(server.call("GET", `/api/v1/buyers/${buyer.id}`, { key: w.adminKey }))).defaultDestinationId).toBe(
+    expect((await dataOf(server.call("GET", `/api/v1/buyers/${buyer.id}`, { key: w.adminKey }))).defaultDestinationId).toBe(
       buyer.destinationId,
     );
     const contract = await offerContract(server, w, buyer.id, { pricing: { model: "fixed", price: "20.00" } });
@@ -85,14 +79,14 @@ describe("direct post through a contract without a destination", () => {
     expect(lead.status).toBe("sold");
     expect(lead.sales.map((s: any) => s.deliveryStatus)).toEqual(["delivered"]);
     expect(receivedFor(first, email)).toHaveLength(1);
-    const got = await ok(server.call("GET", `/api/v1/leads/${lead.id}`, { key: w.adminKey }));
+    const got = await dataOf(server.call("GET", `/api/v1/leads/${lead.id}`, { key: w.adminKey }));
     expect(got.deliveries.map((d: any) => [d.destinationId, d.outcome])).toEqual([[buyer.destinationId, "accepted"]]);
 
     // A second destination does not take over; naming it the default does, for the very next lead.
     const backup = await addDestination(w, buyer.id, second.url);
-    const unchanged = await ok(server.call("GET", `/api/v1/buyers/${buyer.id}`, { key: w.adminKey }));
+    const unchanged = await dataOf(server.call("GET", `/api/v1/buyers/${buyer.id}`, { key: w.adminKey }));
     expect(unchanged.defaultDestinationId).toBe(buyer.destinationId);
-    expect((await ok(setDefault(w, buyer.id, backup.id))).defaultDestinationId).toBe(backup.id);
+    expect((await dataOf(setDefault(w, buyer.id, backup.id))).defaultDestinationId).toBe(backup.id);
     const next = unique();
     const moved = await sell(w, next);
     expect(moved.sales.map((s: any) => s.deliveryStatus)).toEqual(["delivered"]);
@@ -103,7 +97,7 @@ describe("direct post through a contract without a destination", () => {
   it("a buyer with no destination at all still buys with deliveryStatus not_required", async () => {
     const w = await leadWorld(server);
     const buyer = await fundedBuyer(server, w);
-    expect((await ok(server.call("GET", `/api/v1/buyers/${buyer.id}`, { key: w.adminKey }))).defaultDestinationId ?? "").toBe("");
+    expect((await dataOf(server.call("GET", `/api/v1/buyers/${buyer.id}`, { key: w.adminKey }))).defaultDestinationId ?? "").toBe("");
     await offerContract(server, w, buyer.id, { pricing: { model: "fixed", price: "20.00" } });
     const lead = await sell(w, unique());
     expect(lead.status).toBe("sold");
@@ -116,14 +110,14 @@ describe("ping-post and cherry-pick through a contract without a destination", (
     const w = await leadWorld(server);
     const buyer = await fundedBuyer(server, w, "1000.00", first.url);
     await offerContract(server, w, buyer.id, { pricing: { model: "fixed", price: "15.00" } });
-    const pinged = await ok(
+    const pinged = await dataOf(
       server.call("POST", "/api/v1/leads/ping", {
         key: w.adminKey,
         body: { campaignId: w.campaignId, postingKey: w.postingKey, state: "TX", zip: "78701" },
       }),
     );
     const email = unique();
-    const lead = await ok(
+    const lead = await dataOf(
       server.call("POST", "/api/v1/leads/post", {
         key: w.adminKey,
         body: { token: pinged.token, postingKey: w.postingKey, ...exampleLead({ email }) },
@@ -142,9 +136,9 @@ describe("ping-post and cherry-pick through a contract without a destination", (
     const lead = await postLead(server, w);
     expect(lead.status).toBe("unsold");
     await credit(server, w, buyer.id, "100.00");
-    await ok(server.call("POST", `/api/v1/inbox/${lead.id}:claim`, { key: buyer.key, body: {} }));
+    await dataOf(server.call("POST", `/api/v1/inbox/${lead.id}:claim`, { key: buyer.key, body: {} }));
     expect(receivedFor(second, lead.fields.email)).toHaveLength(1);
-    const sold = await ok(server.call("GET", `/api/v1/leads/${lead.id}`, { key: w.adminKey }));
+    const sold = await dataOf(server.call("GET", `/api/v1/leads/${lead.id}`, { key: w.adminKey }));
     expect(sold.sales.map((s: any) => s.deliveryStatus)).toEqual(["delivered"]);
   });
 });
@@ -163,7 +157,7 @@ describe("the default destination's rules", () => {
     expectError(await setDefault(w, a.id, "0190b3a4-0000-7000-8000-000000000000"), "invalid_argument", "defaultDestinationId");
     expectError(await setDefault(w, a.id, "not-a-uuid"), "invalid_argument", "defaultDestinationId");
     expectError(await setDefault(w, a.id, ""), "invalid_argument", "defaultDestinationId");
-    expect((await ok(server.call("GET", `/api/v1/buyers/${a.id}`, { key: w.adminKey }))).defaultDestinationId).toBe(a.destinationId);
+    expect((await dataOf(server.call("GET", `/api/v1/buyers/${a.id}`, { key: w.adminKey }))).defaultDestinationId).toBe(a.destinationId);
   });
 
   it("the default cannot be deleted while the buyer has another destination; the last one only with force, which pauses its contracts", async () => {
@@ -175,16 +169,16 @@ describe("the default destination's rules", () => {
       server.call("DELETE", `/api/v1/buyers/${buyer.id}/destinations/${id}${force ? "?force=true" : ""}`, { key: w.adminKey });
 
     for (const force of [false, true]) expectError(await del(buyer.destinationId, force), "failed_precondition");
-    await ok(del(backup.id));
+    await dataOf(del(backup.id));
     // Now the default is the last destination, and the contract delivers through it.
     expectError(await del(buyer.destinationId), "failed_precondition");
-    expect((await ok(server.call("GET", `/api/v1/contracts/${contract.id}`, { key: w.adminKey }))).status).toBe("active");
-    await ok(del(buyer.destinationId, true));
-    expect((await ok(server.call("GET", `/api/v1/contracts/${contract.id}`, { key: w.adminKey }))).status).toBe("paused");
-    const after = await ok(server.call("GET", `/api/v1/buyers/${buyer.id}`, { key: w.adminKey }));
+    expect((await dataOf(server.call("GET", `/api/v1/contracts/${contract.id}`, { key: w.adminKey }))).status).toBe("active");
+    await dataOf(del(buyer.destinationId, true));
+    expect((await dataOf(server.call("GET", `/api/v1/contracts/${contract.id}`, { key: w.adminKey }))).status).toBe("paused");
+    const after = await dataOf(server.call("GET", `/api/v1/buyers/${buyer.id}`, { key: w.adminKey }));
     expect(after.defaultDestinationId ?? "").toBe("");
     // A new destination becomes the default again.
     const fresh = await addDestination(w, buyer.id, second.url);
-    expect((await ok(server.call("GET", `/api/v1/buyers/${buyer.id}`, { key: w.adminKey }))).defaultDestinationId).toBe(fresh.id);
+    expect((await dataOf(server.call("GET", `/api/v1/buyers/${buyer.id}`, { key: w.adminKey }))).defaultDestinationId).toBe(fresh.id);
   });
 });

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exampleLead, fundedBuyer, type LeadWorld, leadWorld, offerContract } from "./support/lead-fixture.ts";
-import { type RestResponse, startServer, type TestServer } from "./support/server.ts";
+import { dataOf, startServer, type TestServer } from "./support/server.ts";
 
 let server: TestServer;
 
@@ -17,21 +17,17 @@ afterAll(async () => {
   await server.close();
 });
 
-async function ok(r: Promise<RestResponse>): Promise<any> {
-  const res = await r;
-  expect(res.status, res.text).toBe(200);
-  return res.body.data;
-}
-
 /** A campaign of the world's partner on its offer, created with exactly `settings` about duplicates, and a posting key. */
 async function campaignWith(w: LeadWorld, settings: Record<string, unknown>) {
-  const campaign = await ok(
+  const campaign = await dataOf(
     server.call("POST", "/api/v1/campaigns", {
       key: w.adminKey,
       body: { name: "Fresh traffic", partnerId: w.partnerId, verticalId: w.verticalId, offerId: w.offerId, ...settings },
     }),
   );
-  const key = await ok(server.call("POST", `/api/v1/campaigns/${campaign.id}/postingKeys`, { key: w.adminKey, body: { name: "prod" } }));
+  const key = await dataOf(
+    server.call("POST", `/api/v1/campaigns/${campaign.id}/postingKeys`, { key: w.adminKey, body: { name: "prod" } }),
+  );
   return { campaign, postingKey: key.secret as string };
 }
 
@@ -45,7 +41,7 @@ async function sellingWorld(): Promise<{ w: LeadWorld; buyerId: string }> {
 
 /** Posts the lead with the admin key (which sees every sale) and returns it. */
 const post = (w: LeadWorld, c: { campaign: { id: string }; postingKey: string }, lead: Record<string, unknown>) =>
-  ok(
+  dataOf(
     server.call("POST", "/api/v1/leads/submit", {
       key: w.adminKey,
       body: { campaignId: c.campaign.id, postingKey: c.postingKey, ...lead },
@@ -53,7 +49,7 @@ const post = (w: LeadWorld, c: { campaign: { id: string }; postingKey: string },
   );
 
 const charges = async (w: LeadWorld, buyerId: string) =>
-  (await ok(server.call("GET", `/api/v1/buyers/${buyerId}/transactions?kind=charge`, { key: w.adminKey }))).length;
+  (await dataOf(server.call("GET", `/api/v1/buyers/${buyerId}/transactions?kind=charge`, { key: w.adminKey }))).length;
 
 describe("duplicate detection by default", () => {
   it("a campaign created without duplicate settings checks 720 hours by email or phone: the repeat is a duplicate, charged once", async () => {
@@ -88,21 +84,21 @@ describe("duplicate detection by default", () => {
     const patch = (body: Record<string, unknown>, mask?: string) =>
       server.call("PATCH", `/api/v1/campaigns/${c.campaign.id}${mask ? `?updateMask=${mask}` : ""}`, { key: w.adminKey, body });
 
-    const off = await ok(patch({ duplicateCheck: "off" }));
+    const off = await dataOf(patch({ duplicateCheck: "off" }));
     expect([off.duplicateCheck, off.duplicateWindowHours ?? 0]).toEqual(["off", 0]);
     const lead = exampleLead({ email: "toggle@example.com" });
     expect((await post(w, c, lead)).status).toBe("sold");
     expect((await post(w, c, lead)).status).toBe("sold");
 
-    const on = await ok(patch({ duplicateCheck: "on" }));
+    const on = await dataOf(patch({ duplicateCheck: "on" }));
     expect([on.duplicateCheck, on.duplicateWindowHours]).toEqual(["on", 720]);
     expect((await post(w, c, lead)).status).toBe("duplicate");
 
-    await ok(patch({ duplicateCheck: "off" }));
-    const windowed = await ok(patch({ duplicateWindowHours: 12 }));
+    await dataOf(patch({ duplicateCheck: "off" }));
+    const windowed = await dataOf(patch({ duplicateWindowHours: 12 }));
     expect([windowed.duplicateCheck, windowed.duplicateWindowHours]).toEqual(["on", 12]);
     // Naming the window in the mask without a value restores the default window.
-    expect((await ok(patch({}, "duplicateWindowHours"))).duplicateWindowHours).toBe(720);
+    expect((await dataOf(patch({}, "duplicateWindowHours"))).duplicateWindowHours).toBe(720);
 
     for (const [body, field] of [
       [{ duplicateCheck: "off", duplicateWindowHours: 24 }, "duplicateWindowHours"],
@@ -123,7 +119,7 @@ describe("duplicate detection by default", () => {
   it("a clone keeps the source's duplicate check, off included", async () => {
     const { w } = await sellingWorld();
     const c = await campaignWith(w, { duplicateCheck: "off" });
-    const clone = await ok(server.call("POST", `/api/v1/campaigns/${c.campaign.id}:clone`, { key: w.adminKey, body: {} }));
+    const clone = await dataOf(server.call("POST", `/api/v1/campaigns/${c.campaign.id}:clone`, { key: w.adminKey, body: {} }));
     expect(clone.duplicateCheck).toBe("off");
   });
 });

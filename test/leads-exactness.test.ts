@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { exampleLead, fundedBuyer, type LeadWorld, leadWorld, offerContract, submit } from "./support/lead-fixture.ts";
-import { startServer, type TestServer } from "./support/server.ts";
+import { dataOf, startServer, type TestServer } from "./support/server.ts";
 
 let a: TestServer;
 let b: TestServer;
@@ -66,12 +66,6 @@ async function stub(answer: { status: number; body: unknown } | "never", held: P
 const accepted = { status: 200, body: { status: "accepted" } };
 const rejectedAsDuplicate = { status: 200, body: { status: "rejected", reason: "duplicate" } };
 
-async function ok(p: Promise<{ status: number; body: any; text: string }>): Promise<any> {
-  const r = await p;
-  if (r.status !== 200) throw new Error(`${r.status} ${r.text}`);
-  return r.body.data;
-}
-
 /** A sale as routing decided it (buyer, contract, price, delivery); later fields such as dispositions are other tests' business. */
 const saleOf = ({ buyerId, contractId, price, deliveryStatus }: any) => ({ buyerId, contractId, price, deliveryStatus });
 
@@ -81,7 +75,7 @@ const showsPartnerAll = { partnerResponse: "full" };
 /** A buyer with funds and a destination at url that reads the buyer's reason and waits timeoutMs. */
 async function buyerAt(w: LeadWorld, url: string, funds = "1000.00", timeoutMs = 2000): Promise<{ id: string; destinationId: string }> {
   const buyer = await fundedBuyer(a, w, funds);
-  const dest = await ok(
+  const dest = await dataOf(
     a.call("POST", `/api/v1/buyers/${buyer.id}/destinations`, {
       key: w.adminKey,
       body: { name: "CRM", url, bodyFormat: "json", acceptPath: "status", acceptValues: ["accepted"], reasonPath: "reason", timeoutMs },
@@ -110,7 +104,7 @@ function submitAll(w: LeadWorld, key: string, leads: Record<string, unknown>[], 
 }
 
 async function buyer(w: LeadWorld, id: string): Promise<any> {
-  return ok(a.call("GET", `/api/v1/buyers/${id}`, { key: w.adminKey }));
+  return dataOf(a.call("GET", `/api/v1/buyers/${id}`, { key: w.adminKey }));
 }
 
 /** The buyer's reserved funds and its charges as the ledger has them. */
@@ -126,7 +120,7 @@ async function money(buyerId: string): Promise<{ reserved: string; charged: stri
 }
 
 async function dailyUsed(w: LeadWorld, contractId: string): Promise<string> {
-  const usage = await ok(a.call("GET", `/api/v1/contracts/${contractId}/capUsage`, { key: w.adminKey }));
+  const usage = await dataOf(a.call("GET", `/api/v1/contracts/${contractId}/capUsage`, { key: w.adminKey }));
   return usage.find((u: any) => u.period === "daily").used;
 }
 
@@ -187,7 +181,7 @@ describe("lead engine exactness", () => {
     expect((await buyer(w, buyerB.id)).balance).toBe("9750.00");
     expect(await money(buyerB.id)).toEqual({ reserved: "0.00", charged: "-250.00", charges: 10 });
     expect(await dailyUsed(w, c.id)).toBe("10");
-    const partner = await ok(a.call("GET", `/api/v1/partners/${w.partnerId}`, { key: w.adminKey }));
+    const partner = await dataOf(a.call("GET", `/api/v1/partners/${w.partnerId}`, { key: w.adminKey }));
     expect(partner.payoutBalance).toBe("100.00");
     // The cap filled once, so it was announced once.
     expect((await events(w.tenantId, buyerB.id)).map((e) => e.type)).toEqual(["buyer.capped"]);
@@ -202,7 +196,7 @@ describe("lead engine exactness", () => {
       const w = await leadWorld(a, { campaign: { ...showsPartnerAll, duplicateCheck: "off", duplicateWindowHours: 0 } });
       const key = await unlimitedPartnerKey(w);
       const buyerB = await fundedBuyer(a, w, "100.00");
-      await ok(a.call("PATCH", `/api/v1/buyers/${buyerB.id}`, { key: w.adminKey, body: { creditLimit: t.creditLimit } }));
+      await dataOf(a.call("PATCH", `/api/v1/buyers/${buyerB.id}`, { key: w.adminKey, body: { creditLimit: t.creditLimit } }));
       const c = await offerContract(a, w, buyerB.id, { pricing: { model: "fixed", price: "30.00" } });
 
       const results = await submitAll(
@@ -408,7 +402,8 @@ describe("lead engine exactness", () => {
       }),
     );
     const buyerB = await buyerAt(w, endpoint.url, "100.00", 10_000);
-    const patch = (creditLimit: string) => ok(a.call("PATCH", `/api/v1/buyers/${buyerB.id}`, { key: w.adminKey, body: { creditLimit } }));
+    const patch = (creditLimit: string) =>
+      dataOf(a.call("PATCH", `/api/v1/buyers/${buyerB.id}`, { key: w.adminKey, body: { creditLimit } }));
     const adjust = (amount: string) =>
       a.call("POST", `/api/v1/buyers/${buyerB.id}:adjust`, { key: w.adminKey, body: { amount, memo: "manual" } });
     await patch("50.00");
@@ -505,7 +500,7 @@ describe("lead engine exactness", () => {
       campaign: showsPartnerAll,
     });
     const p2 = await a.newPartner(w.adminKey);
-    const share = await ok(
+    const share = await dataOf(
       a.call("POST", "/api/v1/campaigns", {
         key: w.adminKey,
         body: {
@@ -519,7 +514,9 @@ describe("lead engine exactness", () => {
         },
       }),
     );
-    const sharePosting = await ok(a.call("POST", `/api/v1/campaigns/${share.id}/postingKeys`, { key: w.adminKey, body: { name: "prod" } }));
+    const sharePosting = await dataOf(
+      a.call("POST", `/api/v1/campaigns/${share.id}/postingKeys`, { key: w.adminKey, body: { name: "prod" } }),
+    );
     const refusing = await stub(rejectedAsDuplicate);
     const r = await buyerAt(w, refusing.url);
     const [bA, bB, bC] = [await fundedBuyer(a, w), await fundedBuyer(a, w), await fundedBuyer(a, w, "30.00")];

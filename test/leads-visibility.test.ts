@@ -7,7 +7,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LeadService } from "../gen/es/leadrouter/v1/leads_pb.js";
 import { exampleLead, fundedBuyer, type LeadWorld, leadWorld, offerContract, submit } from "./support/lead-fixture.ts";
-import { bearer, startServer, type TestServer } from "./support/server.ts";
+import { bearer, dataOf, startServer, type TestServer } from "./support/server.ts";
 
 let server: TestServer;
 
@@ -18,12 +18,6 @@ afterAll(async () => {
   await server.close();
 });
 
-async function ok(p: Promise<{ status: number; body: any; text: string }>): Promise<any> {
-  const r = await p;
-  if (r.status !== 200) throw new Error(`${r.status} ${r.text}`);
-  return r.body.data;
-}
-
 /** A sale as routing decided it (buyer, contract, price, delivery); later fields such as dispositions are other tests' business. */
 const saleOf = ({ buyerId, contractId, price, deliveryStatus }: any) => ({ buyerId, contractId, price, deliveryStatus });
 
@@ -31,7 +25,7 @@ const saleOf = ({ buyerId, contractId, price, deliveryStatus }: any) => ({ buyer
 async function otherCampaign(w: LeadWorld, offerId: string): Promise<{ partnerId: string; partnerKey: string; world: LeadWorld }> {
   const partnerId = await server.newPartner(w.adminKey);
   const partnerKey = (await server.newKey(w.adminKey, { role: "partner", partnerId })).secret;
-  const campaign = await ok(
+  const campaign = await dataOf(
     server.call("POST", "/api/v1/campaigns", {
       key: w.adminKey,
       body: {
@@ -46,7 +40,7 @@ async function otherCampaign(w: LeadWorld, offerId: string): Promise<{ partnerId
       },
     }),
   );
-  const posting = await ok(
+  const posting = await dataOf(
     server.call("POST", `/api/v1/campaigns/${campaign.id}/postingKeys`, { key: w.adminKey, body: { name: "prod" } }),
   );
   return { partnerId, partnerKey, world: { ...w, partnerId, partnerKey, campaignId: campaign.id, postingKey: posting.secret, offerId } };
@@ -65,7 +59,7 @@ describe("who sees a lead", () => {
   async function scene() {
     // Partners here are shown the whole story (partnerResponse full); test/partner-response.test.ts covers the other levels.
     const w = await leadWorld(server, { campaign: { partnerResponse: "full" } });
-    const offer2 = await ok(
+    const offer2 = await dataOf(
       server.call("POST", "/api/v1/offers", {
         key: w.adminKey,
         body: { name: "Second", verticalId: w.verticalId, distribution: { mode: "exclusive", maxSales: 1 }, selection: "waterfall" },
@@ -91,7 +85,7 @@ describe("who sees a lead", () => {
   it("over REST: a buyer sees only leads sold or offered to it, PII only when it bought, only its own distribution rows; a partner only its own leads", async () => {
     const s = await scene();
     const get = (key: string, id: string) => server.call("GET", `/api/v1/leads/${id}`, { key });
-    const list = async (key: string) => ids(await ok(server.call("GET", "/api/v1/leads", { key })));
+    const list = async (key: string) => ids(await dataOf(server.call("GET", "/api/v1/leads", { key })));
 
     expect(await list(s.xKey)).toEqual([s.l3.id, s.l1.id]);
     for (const id of [s.l2.id, s.l2.shortId]) {
@@ -183,7 +177,7 @@ describe("ListLeads filters and GetLead by short id", () => {
     for (const [world, lead] of posts) l.push((await submit(server, world, exampleLead(lead))).body.data);
     expect(l.map((x) => x.status)).toEqual(["sold", "sold", "unsold", "sold", "duplicate", "unsold"]);
     const query = async (q: string, key = w.adminKey) => {
-      const data = await ok(server.call("GET", `/api/v1/leads?${q}`, { key }));
+      const data = await dataOf(server.call("GET", `/api/v1/leads?${q}`, { key }));
       return data.map((d: any) => l.findIndex((x) => x.id === d.id));
     };
 
@@ -236,7 +230,7 @@ describe("ListLeads filters and GetLead by short id", () => {
     );
     expect([other.status, other.body.error.code]).toEqual([400, "invalid_argument"]);
 
-    const byShort = await ok(server.call("GET", `/api/v1/leads/${l[1].shortId}`, { key: w.adminKey }));
+    const byShort = await dataOf(server.call("GET", `/api/v1/leads/${l[1].shortId}`, { key: w.adminKey }));
     expect(byShort).toEqual(l[1]);
     const unknown = await server.call("GET", "/api/v1/leads/LD-000000", { key: w.adminKey });
     expect([unknown.status, unknown.body.error.code]).toEqual([404, "not_found"]);

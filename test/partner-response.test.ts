@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exampleLead, fundedBuyer, type LeadWorld, leadWorld, offerContract, submit } from "./support/lead-fixture.ts";
-import { type RestResponse, startServer, type TestServer } from "./support/server.ts";
+import { dataOf, startServer, type TestServer } from "./support/server.ts";
 
 let server: TestServer;
 
@@ -15,12 +15,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.close();
 });
-
-async function ok(r: Promise<RestResponse>): Promise<any> {
-  const res = await r;
-  expect(res.status, res.text).toBe(200);
-  return res.body.data;
-}
 
 /** A world whose campaign has the given partnerResponse (none: the default) and pays 10.00 a lead; one buyer buys at 20.00. */
 async function world(partnerResponse?: string) {
@@ -73,22 +67,22 @@ describe("partner response levels on submit, GetLead and ListLeads", () => {
     "partnerResponse $name: the partner key sees its level on submit, GetLead and lists; the admin key everything",
     async ({ level, expectPartner }) => {
       const s = await world(level);
-      const campaign = await ok(server.call("GET", `/api/v1/campaigns/${s.w.campaignId}`, { key: s.w.adminKey }));
+      const campaign = await dataOf(server.call("GET", `/api/v1/campaigns/${s.w.campaignId}`, { key: s.w.adminKey }));
       expect(campaign.partnerResponse).toBe(level ?? "summary");
 
-      const submitted = await ok(submit(server, s.w, exampleLead({ email: unique() })));
+      const submitted = await dataOf(submit(server, s.w, exampleLead({ email: unique() })));
       expectPartner(submitted, s);
       const id = submitted.id as string;
-      expectPartner(await ok(server.call("GET", `/api/v1/leads/${id}`, { key: s.w.partnerKey })), s);
-      const listed = await ok(server.call("GET", "/api/v1/leads", { key: s.w.partnerKey }));
+      expectPartner(await dataOf(server.call("GET", `/api/v1/leads/${id}`, { key: s.w.partnerKey })), s);
+      const listed = await dataOf(server.call("GET", "/api/v1/leads", { key: s.w.partnerKey }));
       expect(listed).toHaveLength(1);
       expectPartner(listed[0], s);
-      const byCampaign = await ok(server.call("GET", `/api/v1/campaigns/${s.w.campaignId}/leads`, { key: s.w.partnerKey }));
+      const byCampaign = await dataOf(server.call("GET", `/api/v1/campaigns/${s.w.campaignId}/leads`, { key: s.w.partnerKey }));
       expectPartner(byCampaign[0], s);
 
       // The admin key sees everything about the same lead, and about a lead it submits itself.
-      expectFull(await ok(server.call("GET", `/api/v1/leads/${id}`, { key: s.w.adminKey })), s);
-      const own = await ok(
+      expectFull(await dataOf(server.call("GET", `/api/v1/leads/${id}`, { key: s.w.adminKey })), s);
+      const own = await dataOf(
         server.call("POST", "/api/v1/leads/submit", {
           key: s.w.adminKey,
           body: { campaignId: s.w.campaignId, postingKey: s.w.postingKey, ...exampleLead({ email: unique(), phone: "+15125550000" }) },
@@ -100,11 +94,11 @@ describe("partner response levels on submit, GetLead and ListLeads", () => {
 
   it("partnerResponse can be changed by update and is refused when unknown", async () => {
     const s = await world("full");
-    const patched = await ok(
+    const patched = await dataOf(
       server.call("PATCH", `/api/v1/campaigns/${s.w.campaignId}`, { key: s.w.adminKey, body: { partnerResponse: "minimal" } }),
     );
     expect(patched.partnerResponse).toBe("minimal");
-    expectMinimal(await ok(submit(server, s.w, exampleLead({ email: unique() }))));
+    expectMinimal(await dataOf(submit(server, s.w, exampleLead({ email: unique() }))));
     const bad = await server.call("PATCH", `/api/v1/campaigns/${s.w.campaignId}`, {
       key: s.w.adminKey,
       body: { partnerResponse: "everything" },
@@ -131,7 +125,7 @@ const strippedBid = (id: string, pingId: string, outcome: string) => ({
 
 describe("partner response levels in ping-post", () => {
   const ping = (w: LeadWorld, key: string) =>
-    ok(
+    dataOf(
       server.call("POST", "/api/v1/leads/ping", {
         key,
         body: { campaignId: w.campaignId, postingKey: w.postingKey, state: "TX", zip: "78701" },
@@ -149,14 +143,14 @@ describe("partner response levels in ping-post", () => {
       { bidId: expect.any(String), buyerId: s.buyerId, contractId: s.contractId, amount: "20.00", payout: "10.00" },
     ]);
 
-    const pingView = await ok(server.call("GET", `/api/v1/pings/${partnerPing.pingId}`, { key: s.w.partnerKey }));
+    const pingView = await dataOf(server.call("GET", `/api/v1/pings/${partnerPing.pingId}`, { key: s.w.partnerKey }));
     expect(pingView.bids).toEqual([strippedBid(partnerPing.bids[0].bidId, partnerPing.pingId, "pending")]);
-    const bidList = await ok(server.call("GET", `/api/v1/pings/${partnerPing.pingId}/bids`, { key: s.w.partnerKey }));
+    const bidList = await dataOf(server.call("GET", `/api/v1/pings/${partnerPing.pingId}/bids`, { key: s.w.partnerKey }));
     expect(JSON.stringify(bidList)).not.toContain(s.buyerId);
-    const adminView = await ok(server.call("GET", `/api/v1/pings/${partnerPing.pingId}`, { key: s.w.adminKey }));
+    const adminView = await dataOf(server.call("GET", `/api/v1/pings/${partnerPing.pingId}`, { key: s.w.adminKey }));
     expect(adminView.bids[0]).toMatchObject({ buyerId: s.buyerId, contractId: s.contractId, amount: "20.00" });
 
-    const posted = await ok(
+    const posted = await dataOf(
       server.call("POST", "/api/v1/leads/post", {
         key: s.w.partnerKey,
         body: { token: partnerPing.token, postingKey: s.w.postingKey, ...exampleLead({ email: unique() }) },
@@ -169,14 +163,14 @@ describe("partner response levels in ping-post", () => {
     const s = await world("minimal");
     const partnerPing = await ping(s.w, s.w.partnerKey);
     expect(partnerPing.bids).toEqual([{ bidId: expect.any(String), buyerId: "", contractId: "", amount: "", payout: "" }]);
-    const posted = await ok(
+    const posted = await dataOf(
       server.call("POST", "/api/v1/leads/post", {
         key: s.w.partnerKey,
         body: { token: partnerPing.token, postingKey: s.w.postingKey, ...exampleLead({ email: unique() }) },
       }),
     );
     expectMinimal(posted);
-    const bids = await ok(server.call("GET", `/api/v1/pings/${partnerPing.pingId}/bids`, { key: s.w.partnerKey }));
+    const bids = await dataOf(server.call("GET", `/api/v1/pings/${partnerPing.pingId}/bids`, { key: s.w.partnerKey }));
     expect(bids).toEqual([strippedBid(partnerPing.bids[0].bidId, partnerPing.pingId, "won")]);
   });
 });

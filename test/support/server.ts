@@ -54,6 +54,13 @@ export interface TestServer {
 }
 
 /** Auth header for RPC clients. */
+/** The `data` of a REST call that must answer 200; any other answer fails the test with its status and body. */
+export async function dataOf(call: Promise<RestResponse>): Promise<any> {
+  const r = await call;
+  if (r.status !== 200) throw new Error(`expected 200, got ${r.status}: ${r.text}`);
+  return r.body.data;
+}
+
 export function bearer(key: string): { headers: Record<string, string> } {
   return { headers: { authorization: `Bearer ${key}` } };
 }
