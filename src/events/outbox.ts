@@ -1,7 +1,7 @@
 /**
  * The transactional outbox: a state change and its event commit together, so
- * no event is lost or invented. The relay (NATS JetStream, next) publishes
- * rows in order and marks them published; the event id is the message id.
+ * no event is lost or invented. The relay (relay.ts) publishes rows to NATS
+ * JetStream in order and marks them published; the event id is the message id.
  */
 import { sql } from "slonik";
 import type { Tx } from "../db/tenant-tx.ts";

@@ -1,0 +1,48 @@
+/**
+ * The relay's SQL: claim a batch of unpublished outbox rows across tenants,
+ * mark it published, purge what was published long ago, and measure the
+ * backlog. Each query calls one SECURITY DEFINER function of
+ * src/db/functions/outbox_*.sql, the only way the application role reads the
+ * outbox across tenants.
+ */
+import { type DatabasePool, sql } from "slonik";
+import type { Tx } from "../db/tenant-tx.ts";
+
+/** One committed outbox row as the relay publishes it. */
+export interface OutboxRow {
+  id: string;
+  tenantId: string;
+  type: string;
+  subjectId: string;
+  payload: Record<string, unknown>;
+  /** When the change committed, RFC 3339 in UTC with microseconds. */
+  timestamp: string;
+  /** The same instant in milliseconds since the epoch, for the lag metric. */
+  createdMs: number;
+}
+
+/** Locks up to `limit` unpublished rows of every tenant for the transaction, oldest first, skipping rows another relay holds. */
+export async function claimBatch(tx: Tx, limit: number): Promise<readonly OutboxRow[]> {
+  return (await tx.any(sql.unsafe`
+    SELECT id, tenant_id AS "tenantId", type, subject_id AS "subjectId", payload,
+           to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS timestamp,
+           (EXTRACT(EPOCH FROM created_at) * 1000)::double precision AS "createdMs"
+    FROM lr.outbox_claim(${limit})`)) as readonly OutboxRow[];
+}
+
+/** Marks rows published (after JetStream acknowledged them) and returns how many it marked. */
+export async function markPublished(tx: Tx, ids: readonly string[]): Promise<number> {
+  return Number(await tx.oneFirst(sql.unsafe`SELECT lr.outbox_mark_published(${sql.array(ids as string[], "uuid")})`));
+}
+
+/** Deletes rows published more than `keepSeconds` ago and returns how many it deleted. */
+export async function purgePublished(pool: DatabasePool, keepSeconds: number): Promise<number> {
+  return Number(await pool.oneFirst(sql.unsafe`SELECT lr.outbox_purge(make_interval(secs => ${keepSeconds}))`));
+}
+
+/** How many rows wait to be published, and the oldest one's age in seconds. */
+export async function backlog(pool: DatabasePool): Promise<{ waiting: number; oldestSeconds: number }> {
+  const row = (await pool.one(sql.unsafe`
+    SELECT waiting, oldest_seconds AS "oldestSeconds" FROM lr.outbox_backlog()`)) as { waiting: unknown; oldestSeconds: unknown };
+  return { waiting: Number(row.waiting), oldestSeconds: Number(row.oldestSeconds) };
+}
