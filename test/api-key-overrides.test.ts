@@ -5,10 +5,9 @@
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BadRequestSchema } from "../gen/es/google/rpc/error_details_pb.js";
 import { ApiKeyService } from "../gen/es/leadrouter/v1/api_keys_pb.js";
 import { Access_Role } from "../gen/es/leadrouter/v1/options_pb.js";
-import { expectError } from "./support/errors.ts";
+import { expectError, grpcViolatedFields } from "./support/errors.ts";
 import { bearer, startServer, type TestServer, type TestTenant } from "./support/server.ts";
 
 let server: TestServer;
@@ -54,8 +53,7 @@ async function expectGrpcDenied(call: Promise<unknown>): Promise<void> {
   expect(err).toBeInstanceOf(ConnectError);
   const connectErr = err as ConnectError;
   expect(connectErr.code).toBe(Code.PermissionDenied);
-  const fields = connectErr.findDetails(BadRequestSchema).flatMap((d) => d.fieldViolations.map((v) => v.field));
-  expect(fields).toEqual(["rateLimitOverride"]);
+  expect(grpcViolatedFields(connectErr)).toEqual(["rateLimitOverride"]);
 }
 
 describe("REST: only a superadmin sets or changes a key's rate-limit override", () => {

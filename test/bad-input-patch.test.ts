@@ -8,12 +8,11 @@
  */
 import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BadRequestSchema } from "../gen/es/google/rpc/error_details_pb.js";
 import { Access_Role } from "../gen/es/leadrouter/v1/options_pb.js";
 import { ApiKeyService } from "../gen/es/leadrouter/v1/api_keys_pb.js";
 import { ContractService } from "../gen/es/leadrouter/v1/contracts_pb.js";
 import { VerticalService } from "../gen/es/leadrouter/v1/verticals_pb.js";
-import { expectError } from "./support/errors.ts";
+import { expectError, grpcViolatedFields } from "./support/errors.ts";
 import { fundedBuyer, type LeadWorld, leadWorld, offerContract } from "./support/lead-fixture.ts";
 import { bearer, type RestResponse, startServer, type TestServer } from "./support/server.ts";
 
@@ -32,11 +31,6 @@ function ok(r: RestResponse): any {
   expect(r.status, r.text).toBe(200);
   return r.body.data;
 }
-
-const grpcFields = (e: unknown) =>
-  ConnectError.from(e)
-    .findDetails(BadRequestSchema)
-    .flatMap((d) => d.fieldViolations.map((v) => v.field));
 
 describe("the body of a PATCH", () => {
   it('a body that is not a JSON object ("hello", 42, null, []) is 400 naming body, and nothing changes', async () => {
@@ -116,18 +110,18 @@ describe("fields that cannot change", () => {
     const auth = bearer(w.adminKey);
     const moved = await contracts.updateContract({ contract: { id: c.id, buyerId: other.id } }, auth).catch((e: unknown) => e);
     expect(ConnectError.from(moved).code).toBe(Code.InvalidArgument);
-    expect(grpcFields(moved)).toEqual(["buyerId"]);
+    expect(grpcViolatedFields(moved)).toEqual(["buyerId"]);
     const masked = await contracts
       .updateContract({ contract: { id: c.id, name: "x" }, updateMask: { paths: ["name", "created_at"] } }, auth)
       .catch((e: unknown) => e);
-    expect(grpcFields(masked)).toEqual(["createdAt"]);
+    expect(grpcViolatedFields(masked)).toEqual(["createdAt"]);
     const same = await contracts.updateContract({ contract: { id: c.id, buyerId: buyer.id, name: "Same buyer" } }, auth);
     expect(same.data?.name).toBe("Same buyer");
 
     const keys = server.client(ApiKeyService, "grpc");
     const key = await server.newKey(w.adminKey, { role: "partner", partnerId: w.partnerId });
     const role = await keys.updateApiKey({ apiKey: { id: key.id, role: Access_Role.admin } }, auth).catch((e: unknown) => e);
-    expect(grpcFields(role)).toEqual(["role"]);
+    expect(grpcViolatedFields(role)).toEqual(["role"]);
 
     // A vertical field is named by its key: restating it (as every RPC request does) is not a change.
     const fields = server.client(VerticalService, "grpc");

@@ -9,10 +9,9 @@
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BadRequestSchema } from "../gen/es/google/rpc/error_details_pb.js";
 import { BuyerService } from "../gen/es/leadrouter/v1/buyers_pb.js";
 import { VerticalService } from "../gen/es/leadrouter/v1/verticals_pb.js";
-import { expectError } from "./support/errors.ts";
+import { expectError, grpcViolatedFields } from "./support/errors.ts";
 import { bearer, type RestResponse, startServer, type TestServer, type TestTenant } from "./support/server.ts";
 
 let server: TestServer;
@@ -33,12 +32,6 @@ async function created(path: string, body: unknown): Promise<any> {
   expect(r.status, r.text).toBe(200);
   return r.body.data;
 }
-
-/** The fields a gRPC error's BadRequest names. */
-const grpcFields = (e: unknown) =>
-  ConnectError.from(e)
-    .findDetails(BadRequestSchema)
-    .flatMap((d) => d.fieldViolations.map((v) => v.field));
 
 describe("REST", () => {
   it("NUL in a nested body field, a list item and a vertical field's label names each (contact.email, tags[1], fields[2].label)", async () => {
@@ -123,7 +116,7 @@ describe("RPC protocols", () => {
     const buyers = server.client(BuyerService, "grpc");
     const refused = await buyers.createBuyer({ buyer: { name: NUL, tags: [NUL] } }, bearer(tenant.adminKey)).catch((e: unknown) => e);
     expect(ConnectError.from(refused).code).toBe(Code.InvalidArgument);
-    expect(grpcFields(refused)).toEqual(["buyer.name", "buyer.tags[0]"]);
+    expect(grpcViolatedFields(refused)).toEqual(["buyer.name", "buyer.tags[0]"]);
     const verticals = createClient(
       VerticalService,
       createConnectTransport({ baseUrl: server.url, httpVersion: "1.1", useBinaryFormat: true }),
@@ -132,6 +125,6 @@ describe("RPC protocols", () => {
     const lead = { firstName: NUL };
     const e = await verticals.validateVerticalLead({ id: vertical.id, lead }, bearer(tenant.adminKey)).catch((x: unknown) => x);
     expect(ConnectError.from(e).code).toBe(Code.InvalidArgument);
-    expect(grpcFields(e)).toEqual(["lead.firstName"]);
+    expect(grpcViolatedFields(e)).toEqual(["lead.firstName"]);
   });
 });

@@ -1,5 +1,7 @@
 /** Assertions on the `{ "error": … }` envelope shared by the resource tests. */
+import { ConnectError } from "@connectrpc/connect";
 import { expect } from "vitest";
+import { BadRequestSchema } from "../../gen/es/google/rpc/error_details_pb.js";
 import type { RestResponse } from "./server.ts";
 
 /** The fields named by the error's google.rpc.BadRequest details, in order. */
@@ -15,4 +17,11 @@ export function expectError(r: RestResponse, status: number, code: string, field
   expect(r.status, r.text).toBe(status);
   expect(r.body.error.code).toBe(code);
   expect(violatedFields(r)).toEqual(fields);
+}
+
+/** The fields named by a Connect or gRPC error's google.rpc.BadRequest details, in order. */
+export function grpcViolatedFields(e: unknown): string[] {
+  return ConnectError.from(e)
+    .findDetails(BadRequestSchema)
+    .flatMap((d) => d.fieldViolations.map((v) => v.field));
 }
