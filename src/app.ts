@@ -31,6 +31,7 @@ import { createMetrics } from "./server/metrics.ts";
 import { createRpc } from "./server/rpc.ts";
 import { SANDBOX_BUYER_PATH } from "./server/sandbox-buyer.ts";
 import { registerServices } from "./services.ts";
+import { startBackground } from "./workers.ts";
 
 /** A running server. */
 export interface App {
@@ -103,6 +104,16 @@ async function serveOn(db: { ownerUrl: string; stop: () => Promise<void> }, conf
   const rest = createRest(rpc);
   const purge = startPurge(pool, log, (n) => metrics.idempotencyPurged.inc(n));
   const sweep = startSweep(deps, config.routingSweepAfterSeconds, log);
+  // The relay, the event consumers and webhook delivery, unless `lead-router worker` processes run them.
+  const workers = config.workersInProcess
+    ? await startBackground(deps, config, metrics.registry, log).catch(async (e: unknown) => {
+        clearInterval(purge);
+        clearInterval(sweep);
+        redis?.disconnect();
+        await pool.end();
+        throw e;
+      })
+    : undefined;
   let draining = false;
   const handler = createHttpHandler({
     log,
@@ -121,6 +132,7 @@ async function serveOn(db: { ownerUrl: string; stop: () => Promise<void> }, conf
     // The port is taken (or not ours to use): let go of what started before the database stops.
     clearInterval(purge);
     clearInterval(sweep);
+    await workers?.stop();
     redis?.disconnect();
     await pool.end();
     throw e;
@@ -144,6 +156,7 @@ async function serveOn(db: { ownerUrl: string; stop: () => Promise<void> }, conf
       clearTimeout(timer);
       clearInterval(purge);
       clearInterval(sweep);
+      await workers?.stop();
       redis?.disconnect();
       // Connections to buyers close once their last exchange ends (each has its own timeout).
       void deps.settings.destinations.close().catch(() => {});

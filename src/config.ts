@@ -32,6 +32,13 @@ export interface Config {
   destinationsAllowPrivate: boolean;
   /** The key destination secrets are sealed with at rest (32 bytes, hex or base64); unset: stored as given. */
   secretsKey: string | undefined;
+  /** Whether `serve` runs the workers (outbox relay, event consumers, webhook delivery) in-process; off when `lead-router worker` processes run them. */
+  workersInProcess: boolean;
+  /** How long published outbox events (GET /events, stream replay) and the JetStream stream's messages are kept. */
+  outboxRetentionDays: number;
+  /** The JetStream stream events are published to, and its subjects' first token (`<prefix>.<tenantId>.<type>`). */
+  natsStream: string;
+  natsSubjectPrefix: string;
 }
 
 function int(name: string, fallback: number): number {
@@ -58,6 +65,20 @@ function url(name: string): string | undefined {
   return raw.replace(/\/+$/, "");
 }
 
+function choice<T extends string>(name: string, allowed: readonly T[], fallback: T): T {
+  const raw = text(name);
+  if (raw === undefined) return fallback;
+  if (!allowed.includes(raw as T)) throw new Error(`${name} must be one of ${allowed.join(", ")}, got "${raw}"`);
+  return raw as T;
+}
+
+/** A NATS name or subject token: letters, digits, `_` and `-`. */
+function token(name: string, fallback: string): string {
+  const raw = text(name) ?? fallback;
+  if (!/^[A-Za-z0-9_-]+$/.test(raw)) throw new Error(`${name} may hold only letters, digits, "_" and "-", got "${raw}"`);
+  return raw;
+}
+
 /** Reads the configuration from process.env (or the given overrides, for tests). */
 export function loadConfig(overrides: Partial<Config> = {}): Config {
   return {
@@ -80,6 +101,10 @@ export function loadConfig(overrides: Partial<Config> = {}): Config {
     routingSweepAfterSeconds: int("ROUTING_SWEEP_AFTER_SECONDS", 900),
     destinationsAllowPrivate: text("DESTINATIONS_ALLOW_PRIVATE") === "true",
     secretsKey: text("SECRETS_KEY"),
+    workersInProcess: choice("WORKERS", ["in-process", "off"], "in-process") === "in-process",
+    outboxRetentionDays: int("OUTBOX_RETENTION_DAYS", 7),
+    natsStream: token("NATS_STREAM", "LEADROUTER_EVENTS"),
+    natsSubjectPrefix: token("NATS_SUBJECT_PREFIX", "leadrouter"),
     ...overrides,
   };
 }

@@ -24,7 +24,7 @@ import { emit } from "../src/events/outbox.ts";
 import { DEFAULT_RETENTION_SECONDS, housekeep, jetStreamPublisher, type Publisher, relayBatch, startRelay } from "../src/events/relay.ts";
 import { createRelayMetrics, type RelayMetrics } from "../src/events/relay-metrics.ts";
 import { ensureEventStream } from "../src/events/relay-stream.ts";
-import { startRelayService } from "../src/events/relay-service.ts";
+import { startWorkers } from "../src/events/workers.ts";
 import { startServer, type TestServer } from "./support/server.ts";
 
 const log = pino({ level: "silent" });
@@ -97,7 +97,7 @@ async function drain(publish: Publisher): Promise<void> {
 }
 
 beforeAll(async () => {
-  server = await startServer();
+  server = await startServer({ workersInProcess: false });
   owner = new pg.Client({ connectionString: inject("databaseUrl") });
   await owner.connect();
   const appUrl = appUrlFrom(inject("databaseUrl"), server.config.appDbPassword);
@@ -105,7 +105,7 @@ beforeAll(async () => {
   connections = await startNats();
   js = jetstream(connections[0]);
   jsm = await jetstreamManager(connections[0]);
-  await ensureEventStream(jsm, stream);
+  await ensureEventStream(jsm, { name: stream });
   // Events other test files left in this database go first, so each test here sees only its own.
   await drain(jetStreamPublisher(js));
 }, 60_000);
@@ -133,8 +133,9 @@ describe("outbox relay to JetStream", () => {
     const counting =
       (inner: Publisher): Publisher =>
       async (rows) => {
-        await inner(rows);
+        const seqs = await inner(rows);
         for (const r of rows) published.set(r.id, (published.get(r.id) ?? 0) + 1);
+        return seqs;
       };
     const metrics = [createRelayMetrics(new Registry()), createRelayMetrics(new Registry())];
     const relays = [0, 1].map((i) =>
@@ -171,7 +172,8 @@ describe("outbox relay to JetStream", () => {
     const seeded = await seed(tenantId, 5);
     // A subject no stream captures: the publish gets no ack.
     const unacked: Publisher = async (rows) => {
-      await Promise.all(rows.map((r) => js.publish(`unstreamed.${r.id}`, "{}", { msgID: r.id, timeout: 1_000 })));
+      const acks = await Promise.all(rows.map((r) => js.publish(`unstreamed.${r.id}`, "{}", { msgID: r.id, timeout: 1_000 })));
+      return acks.map((a) => a.seq);
     };
     await expect(relayBatch(pools[0], unacked, 500)).rejects.toThrow();
     expect((await outbox(tenantId)).waiting.sort()).toEqual(seeded.sort());
@@ -205,11 +207,11 @@ describe("outbox relay to JetStream", () => {
     const real = jetStreamPublisher(js);
     const victim = await openPool(appUrlFrom(inject("databaseUrl"), server.config.appDbPassword), 1);
     const killedMidBatch: Publisher = async (rows) => {
-      await real(rows.slice(0, rows.length / 2));
+      const first = (await real(rows.slice(0, rows.length / 2))) ?? [];
       await owner.query(
         "SELECT pg_terminate_backend(pid) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE l.relation = 'outbox_events'::regclass AND a.usename = 'lead_router_app' AND a.state = 'idle in transaction'",
       );
-      await real(rows.slice(rows.length / 2));
+      return [...first, ...((await real(rows.slice(rows.length / 2))) ?? [])];
     };
     await expect(relayBatch(victim, killedMidBatch, 500)).rejects.toThrow();
     await victim.end().catch(() => {});
@@ -249,7 +251,7 @@ describe("outbox relay to JetStream", () => {
   it("runs as a service on NATS_URL: publishes what commits and registers its metrics on the registry it is given", async () => {
     const { tenantId } = await server.newTenant();
     const registry = new Registry();
-    const service = await startRelayService({ natsUrl, pool: pools[1], registry, log, stream, idleMs: 20, housekeepingMs: 50 });
+    const service = await startWorkers({ natsUrl, pool: pools[1], registry, log, stream: { name: stream }, consumers: [], loops: [], idleMs: 20, housekeepingMs: 50 });
     const seeded = await seed(tenantId, 10);
     const deadline = Date.now() + 10_000;
     while ((await outbox(tenantId)).waiting.length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));

@@ -18,6 +18,12 @@ export type EventType =
   | "buyer.capped"
   | "contract.updated";
 
+/** Who besides the tenant's admins may see an event: the partner whose lead it is, the buyers it concerns. */
+export interface EventScope {
+  partnerId?: string | null;
+  buyerIds?: readonly string[];
+}
+
 /** Writes one event in the caller's transaction and returns its id. */
 export async function emit(
   tx: Tx,
@@ -25,11 +31,13 @@ export async function emit(
   type: EventType,
   subjectId: string,
   payload: Record<string, unknown>,
+  scope: EventScope = {},
 ): Promise<string> {
   const id = newId();
   await tx.query(sql.unsafe`
-    INSERT INTO outbox_events (id, tenant_id, type, subject_id, payload)
-    VALUES (${id}, ${tenantId}, ${type}, ${subjectId}, ${sql.jsonb({ v: 1, ...payload } as never)})`);
+    INSERT INTO outbox_events (id, tenant_id, type, subject_id, payload, partner_id, buyer_ids)
+    VALUES (${id}, ${tenantId}, ${type}, ${subjectId}, ${sql.jsonb({ v: 1, ...payload } as never)},
+            ${scope.partnerId ?? null}, ${sql.array((scope.buyerIds ?? []) as string[], "uuid")})`);
   return id;
 }
 
@@ -38,4 +46,5 @@ export interface PendingEvent {
   type: EventType;
   subjectId: string;
   payload: Record<string, unknown>;
+  scope?: EventScope;
 }

@@ -14,20 +14,39 @@ export const EVENT_STREAM = "LEADROUTER_EVENTS";
 /** How long JetStream remembers a message id; a re-publish within it is dropped as a duplicate. */
 export const DUPLICATE_WINDOW_MS = 5 * 60_000;
 
+/** The first token of every event subject unless the caller chooses another (tests that share a NATS server do). */
+export const SUBJECT_PREFIX = "leadrouter";
+
+/** How long the stream keeps a message, unless told otherwise: the outbox's default retention, 7 days. */
+export const STREAM_MAX_AGE_MS = 7 * 24 * 3600_000;
+
 /** The subject an event is published on: `leadrouter.<tenantId>.<type>`. */
-export function eventSubject(tenantId: string, type: string): string {
-  return `leadrouter.${tenantId}.${type}`;
+export function eventSubject(tenantId: string, type: string, prefix = SUBJECT_PREFIX): string {
+  return `${prefix}.${tenantId}.${type}`;
 }
 
-/** Creates the event stream if missing, or brings its subjects and duplicate window to what the relay needs. */
-export async function ensureEventStream(jsm: JetStreamManager, name = EVENT_STREAM): Promise<void> {
-  const wanted = { subjects: ["leadrouter.>"], duplicate_window: nanos(DUPLICATE_WINDOW_MS) };
+/** Where events go: the stream's name, its subjects' first token, and how long it keeps a message. */
+export interface EventStreamConfig {
+  name: string;
+  prefix: string;
+  maxAgeMs: number;
+}
+
+/** The production stream: LEADROUTER_EVENTS on `leadrouter.>`, kept 7 days. */
+export const DEFAULT_STREAM: EventStreamConfig = { name: EVENT_STREAM, prefix: SUBJECT_PREFIX, maxAgeMs: STREAM_MAX_AGE_MS };
+
+/** Creates the event stream if missing, or brings its subjects, duplicate window and age limit to what the relay needs. */
+export async function ensureEventStream(jsm: JetStreamManager, stream: Partial<EventStreamConfig> = {}): Promise<void> {
+  const { name, prefix, maxAgeMs } = { ...DEFAULT_STREAM, ...stream };
+  const subject = `${prefix}.>`;
+  const wanted = { subjects: [subject], duplicate_window: nanos(DUPLICATE_WINDOW_MS), max_age: nanos(maxAgeMs) };
   const info = await jsm.streams.info(name).catch(() => null);
   if (!info) {
     await jsm.streams.add({ name, ...wanted, storage: StorageType.File, retention: RetentionPolicy.Limits });
     return;
   }
-  if (info.config.duplicate_window < wanted.duplicate_window || !info.config.subjects?.includes("leadrouter.>")) {
-    await jsm.streams.update(name, { ...info.config, ...wanted });
+  const c = info.config;
+  if (c.duplicate_window < wanted.duplicate_window || c.max_age !== wanted.max_age || !c.subjects?.includes(subject)) {
+    await jsm.streams.update(name, { ...c, ...wanted });
   }
 }

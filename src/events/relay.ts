@@ -16,24 +16,28 @@ import type { JetStreamClient } from "@nats-io/jetstream";
 import type { Logger } from "pino";
 import type { DatabasePool } from "slonik";
 import type { RelayMetrics } from "./relay-metrics.ts";
-import { eventSubject } from "./relay-stream.ts";
+import { encodeEvent } from "./event.ts";
+import { eventSubject, SUBJECT_PREFIX } from "./relay-stream.ts";
 import { backlog, claimBatch, markPublished, type OutboxRow, purgePublished } from "./relay-store.ts";
 
-/** Publishes a batch and resolves once every row is acknowledged; rejects if any is not. */
-export type Publisher = (rows: readonly OutboxRow[]) => Promise<void>;
+/**
+ * Delivers a batch and resolves once every row is taken: with the rows'
+ * stream sequences (JetStream), or null when positions are numbered locally.
+ * Rejects if any row is not taken.
+ */
+export type Publisher = (rows: readonly OutboxRow[]) => Promise<readonly number[] | null>;
 
-/** The message body of an event: the Standard Webhooks payload shape plus the ids a consumer routes by. */
-export function eventMessage(row: OutboxRow): string {
-  const { id, tenantId, subjectId, type, timestamp, payload } = row;
-  return JSON.stringify({ type, timestamp, data: payload, id, tenantId, subjectId });
-}
-
-/** A publisher to JetStream: every row on `leadrouter.<tenantId>.<type>` with `msgID` = event id, acks awaited together. */
-export function jetStreamPublisher(js: JetStreamClient, timeoutMs = 5_000): Publisher {
+/**
+ * A publisher to JetStream: every row on `<prefix>.<tenantId>.<type>` with
+ * `msgID` = event id, acks awaited together. A re-published row's ack is a
+ * duplicate's and names the sequence it was first stored at.
+ */
+export function jetStreamPublisher(js: JetStreamClient, prefix = SUBJECT_PREFIX, timeoutMs = 5_000): Publisher {
   return async (rows) => {
-    await Promise.all(
-      rows.map((row) => js.publish(eventSubject(row.tenantId, row.type), eventMessage(row), { msgID: row.id, timeout: timeoutMs })),
+    const acks = await Promise.all(
+      rows.map((row) => js.publish(eventSubject(row.tenantId, row.type, prefix), encodeEvent(row), { msgID: row.id, timeout: timeoutMs })),
     );
+    return acks.map((ack) => ack.seq);
   };
 }
 
@@ -46,12 +50,13 @@ export async function relayBatch(pool: DatabasePool, publish: Publisher, batchSi
   const { rows, marked } = await pool.transaction(async (tx) => {
     const rows = await claimBatch(tx, batchSize);
     if (rows.length === 0) return { rows, marked: 0 };
-    await publish(rows);
+    const seqs = await publish(rows);
     return {
       rows,
       marked: await markPublished(
         tx,
         rows.map((r) => r.id),
+        seqs,
       ),
     };
   });

@@ -7,7 +7,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { inject } from "vitest";
-import type { CallOptions, RestResponse } from "./server.ts";
+import { type CallOptions, type RestResponse, testEventStream } from "./server.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 
@@ -33,6 +33,7 @@ async function freePort(): Promise<number> {
 /** Starts `src/cli.ts serve` on a free port (with `extraEnv`) and waits until it is ready. */
 export async function startChildServer(extraEnv: Record<string, string> = {}): Promise<ChildServer> {
   const port = await freePort();
+  const stream = testEventStream(inject("databaseUrl"));
   const env = {
     ...process.env,
     DATABASE_URL: inject("databaseUrl"),
@@ -41,6 +42,8 @@ export async function startChildServer(extraEnv: Record<string, string> = {}): P
     LOG_LEVEL: "warn",
     // Buyers' endpoints in tests are local stubs.
     DESTINATIONS_ALLOW_PRIVATE: "true",
+    NATS_STREAM: stream.natsStream,
+    NATS_SUBJECT_PREFIX: stream.natsSubjectPrefix,
     ...extraEnv,
   };
   const proc: ChildProcess = spawn(join(ROOT, "node_modules/.bin/node"), ["src/cli.ts", "serve"], { cwd: ROOT, env, stdio: "pipe" });

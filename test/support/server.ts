@@ -65,6 +65,16 @@ export function bearer(key: string): { headers: Record<string, string> } {
   return { headers: { authorization: `Bearer ${key}` } };
 }
 
+/**
+ * The JetStream stream of servers on this test database: its own name and
+ * subjects, so runs on other databases that share the machine's NATS server
+ * never consume each other's events.
+ */
+export function testEventStream(databaseUrl: string): { natsStream: string; natsSubjectPrefix: string } {
+  const db = new URL(databaseUrl).pathname.slice(1).replace(/[^A-Za-z0-9_-]/g, "_") || "postgres";
+  return { natsStream: `LR_TEST_${db}`, natsSubjectPrefix: `lrtest_${db}` };
+}
+
 /** Starts a server on the test database. */
 export async function startServer(overrides: Partial<Config> = {}): Promise<TestServer> {
   const superadminKey = `sa_${randomUUID()}`;
@@ -75,6 +85,7 @@ export async function startServer(overrides: Partial<Config> = {}): Promise<Test
     superadminKey,
     poolSize: 8,
     destinationsAllowPrivate: true,
+    ...testEventStream(inject("databaseUrl")),
     ...overrides,
   });
   const app = await startApp(config, createLogger(process.env.LOG_LEVEL ?? "silent"));

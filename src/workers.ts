@@ -1,0 +1,26 @@
+/**
+ * The workers of an installation, over one server's dependencies: the event
+ * consumers and the loops that act on them (src/events/workers.ts runs
+ * them). `serve` starts them in-process unless WORKERS=off; `lead-router
+ * worker` starts only them (src/worker.ts).
+ */
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
+import type { Config } from "./config.ts";
+import type { Deps } from "./deps.ts";
+import { startWorkers, type Workers } from "./events/workers.ts";
+
+/** Starts the relay, the consumers and the loops of this installation. */
+export function startBackground(deps: Deps, config: Config, registry: Registry, log: Logger): Promise<Workers> {
+  const retentionSeconds = config.outboxRetentionDays * 24 * 3600;
+  return startWorkers({
+    natsUrl: config.natsUrl,
+    pool: deps.pool,
+    registry,
+    log,
+    stream: { name: config.natsStream, prefix: config.natsSubjectPrefix, maxAgeMs: Math.max(retentionSeconds, 3600) * 1000 },
+    retentionSeconds,
+    consumers: [],
+    loops: [],
+  });
+}
