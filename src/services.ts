@@ -4,6 +4,7 @@ import { ApiKeyService } from "../gen/es/leadrouter/v1/api_keys_pb.js";
 import { BuyerService } from "../gen/es/leadrouter/v1/buyers_pb.js";
 import { CampaignService } from "../gen/es/leadrouter/v1/campaigns_pb.js";
 import { ContractService } from "../gen/es/leadrouter/v1/contracts_pb.js";
+import { EventService } from "../gen/es/leadrouter/v1/events_pb.js";
 import { InboxService } from "../gen/es/leadrouter/v1/inbox_pb.js";
 import { LeadService } from "../gen/es/leadrouter/v1/leads_pb.js";
 import { MeService } from "../gen/es/leadrouter/v1/me_pb.js";
@@ -19,6 +20,7 @@ import { apiKeyService } from "./api-keys/service.ts";
 import { buyerService } from "./buyers/service.ts";
 import { campaignService } from "./campaigns/service.ts";
 import { contractService } from "./contracts/service.ts";
+import { eventService } from "./events-api/service.ts";
 import { inboxService } from "./inbox/service.ts";
 import { pingPostService } from "./ping-post/service.ts";
 import { leadService } from "./leads/service.ts";
@@ -51,5 +53,6 @@ export function registerServices(db: Deps, limiter: RateLimiter, publicUrl: () =
     router.service(InboxService, inboxService(db));
     router.service(ReturnService, returnService(db));
     router.service(PingPostService, pingPostService(db));
+    router.service(EventService, eventService(db));
   };
 }

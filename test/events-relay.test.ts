@@ -251,7 +251,17 @@ describe("outbox relay to JetStream", () => {
   it("runs as a service on NATS_URL: publishes what commits and registers its metrics on the registry it is given", async () => {
     const { tenantId } = await server.newTenant();
     const registry = new Registry();
-    const service = await startWorkers({ natsUrl, pool: pools[1], registry, log, stream: { name: stream }, consumers: [], loops: [], idleMs: 20, housekeepingMs: 50 });
+    const service = await startWorkers({
+      natsUrl,
+      pool: pools[1],
+      registry,
+      log,
+      stream: { name: stream },
+      consumers: [],
+      loops: [],
+      idleMs: 20,
+      housekeepingMs: 50,
+    });
     const seeded = await seed(tenantId, 10);
     const deadline = Date.now() + 10_000;
     while ((await outbox(tenantId)).waiting.length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
