@@ -148,3 +148,21 @@ export async function routingWorld(s: BenchServer, stubUrl: string, contracts = 
     buyerId: sellers[0].id,
   };
 }
+
+/** A lead for the world's campaign: a new consumer somewhere in GEO, so the duplicate window lets it through. */
+export function randomLead(w: Pick<RoutingWorld, "campaignId" | "postingKey">): Record<string, unknown> {
+  const [state, zip] = GEO[Math.floor(Math.random() * GEO.length)];
+  return {
+    campaignId: w.campaignId,
+    postingKey: w.postingKey,
+    firstName: "Alex",
+    lastName: "Rivera",
+    email: `lead.${randomUUID()}@example.com`,
+    // A consumer of its own: the duplicate check locks both keys, so a shared phone would serialise every post.
+    phone: `+15125${String(Math.floor(Math.random() * 1e6)).padStart(6, "0")}`,
+    state,
+    zip,
+    creditScore: 500 + Math.floor(Math.random() * 350),
+    consent: { timestamp: new Date().toISOString(), ip: "198.51.100.42", userAgent: "bench" },
+  };
+}

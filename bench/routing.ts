@@ -5,7 +5,6 @@
  * at once; then, in the same run, the floor (floor.ts) for as many rows as a
  * submission wrote, and the ratio of the two medians.
  */
-import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import autocannon from "autocannon";
@@ -14,11 +13,11 @@ import { availableParallelism } from "node:os";
 import { cpuPerLead, machineMsPer, sampleCpu } from "./cpu.ts";
 import { measureFloor, withOwner } from "./floor.ts";
 import { type HttpRequest, http1, type Result } from "./load.ts";
-import { GEO, type RoutingWorld, routingWorld } from "./routing-world.ts";
+import { randomLead, type RoutingWorld, routingWorld } from "./routing-world.ts";
 import type { BenchServer } from "./server.ts";
 
 /** A buyer endpoint that accepts every lead at once; counts what it got. */
-async function startStub(): Promise<{ url: string; received: () => number; close: () => Promise<void> }> {
+export async function startStub(): Promise<{ url: string; received: () => number; close: () => Promise<void> }> {
   let received = 0;
   const server = createServer((req, res) => {
     req.resume();
@@ -41,7 +40,7 @@ async function quiet(count: () => number): Promise<void> {
 }
 
 /** Posts leads for `seconds` at `connections`, each a new consumer somewhere in GEO. */
-async function submitLeads(s: BenchServer, w: RoutingWorld, connections: number, seconds: number): Promise<Result> {
+export async function submitLeads(s: BenchServer, w: RoutingWorld, connections: number, seconds: number): Promise<Result> {
   const r = await autocannon({
     url: s.url,
     connections,
@@ -51,23 +50,7 @@ async function submitLeads(s: BenchServer, w: RoutingWorld, connections: number,
         method: "POST",
         path: "/api/v1/leads/submit",
         headers: { authorization: `Bearer ${w.partnerKey}`, "content-type": "application/json" },
-        setupRequest: (req) => {
-          const [state, zip] = GEO[Math.floor(Math.random() * GEO.length)];
-          const lead = {
-            campaignId: w.campaignId,
-            postingKey: w.postingKey,
-            firstName: "Alex",
-            lastName: "Rivera",
-            email: `lead.${randomUUID()}@example.com`,
-            // A consumer of its own: the duplicate check locks both keys, so a shared phone would serialise every post.
-            phone: `+15125${String(Math.floor(Math.random() * 1e6)).padStart(6, "0")}`,
-            state,
-            zip,
-            creditScore: 500 + Math.floor(Math.random() * 350),
-            consent: { timestamp: new Date().toISOString(), ip: "198.51.100.42", userAgent: "bench" },
-          };
-          return { ...req, body: JSON.stringify(lead) };
-        },
+        setupRequest: (req) => ({ ...req, body: JSON.stringify(randomLead(w)) }),
       },
     ],
   });

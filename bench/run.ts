@@ -4,6 +4,7 @@
  * of one table come from one run on this machine.
  */
 import { benchCore, type Row } from "./core.ts";
+import { benchEvents } from "./events.ts";
 import { benchPipeline } from "./pipeline.ts";
 import { benchRouting } from "./routing.ts";
 import { startBenchServer } from "./server.ts";
@@ -16,8 +17,11 @@ const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 2);
 // a level at 1 (warmed up at 1), its p99 came out 17–33 ms (median 26) instead of 14–19, for a reason not found (README).
 const routingConcurrency = (process.env.BENCH_ROUTING_CONCURRENCY ?? "3,1,4,16").split(",").map(Number);
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
-// BENCH_ONLY=routing (comma-separated: core, pipeline, routing) runs a subset, e.g. while profiling one.
-const only = new Set((process.env.BENCH_ONLY ?? "core,pipeline,routing").split(",").map((x) => x.trim()));
+// BENCH_ONLY=routing (comma-separated: core, pipeline, routing, events) runs a subset, e.g. while profiling one.
+const only = new Set((process.env.BENCH_ONLY ?? "core,pipeline,routing,events").split(",").map((x) => x.trim()));
+// The events benchmark's steady rate (event lag) and closed-loop level (throughput with workers on and off).
+const eventRate = Number(process.env.BENCH_EVENT_RATE ?? 200);
+const eventConcurrency = Number(process.env.BENCH_EVENT_CONCURRENCY ?? 8);
 
 function table(title: string, rows: Row[], notes: string[]): string {
   const lines = [`### ${title}`, "", "| scenario | p50 ms | p99 ms | req/s | errors |", "|---|---:|---:|---:|---:|"];
@@ -25,25 +29,30 @@ function table(title: string, rows: Row[], notes: string[]): string {
   return [...lines, "", ...notes.map((n) => `- ${n}`), ""].join("\n");
 }
 
-const server = await startBenchServer();
-const unlimited = await startBenchServer({ RATE_LIMITS: "off" });
+const redis = process.env.REDIS_URL ? "Redis" : "in-process";
+process.stdout.write(
+  `Lead Router benchmarks: concurrency ${concurrency} (routing ${routingConcurrency.join(", ")}), ${seconds} s per scenario, rate limits in ${redis}\n\n`,
+);
+// The events benchmark starts its own servers, one at a time, after these are stopped (bench/events.ts says why).
+const server = only.has("core") || only.has("pipeline") || only.has("routing") ? await startBenchServer() : undefined;
+const unlimited = only.has("pipeline") ? await startBenchServer({ RATE_LIMITS: "off" }) : undefined;
 try {
-  const redis = process.env.REDIS_URL ? "Redis" : "in-process";
-  process.stdout.write(
-    `Lead Router benchmarks: concurrency ${concurrency} (routing ${routingConcurrency.join(", ")}), ${seconds} s per scenario, rate limits in ${redis}\n\n`,
-  );
-  if (only.has("core")) {
+  if (server && only.has("core")) {
     const core = await benchCore(server, concurrency, seconds);
     process.stdout.write(table("Core: GetBuyer / ListBuyers by protocol", core.rows, core.notes));
   }
-  if (only.has("pipeline")) {
+  if (server && unlimited && only.has("pipeline")) {
     const pipeline = await benchPipeline(server, unlimited, concurrency, seconds);
     process.stdout.write(table("Pipeline: idempotency and rate limiting on a mutation", pipeline.rows, pipeline.notes));
   }
-  if (only.has("routing")) {
+  if (server && only.has("routing")) {
     const routing = await benchRouting(server, routingConcurrency, seconds);
     process.stdout.write(table("Routing: direct-post SubmitLead and its floor", routing.rows, routing.notes));
   }
 } finally {
-  await Promise.all([server.stop(), unlimited.stop()]);
+  await Promise.all([server?.stop(), unlimited?.stop()]);
+}
+if (only.has("events")) {
+  const events = await benchEvents({ seconds, rate: eventRate, concurrency: eventConcurrency });
+  process.stdout.write(table("Events: event lag and submit throughput with the workers on and off", events.rows, events.notes));
 }

@@ -12,6 +12,8 @@ import { embeddedPort, startEmbeddedPostgres } from "./db/embedded.ts";
 import { migrate } from "./db/migrate.ts";
 import { appUrlFrom, openPool } from "./db/pool.ts";
 import { Redis } from "ioredis";
+import { connect as connectNats } from "@nats-io/transport-node";
+import { jetStreamFollower } from "./events/follow-jetstream.ts";
 import { createAuthenticator } from "./pipeline/auth.ts";
 import { idempotencyInterceptor } from "./pipeline/idempotency.ts";
 import { sweepInterruptedInboxClaims, sweepInterruptedLeads } from "./routing/sweep.ts";
@@ -64,7 +66,15 @@ async function serveOn(db: { ownerUrl: string; stop: () => Promise<void> }, conf
   await migrate(db.ownerUrl, config.appDbPassword, log);
   const pool = await openPool(config.appDatabaseUrl ?? appUrlFrom(db.ownerUrl, config.appDbPassword), config.poolSize);
   // The pool, the settings and the caches, passed to everything that needs them (src/deps.ts).
-  const deps = await createDeps(pool, config);
+  // The server's one NATS connection, the live stream's feed (reconnects by itself); without NATS, streams follow the outbox.
+  const nats = config.natsUrl
+    ? await connectNats({ servers: config.natsUrl, maxReconnectAttempts: -1, name: "lead-router server" }).catch(async (e: unknown) => {
+        await pool.end();
+        throw e;
+      })
+    : undefined;
+  const streamConfig = { name: config.natsStream, prefix: config.natsSubjectPrefix };
+  const deps = await createDeps(pool, config, nats ? jetStreamFollower(nats, streamConfig) : undefined);
   if (!config.secretsKey) log.warn("SECRETS_KEY is not set: buyers' destination secrets are stored unencrypted");
 
   const metrics = createMetrics();
@@ -110,6 +120,7 @@ async function serveOn(db: { ownerUrl: string; stop: () => Promise<void> }, conf
         clearInterval(purge);
         clearInterval(sweep);
         redis?.disconnect();
+        await nats?.close();
         await pool.end();
         throw e;
       })
@@ -134,6 +145,7 @@ async function serveOn(db: { ownerUrl: string; stop: () => Promise<void> }, conf
     clearInterval(sweep);
     await workers?.stop();
     redis?.disconnect();
+    await nats?.close();
     await pool.end();
     throw e;
   });
@@ -148,6 +160,8 @@ async function serveOn(db: { ownerUrl: string; stop: () => Promise<void> }, conf
     routes: rest.routes,
     close: async () => {
       draining = true;
+      // Open event streams end now (clients reconnect with their cursor), so closing waits on none of them.
+      deps.events.close();
       withdrawSandbox();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       drain();
@@ -157,6 +171,7 @@ async function serveOn(db: { ownerUrl: string; stop: () => Promise<void> }, conf
       clearInterval(purge);
       clearInterval(sweep);
       await workers?.stop();
+      await nats?.close();
       redis?.disconnect();
       // Connections to buyers close once their last exchange ends (each has its own timeout).
       void deps.settings.destinations.close().catch(() => {});

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 /**
- * lead-router serve | migrate | demo. `serve` starts the API (embedded
- * Postgres when DATABASE_URL is unset) and shuts down gracefully on
- * SIGTERM/SIGINT; `demo` sets up a demo tenant (src/demo/run.ts). A command
+ * lead-router serve | worker | migrate | demo. `serve` starts the API
+ * (embedded Postgres when DATABASE_URL is unset) and shuts down gracefully on
+ * SIGTERM/SIGINT; `worker` runs only the relay, consumers and webhook
+ * delivery (src/worker.ts), likewise; `demo` sets up a demo tenant
+ * (src/demo/run.ts). A command
  * that cannot start says why on stderr, naming the setting to change.
  */
 import { startApp } from "./app.ts";
@@ -12,6 +14,7 @@ import { migrate } from "./db/migrate.ts";
 import { runDemo } from "./demo/run.ts";
 import { createLogger } from "./log.ts";
 import { describeFailure } from "./startup-failure.ts";
+import { startWorker, workerRefusal } from "./worker.ts";
 
 const config = (() => {
   try {
@@ -32,12 +35,28 @@ async function serve(): Promise<void> {
     ? "superadmin key: the value of LEAD_ROUTER_SUPERADMIN_KEY"
     : "set LEAD_ROUTER_SUPERADMIN_KEY to bootstrap the first tenant";
   process.stdout.write(`\nLead Router on ${app.url}\n  API reference: ${app.url}/docs\n  ${bootstrap}\n\n`);
+  stopOnSignals(app.close);
+}
+
+async function worker(): Promise<void> {
+  const refusal = workerRefusal(config);
+  if (refusal) {
+    process.stderr.write(`${refusal}\n`);
+    process.exit(2);
+  }
+  const running = await startWorker(config, log);
+  log.info({ url: running.url }, "lead router worker running");
+  stopOnSignals(running.close);
+}
+
+/** On SIGTERM or SIGINT: close (once), then exit 0, or 1 if closing failed. */
+function stopOnSignals(close: () => Promise<void>): void {
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, "shutting down");
-    app.close().then(
+    close().then(
       () => process.exit(0),
       (e: unknown) => {
         log.error({ err: e }, "shutdown failed");
@@ -65,10 +84,10 @@ async function migrateOnly(): Promise<void> {
 // The demo's own server logs errors only (unless LOG_LEVEL says otherwise), so what the demo prints stays readable.
 const demo = () => runDemo(config, process.env.LOG_LEVEL ? log : createLogger("error"));
 
-const commands: Record<string, () => Promise<void>> = { serve, migrate: migrateOnly, demo };
+const commands: Record<string, () => Promise<void>> = { serve, worker, migrate: migrateOnly, demo };
 const run = commands[command];
 if (!run) {
-  process.stderr.write(`usage: lead-router serve|migrate|demo\n`);
+  process.stderr.write(`usage: lead-router serve|worker|migrate|demo\n`);
   process.exit(2);
 }
 run().catch((e: unknown) => {

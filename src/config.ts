@@ -39,6 +39,10 @@ export interface Config {
   /** The JetStream stream events are published to, and its subjects' first token (`<prefix>.<tenantId>.<type>`). */
   natsStream: string;
   natsSubjectPrefix: string;
+  /** Webhook delivery: the delay before each attempt in milliseconds, the first attempt's included (8 attempts by default). */
+  webhookRetrySchedule: readonly number[];
+  /** A webhook endpoint whose every attempt failed for this long is disabled ('failing'); default 5 days. */
+  webhookDisableAfterSeconds: number;
 }
 
 function int(name: string, fallback: number): number {
@@ -79,6 +83,23 @@ function token(name: string, fallback: string): string {
   return raw;
 }
 
+/** A duration: a number with a unit (ms, s, m, h, d), or seconds without one; in milliseconds. */
+export function parseDuration(raw: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(raw.trim());
+  if (!m) throw new Error(`"${raw}" is not a duration (e.g. 500ms, 5s, 5m, 2h, 1d)`);
+  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] ?? "s"] ?? 1_000;
+  return Math.round(Number(m[1]) * unit);
+}
+
+function durations(name: string, fallback: string): number[] {
+  const raw = text(name) ?? fallback;
+  try {
+    return raw.split(",").map(parseDuration);
+  } catch (e) {
+    throw new Error(`${name}: ${(e as Error).message}`);
+  }
+}
+
 /** Reads the configuration from process.env (or the given overrides, for tests). */
 export function loadConfig(overrides: Partial<Config> = {}): Config {
   return {
@@ -105,6 +126,8 @@ export function loadConfig(overrides: Partial<Config> = {}): Config {
     outboxRetentionDays: int("OUTBOX_RETENTION_DAYS", 7),
     natsStream: token("NATS_STREAM", "LEADROUTER_EVENTS"),
     natsSubjectPrefix: token("NATS_SUBJECT_PREFIX", "leadrouter"),
+    webhookRetrySchedule: durations("WEBHOOK_RETRY_SCHEDULE", "0,5s,5m,30m,2h,5h,10h,10h"),
+    webhookDisableAfterSeconds: durations("WEBHOOK_DISABLE_AFTER", "5d")[0] / 1000,
     ...overrides,
   };
 }

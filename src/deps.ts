@@ -11,6 +11,8 @@ import type { Config } from "./config.ts";
 import type { Db } from "./db/tenant-tx.ts";
 import type { DeliverySettings } from "./delivery/deliver.ts";
 import { DestinationGuard } from "./delivery/destination-guard.ts";
+import type { EventFollower } from "./events/follow.ts";
+import { outboxFollower } from "./events/follow-outbox.ts";
 import { parseSecretsKey, Secrets } from "./delivery/secrets.ts";
 import { AuthCache } from "./pipeline/auth-cache.ts";
 import { ContractCache } from "./routing/candidates.ts";
@@ -46,10 +48,12 @@ export interface Caches {
 export interface Deps extends Db {
   settings: Settings;
   caches: Caches;
+  /** The live event feed StreamEvents relays: JetStream through the server's NATS connection, or the outbox. */
+  events: EventFollower;
 }
 
-/** Builds a server's dependencies over its pool. */
-export async function createDeps(pool: DatabasePool, config: Config): Promise<Deps> {
+/** Builds a server's dependencies over its pool; `events` defaults to following the outbox (no NATS). */
+export async function createDeps(pool: DatabasePool, config: Config, events: EventFollower = outboxFollower()): Promise<Deps> {
   const caches = { auth: new AuthCache(config.authCacheTtlMs), routing: new ConfigurationCache(), contracts: new ContractCache() };
-  return { pool, settings: await readSettings(pool, config), caches };
+  return { pool, settings: await readSettings(pool, config), caches, events };
 }

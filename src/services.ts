@@ -16,6 +16,7 @@ import { ReturnService } from "../gen/es/leadrouter/v1/returns_pb.js";
 import { SuppressionListService } from "../gen/es/leadrouter/v1/suppression_lists_pb.js";
 import { TenantService } from "../gen/es/leadrouter/v1/tenants_pb.js";
 import { VerticalService } from "../gen/es/leadrouter/v1/verticals_pb.js";
+import { WebhookService } from "../gen/es/leadrouter/v1/webhooks_pb.js";
 import { apiKeyService } from "./api-keys/service.ts";
 import { buyerService } from "./buyers/service.ts";
 import { campaignService } from "./campaigns/service.ts";
@@ -33,6 +34,7 @@ import { returnService } from "./returns/service.ts";
 import { suppressionListService } from "./suppression-lists/service.ts";
 import { tenantService } from "./tenants/service.ts";
 import { verticalService } from "./verticals/service.ts";
+import { webhookService } from "./webhooks/service.ts";
 import type { Deps } from "./deps.ts";
 
 /** Registers the implementations; publicUrl gives the base URL partners post leads to (known once the server listens). */
@@ -54,5 +56,6 @@ export function registerServices(db: Deps, limiter: RateLimiter, publicUrl: () =
     router.service(ReturnService, returnService(db));
     router.service(PingPostService, pingPostService(db));
     router.service(EventService, eventService(db));
+    router.service(WebhookService, webhookService(db));
   };
 }

@@ -9,10 +9,19 @@ import type { Registry } from "prom-client";
 import type { Config } from "./config.ts";
 import type { Deps } from "./deps.ts";
 import { startWorkers, type Workers } from "./events/workers.ts";
+import { webhookDispatcher } from "./webhooks/dispatch.ts";
+import { webhookFanout } from "./webhooks/fanout.ts";
 
 /** Starts the relay, the consumers and the loops of this installation. */
 export function startBackground(deps: Deps, config: Config, registry: Registry, log: Logger): Promise<Workers> {
   const retentionSeconds = config.outboxRetentionDays * 24 * 3600;
+  const dispatcher = webhookDispatcher({
+    deps,
+    registry,
+    log,
+    schedule: config.webhookRetrySchedule,
+    disableAfterSeconds: config.webhookDisableAfterSeconds,
+  });
   return startWorkers({
     natsUrl: config.natsUrl,
     pool: deps.pool,
@@ -20,7 +29,7 @@ export function startBackground(deps: Deps, config: Config, registry: Registry, 
     log,
     stream: { name: config.natsStream, prefix: config.natsSubjectPrefix, maxAgeMs: Math.max(retentionSeconds, 3600) * 1000 },
     retentionSeconds,
-    consumers: [],
-    loops: [],
+    consumers: [webhookFanout(dispatcher.wake)],
+    loops: [dispatcher],
   });
 }

@@ -5,19 +5,14 @@
  * mark, rows are marked only after the publish ack, and the purge deletes
  * only published rows past the retention.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { AckPolicy, type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { connect, type NatsConnection, nanos } from "@nats-io/transport-node";
+import { type JetStreamClient, type JetStreamManager, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { type NatsConnection, nanos } from "@nats-io/transport-node";
 import pg from "pg";
 import { pino } from "pino";
 import { Registry } from "prom-client";
 import type { DatabasePool } from "slonik";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { freePort } from "../src/db/free-port.ts";
 import { appUrlFrom, openPool } from "../src/db/pool.ts";
 import { withEngine } from "../src/db/tenant-tx.ts";
 import { emit } from "../src/events/outbox.ts";
@@ -25,6 +20,7 @@ import { DEFAULT_RETENTION_SECONDS, housekeep, jetStreamPublisher, type Publishe
 import { createRelayMetrics, type RelayMetrics } from "../src/events/relay-metrics.ts";
 import { ensureEventStream } from "../src/events/relay-stream.ts";
 import { startWorkers } from "../src/events/workers.ts";
+import { startNats, streamMessageIds, type TestNats } from "./support/nats-server.ts";
 import { startServer, type TestServer } from "./support/server.ts";
 
 const log = pino({ level: "silent" });
@@ -32,28 +28,11 @@ const stream = `EVENTS_${randomUUID().slice(0, 8)}`;
 let server: TestServer;
 let owner: pg.Client;
 let pools: DatabasePool[];
-let natsServer: ChildProcess;
-let storeDir: string;
+let nats: TestNats;
 let natsUrl: string;
 let connections: NatsConnection[];
 let js: JetStreamClient;
 let jsm: JetStreamManager;
-
-/** Starts nats-server with JetStream on a free port and its own store, and connects once it answers. */
-async function startNats(): Promise<NatsConnection[]> {
-  const port = await freePort();
-  storeDir = mkdtempSync(join(tmpdir(), "lr-relay-nats-"));
-  natsUrl = `nats://127.0.0.1:${port}`;
-  natsServer = spawn("/usr/sbin/nats-server", ["-js", "-a", "127.0.0.1", "-p", String(port), "-sd", storeDir], { stdio: "ignore" });
-  for (let i = 0; ; i++) {
-    try {
-      return [await connect({ servers: natsUrl }), await connect({ servers: natsUrl })];
-    } catch (e) {
-      if (i > 50) throw e;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
 
 /** Writes `n` events in one tenant transaction through the outbox's emit, as the engine does. */
 async function seed(tenantId: string, n: number): Promise<string[]> {
@@ -64,31 +43,20 @@ async function seed(tenantId: string, n: number): Promise<string[]> {
   });
 }
 
-/** The tenant's outbox rows, split by whether they are marked published. */
+/** The tenant's seeded outbox rows (not the config events of making the tenant), split by whether they are marked published. */
 async function outbox(tenantId: string): Promise<{ published: string[]; waiting: string[] }> {
-  const { rows } = await owner.query("SELECT id, published_at FROM outbox_events WHERE tenant_id = $1", [tenantId]);
+  const { rows } = await owner.query("SELECT id, published_at FROM outbox_events WHERE tenant_id = $1 AND type = 'lead.created'", [
+    tenantId,
+  ]);
   return {
     published: rows.filter((r) => r.published_at).map((r) => r.id),
     waiting: rows.filter((r) => !r.published_at).map((r) => r.id),
   };
 }
 
-/** Every message id the stream holds on the tenant's subjects, in stream order (duplicates kept). */
-async function streamIds(tenantId: string): Promise<string[]> {
-  const info = await jsm.consumers.add(stream, {
-    filter_subject: `leadrouter.${tenantId}.>`,
-    ack_policy: AckPolicy.None,
-    inactive_threshold: nanos(30_000),
-  });
-  const total = info.num_pending;
-  const ids: string[] = [];
-  if (total === 0) return ids;
-  const consumer = await js.consumers.get(stream, info.name);
-  while (ids.length < total) {
-    const batch = await consumer.fetch({ max_messages: total - ids.length, expires: 2_000 });
-    for await (const m of batch) ids.push(m.headers?.get("Nats-Msg-Id") ?? "");
-  }
-  return ids;
+/** Every message id the stream holds on the tenant's seeded subject, in stream order (duplicates kept). */
+function streamIds(tenantId: string): Promise<string[]> {
+  return streamMessageIds(connections[0], stream, `leadrouter.${tenantId}.lead.created`);
 }
 
 /** Relays batches until nothing waits. */
@@ -102,7 +70,9 @@ beforeAll(async () => {
   await owner.connect();
   const appUrl = appUrlFrom(inject("databaseUrl"), server.config.appDbPassword);
   pools = [await openPool(appUrl, 4), await openPool(appUrl, 4)];
-  connections = await startNats();
+  nats = await startNats();
+  natsUrl = nats.url;
+  connections = [await nats.connect(), await nats.connect()];
   js = jetstream(connections[0]);
   jsm = await jetstreamManager(connections[0]);
   await ensureEventStream(jsm, { name: stream });
@@ -112,8 +82,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all((connections ?? []).map((c) => c.close()));
-  natsServer?.kill();
-  if (storeDir) rmSync(storeDir, { recursive: true, force: true });
+  await nats?.close();
   await Promise.all((pools ?? []).map((p) => p.end()));
   await owner?.end();
   await server?.close();
@@ -132,8 +101,8 @@ describe("outbox relay to JetStream", () => {
     const published = new Map<string, number>();
     const counting =
       (inner: Publisher): Publisher =>
-      async (rows) => {
-        const seqs = await inner(rows);
+      async (rows, tx) => {
+        const seqs = await inner(rows, tx);
         for (const r of rows) published.set(r.id, (published.get(r.id) ?? 0) + 1);
         return seqs;
       };
@@ -186,8 +155,8 @@ describe("outbox relay to JetStream", () => {
     const { tenantId } = await server.newTenant();
     const seeded = await seed(tenantId, 50);
     const real = jetStreamPublisher(js);
-    const diesAfterPublish: Publisher = async (rows) => {
-      await real(rows);
+    const diesAfterPublish: Publisher = async (rows, tx) => {
+      await real(rows, tx);
       throw new Error("relay died before marking");
     };
     await expect(relayBatch(pools[0], diesAfterPublish, 500)).rejects.toThrow("relay died");
@@ -206,12 +175,12 @@ describe("outbox relay to JetStream", () => {
     const seeded = await seed(tenantId, 40);
     const real = jetStreamPublisher(js);
     const victim = await openPool(appUrlFrom(inject("databaseUrl"), server.config.appDbPassword), 1);
-    const killedMidBatch: Publisher = async (rows) => {
-      const first = (await real(rows.slice(0, rows.length / 2))) ?? [];
+    const killedMidBatch: Publisher = async (rows, tx) => {
+      const first = (await real(rows.slice(0, rows.length / 2), tx)) ?? [];
       await owner.query(
         "SELECT pg_terminate_backend(pid) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE l.relation = 'outbox_events'::regclass AND a.usename = 'lead_router_app' AND a.state = 'idle in transaction'",
       );
-      return [...first, ...((await real(rows.slice(rows.length / 2))) ?? [])];
+      return [...first, ...((await real(rows.slice(rows.length / 2), tx)) ?? [])];
     };
     await expect(relayBatch(victim, killedMidBatch, 500)).rejects.toThrow();
     await victim.end().catch(() => {});

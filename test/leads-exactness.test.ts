@@ -184,7 +184,7 @@ describe("lead engine exactness", () => {
     const partner = await dataOf(a.call("GET", `/api/v1/partners/${w.partnerId}`, { key: w.adminKey }));
     expect(partner.payoutBalance).toBe("100.00");
     // The cap filled once, so it was announced once.
-    expect((await events(w.tenantId, buyerB.id)).map((e) => e.type)).toEqual(["buyer.capped"]);
+    expect((await events(w.tenantId, buyerB.id)).filter((e) => e.type !== "buyer.created").map((e) => e.type)).toEqual(["buyer.capped"]);
   }, 120_000);
 
   it.each([
@@ -602,8 +602,11 @@ describe("lead engine exactness", () => {
     expect([sold.status, duplicate.status, capped.status]).toEqual(["sold", "duplicate", "unsold"]);
     const soldEvents = await events(w.tenantId, sold.id);
     expect(soldEvents.map((e) => [e.type, e.payload])).toEqual([
-      ["lead.created", { v: 1, campaignId: w.campaignId, partnerId: w.partnerId, test: false }],
-      ["lead.sold", { v: 1, buyerId: buyerB.id, contractId: c.id, price: "20.00", test: false }],
+      ["lead.created", { leadId: sold.id, campaignId: w.campaignId, partnerId: w.partnerId, test: false, pingId: "" }],
+      [
+        "lead.sold",
+        { leadId: sold.id, buyerId: buyerB.id, contractId: c.id, price: "20.00", test: false, channel: "routing", pingId: "", bidId: "" },
+      ],
     ]);
     for (const e of soldEvents) expect(e.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     // A replayed request changes nothing, so it writes nothing: the ids stay as they were.
@@ -611,15 +614,19 @@ describe("lead engine exactness", () => {
     expect(replay.headers.get("idempotent-replayed")).toBe("true");
     expect(await events(w.tenantId, sold.id)).toEqual(soldEvents);
     expect((await events(w.tenantId, duplicate.id)).map((e) => [e.type, e.payload])).toEqual([
-      ["lead.created", { v: 1, campaignId: w.campaignId, partnerId: w.partnerId, test: false }],
-      ["lead.rejected", { v: 1, status: "duplicate", reason: "duplicate_in_window" }],
+      ["lead.created", { leadId: duplicate.id, campaignId: w.campaignId, partnerId: w.partnerId, test: false, pingId: "" }],
+      ["lead.rejected", { leadId: duplicate.id, status: "duplicate", reason: "duplicate_in_window" }],
     ]);
     expect(capped.distribution).toEqual([
       { contractId: c.id, buyerId: buyerB.id, outcome: "capped", reason: "daily_cap_reached", price: "20.00" },
     ]);
-    expect((await events(w.tenantId, capped.id)).map((e) => e.type)).toEqual(["lead.created"]);
-    expect((await events(w.tenantId, buyerB.id)).map((e) => [e.type, e.payload])).toEqual([
-      ["buyer.capped", { v: 1, contractId: c.id, period: "daily", metric: "leads" }],
+    expect((await events(w.tenantId, capped.id)).map((e) => [e.type, e.payload.status ?? ""])).toEqual([
+      ["lead.created", ""],
+      ["lead.rejected", "unsold"],
+    ]);
+    const aboutB = (await events(w.tenantId, buyerB.id)).filter((e) => e.type !== "buyer.created");
+    expect(aboutB.map((e) => [e.type, e.payload])).toEqual([
+      ["buyer.capped", { buyerId: buyerB.id, contractId: c.id, period: "daily", metric: "leads" }],
     ]);
   });
 });

@@ -110,7 +110,7 @@ describe("POST /api/v1/leads/{id}:setDisposition", () => {
     const evts = await events(w.tenantId, lead.id);
     expect(evts.at(-1)).toMatchObject({
       type: "lead.updated",
-      payload: { v: 1, change: "disposition", disposition: "contacted", buyerIds: [buyer.id] },
+      payload: { leadId: lead.id, change: "disposition_set", disposition: "contacted", buyerIds: [buyer.id] },
     });
     for (const d of ["quoted", "sold", "bad"]) {
       const again = await setDisposition(buyerKey, lead.shortId, { disposition: d });
@@ -307,7 +307,7 @@ describe("POST /api/v1/leads/{id}:erasePii", () => {
     expect(ledger.rows[0].n).toBe(1);
     const evts = await events(w.tenantId, lead.id);
     expect(evts.at(-1)).toMatchObject({ type: "lead.updated", payload: { change: "pii_erased" } });
-    expect(evts.at(-1).payload.fields.sort()).toEqual(["email", "firstName", "lastName", "phone"]);
+    expect(evts.at(-1).payload.erasedFields.sort()).toEqual(["email", "firstName", "lastName", "phone"]);
     // The duplicate keys went with the email: the same consumer posting again is a new lead.
     const again = await submit(server, w, exampleLead());
     expect(again.body.data.status).toBe("sold");

@@ -10,6 +10,7 @@ import { actAsTenantAdmin, type Tx } from "../db/tenant-tx.ts";
 import { failedPrecondition, invalidArgument } from "../pipeline/errors.ts";
 import { newSecret } from "../pipeline/keys.ts";
 import { principalKey } from "../pipeline/principal.ts";
+import { emitConfigEvent } from "../standard/config-events.ts";
 import { columnIs, nameOf, statusIs } from "../standard/filters.ts";
 import { newId } from "../standard/ids.ts";
 import { standardMethods } from "../standard/methods.ts";
@@ -83,6 +84,7 @@ export function apiKeyService(db: Deps): ServiceImpl<typeof ApiKeyService> {
           ...k.overrides,
         });
         await insertSecret(tx, row, s.prefix, s.hash);
+        await emitConfigEvent(tx, p, apiKeyResource, "created", row, toApiKey(row));
         return { data: toApiKey(row, s.secret) };
       });
     },
@@ -93,22 +95,24 @@ export function apiKeyService(db: Deps): ServiceImpl<typeof ApiKeyService> {
       if (grace < 0 || grace > MAX_GRACE_SECONDS) {
         throw invalidArgument([{ field: "gracePeriodSeconds", description: `must be between 0 and ${MAX_GRACE_SECONDS}` }]);
       }
-      return onKey(id, ctx, async (tx, key, { audit }) => {
+      return onKey(id, ctx, async (tx, key, { audit, principal }) => {
         if (key.status === "revoked") throw failedPrecondition("a revoked key cannot be rotated");
         const s = newSecret(key.mode);
         await insertSecret(tx, key, s.prefix, s.hash);
         await expireOtherSecrets(tx, id, s.prefix, grace);
         const row = await apiKeys.update(tx, id, { prefix: s.prefix });
         await audit("api_key.rotate", id);
+        await emitConfigEvent(tx, principal, apiKeyResource, "updated", row ?? key, toApiKey(row ?? key));
         return { data: toApiKey(row ?? key, s.secret) };
       });
     },
     async revokeApiKey(req, ctx) {
       const id = requireUuid("id", req.id);
-      return onKey(id, ctx, async (tx, key, { audit }) => {
+      return onKey(id, ctx, async (tx, key, { audit, principal }) => {
         const row =
           key.status === "revoked" ? key : await apiKeys.update(tx, id, { status: "revoked", revoked_at: new Date().toISOString() });
         await audit("api_key.revoke", id);
+        if (key.status !== "revoked") await emitConfigEvent(tx, principal, apiKeyResource, "updated", row ?? key, toApiKey(row ?? key));
         return { data: toApiKey(row ?? key) };
       });
     },

@@ -5,6 +5,7 @@ import type { Tx } from "../db/tenant-tx.ts";
 import { alreadyExists, failedPrecondition } from "../pipeline/errors.ts";
 import { nameOf, statusTagsCreated } from "../standard/filters.ts";
 import { newId } from "../standard/ids.ts";
+import { emitConfigEvent } from "../standard/config-events.ts";
 import { standardMethods } from "../standard/methods.ts";
 import type { Values } from "../standard/table.ts";
 import { inTenant } from "../standard/transaction.ts";
@@ -55,7 +56,9 @@ export function buyerService(db: Deps): ServiceImpl<typeof BuyerService> {
             throw e;
           }
         }
-        return { data: rows.map(toBuyer) };
+        const data = rows.map(toBuyer);
+        for (const [i, row] of rows.entries()) await emitConfigEvent(tx, p, buyerResource, "created", row, data[i]);
+        return { data };
       });
     },
     // The buyer is locked first: a destination being deleted meanwhile is either gone before the default is checked, or waits.

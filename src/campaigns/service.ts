@@ -6,6 +6,7 @@ import { listLeadPage } from "../leads/listing.ts";
 import { failedPrecondition } from "../pipeline/errors.ts";
 import { nameOf } from "../standard/filters.ts";
 import { newId } from "../standard/ids.ts";
+import { emitConfigEvent } from "../standard/config-events.ts";
 import { standardMethods } from "../standard/methods.ts";
 import { find } from "../standard/resource.ts";
 import { inTenant } from "../standard/transaction.ts";
@@ -109,7 +110,7 @@ export function campaignService(db: Deps, publicUrl: () => string): ServiceImpl<
       const id = requireUuid("id", req.id);
       const name = req.name.trim();
       new Violations().maxLength("name", name, 200).check();
-      return inTenant(db, ctx, async (tx) => {
+      return inTenant(db, ctx, async (tx, p) => {
         const src = await find(tx, campaignResource, id);
         if (!(await store.partnerIsLive(tx, src.partner_id)))
           throw failedPrecondition("the campaign's partner was deleted; it gets no new campaigns");
@@ -117,7 +118,9 @@ export function campaignService(db: Deps, publicUrl: () => string): ServiceImpl<
         const settings = Object.fromEntries(Object.keys(campaigns.spec.columns).map((col) => [col, src[col as keyof typeof src]]));
         const row = await campaigns.insert(tx, { ...settings, id: newId(), name: name || `${src.name} (copy)`, status: "paused" });
         await store.replaceSuppressionLists(tx, row, lists);
-        return { data: toCampaign(row, lists) };
+        const data = toCampaign(row, lists);
+        await emitConfigEvent(tx, p, campaignResource, "created", row, data);
+        return { data };
       });
     },
     async getCampaignPostingSpec(req, ctx) {

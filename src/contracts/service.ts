@@ -8,6 +8,8 @@ import {
 } from "../../gen/es/leadrouter/v1/contracts_pb.js";
 import type { Tx } from "../db/tenant-tx.ts";
 import { failedPrecondition, invalidArgument } from "../pipeline/errors.ts";
+import type { Principal } from "../pipeline/principal.ts";
+import { emitConfigEvent } from "../standard/config-events.ts";
 import { createdWithin, hasTags, nameOf, rangeKey, statusIs } from "../standard/filters.ts";
 import { newId } from "../standard/ids.ts";
 import { standardMethods } from "../standard/methods.ts";
@@ -22,10 +24,12 @@ import type { Deps } from "../deps.ts";
 
 const maxBatch = 100;
 
-async function insert(tx: Tx, c: Contract, tenantId: string, status: ContractRow["status"]): Promise<Contract> {
-  const row = await contracts.insert(tx, { ...contractValues(c), id: newId(), tenant_id: tenantId, status });
+async function insert(tx: Tx, c: Contract, p: Principal, status: ContractRow["status"]): Promise<Contract> {
+  const row = await contracts.insert(tx, { ...contractValues(c), id: newId(), tenant_id: p.tenantId ?? "", status });
   await setSuppressionLists(tx, row.id, c.suppressionListIds);
-  return toContract(row, [...c.suppressionListIds].sort());
+  const data = toContract(row, [...c.suppressionListIds].sort());
+  await emitConfigEvent(tx, p, contractResource, "created", row, data);
+  return data;
 }
 
 /** The list filters: status, the references (validated before the transaction), tags and creation time. */
@@ -51,11 +55,14 @@ export function contractService(db: Deps): ServiceImpl<typeof ContractService> {
   const std = standardMethods(db, contractResource);
   const setStatus = (status: "active" | "paused") => async (req: { id: string }, ctx: HandlerContext) => {
     const id = requireUuid("id", req.id);
-    return inTenant(db, ctx, async (tx) => {
+    return inTenant(db, ctx, async (tx, p) => {
       const row = await loadContract(tx, id, true);
       refuseEnded(row, "be paused or resumed");
-      const updated = row.status === status ? row : await contracts.update(tx, id, { status });
-      return { data: await present(tx, updated ?? row) };
+      if (row.status === status) return { data: await present(tx, row) };
+      const updated = (await contracts.update(tx, id, { status })) ?? row;
+      const data = await present(tx, updated);
+      await emitConfigEvent(tx, p, contractResource, "updated", updated, data);
+      return { data };
     });
   };
   return {
@@ -80,7 +87,7 @@ export function contractService(db: Deps): ServiceImpl<typeof ContractService> {
         }
         v.check();
         const data: Contract[] = [];
-        for (const c of prepared) data.push(await insert(tx, c, p.tenantId ?? "", "active"));
+        for (const c of prepared) data.push(await insert(tx, c, p, "active"));
         return { data };
       });
     },
@@ -99,7 +106,7 @@ export function contractService(db: Deps): ServiceImpl<typeof ContractService> {
     }),
     async deleteContract(req, ctx) {
       const id = requireUuid("id", req.id);
-      return inTenant(db, ctx, async (tx) => {
+      return inTenant(db, ctx, async (tx, p) => {
         const row = await loadContract(tx, id, true);
         if (row.status === "active" && !req.force) {
           throw failedPrecondition(`contract ${id} is active: pause it first, or delete with force=true to end it at once`);
@@ -107,7 +114,9 @@ export function contractService(db: Deps): ServiceImpl<typeof ContractService> {
         const lists = (await suppressionListIdsOf(tx, [id])).get(id);
         await contracts.update(tx, id, { status: "ended" });
         const removed = (await contracts.remove(tx, id)) ?? row;
-        return { data: toContract(removed, lists) };
+        const data = toContract(removed, lists);
+        await emitConfigEvent(tx, p, contractResource, "deleted", removed, data);
+        return { data };
       });
     },
     pauseContract: setStatus("paused"),
@@ -118,7 +127,7 @@ export function contractService(db: Deps): ServiceImpl<typeof ContractService> {
       return inTenant(db, ctx, async (tx, p) => {
         const source = await present(tx, await loadContract(tx, id));
         source.name = req.name;
-        return { data: await insert(tx, await prepareContract(db.settings.destinations, tx, source), p.tenantId ?? "", "paused") };
+        return { data: await insert(tx, await prepareContract(db.settings.destinations, tx, source), p, "paused") };
       });
     },
     ...matchHandlers(db),

@@ -73,4 +73,14 @@ export class Secrets {
   openAuth(a: DeliveryAuth): DeliveryAuth {
     return withSecret(a, (v) => open(this.#key, v));
   }
+
+  /** A secret as stored (a webhook's signing secret): sealed when a key is set; an already sealed one is kept. */
+  seal(value: string): string {
+    return seal(this.#key, value);
+  }
+
+  /** A stored secret opened. Throws UnreadableSecret when it cannot be. */
+  open(value: string): string {
+    return open(this.#key, value);
+  }
 }

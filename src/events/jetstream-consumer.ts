@@ -10,7 +10,8 @@
 import { AckPolicy, DeliverPolicy, type JetStreamClient, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
 import type { Logger } from "pino";
-import type { EventConsumer } from "./consumer.ts";
+import type { DatabasePool } from "slonik";
+import { type EventConsumer, handleInTransaction } from "./consumer.ts";
 import { decodeEvent, type LeadEvent } from "./event.ts";
 import type { EventStreamConfig } from "./relay-stream.ts";
 
@@ -46,6 +47,7 @@ export async function runJetStreamConsumer(
   jsm: JetStreamManager,
   stream: EventStreamConfig,
   consumer: EventConsumer,
+  pool: DatabasePool,
   log: Logger,
 ): Promise<RunningConsumer> {
   await ensureDurable(jsm, stream, consumer.name);
@@ -71,7 +73,7 @@ export async function runJetStreamConsumer(
       }
       const batch = waiting;
       waiting = [];
-      await handleBatch(batch, consumer, log);
+      await handleBatch(batch, consumer, pool, log);
     }
   })();
   return {
@@ -85,7 +87,7 @@ export async function runJetStreamConsumer(
 }
 
 /** Decodes, hands over, then acks (or naks with a delay) every message of the batch. */
-async function handleBatch(batch: JsMsg[], consumer: EventConsumer, log: Logger): Promise<void> {
+async function handleBatch(batch: JsMsg[], consumer: EventConsumer, pool: DatabasePool, log: Logger): Promise<void> {
   const events: LeadEvent[] = [];
   const taken: JsMsg[] = [];
   for (const m of batch) {
@@ -103,7 +105,7 @@ async function handleBatch(batch: JsMsg[], consumer: EventConsumer, log: Logger)
     for (const m of taken) m.working();
   }, ACK_WAIT_MS / 3);
   try {
-    await consumer.handle(events);
+    await handleInTransaction(pool, consumer, events);
     for (const m of taken) m.ack();
   } catch (e) {
     log.warn({ err: e, consumer: consumer.name, events: events.length }, "event consumer failed a batch; offered again");

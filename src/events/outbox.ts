@@ -6,9 +6,12 @@
 import { sql } from "slonik";
 import type { Tx } from "../db/tenant-tx.ts";
 import { newId } from "../standard/ids.ts";
+import type { ConfigurationResource } from "./types.ts";
 
-/** Event types, `<resource>.<change>`; payloads are versioned by `v`. */
+/** Event types, `<resource>.<change>` (src/events/types.ts); each payload is the JSON of its type's versioned message. */
 export type EventType =
+  | `${ConfigurationResource}.${"created" | "updated" | "deleted"}`
+  | "webhook.disabled"
   | "lead.created"
   | "lead.sold"
   | "lead.rejected"
@@ -36,7 +39,7 @@ export async function emit(
   const id = newId();
   await tx.query(sql.unsafe`
     INSERT INTO outbox_events (id, tenant_id, type, subject_id, payload, partner_id, buyer_ids)
-    VALUES (${id}, ${tenantId}, ${type}, ${subjectId}, ${sql.jsonb({ v: 1, ...payload } as never)},
+    VALUES (${id}, ${tenantId}, ${type}, ${subjectId}, ${sql.jsonb(payload as never)},
             ${scope.partnerId ?? null}, ${sql.array((scope.buyerIds ?? []) as string[], "uuid")})`);
   return id;
 }

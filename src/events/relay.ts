@@ -14,6 +14,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { JetStreamClient } from "@nats-io/jetstream";
 import type { Logger } from "pino";
+import type { Tx } from "../db/tenant-tx.ts";
 import type { DatabasePool } from "slonik";
 import type { RelayMetrics } from "./relay-metrics.ts";
 import { encodeEvent } from "./event.ts";
@@ -25,7 +26,7 @@ import { backlog, claimBatch, markPublished, type OutboxRow, purgePublished } fr
  * stream sequences (JetStream), or null when positions are numbered locally.
  * Rejects if any row is not taken.
  */
-export type Publisher = (rows: readonly OutboxRow[]) => Promise<readonly number[] | null>;
+export type Publisher = (rows: readonly OutboxRow[], tx: Tx) => Promise<readonly number[] | null>;
 
 /**
  * A publisher to JetStream: every row on `<prefix>.<tenantId>.<type>` with
@@ -46,11 +47,17 @@ export function jetStreamPublisher(js: JetStreamClient, prefix = SUBJECT_PREFIX,
  * Returns how many rows it marked (0 when nothing waits). A publish failure
  * rejects and leaves the whole batch unpublished.
  */
-export async function relayBatch(pool: DatabasePool, publish: Publisher, batchSize: number, metrics?: RelayMetrics): Promise<number> {
+export async function relayBatch(
+  pool: DatabasePool,
+  publish: Publisher,
+  batchSize: number,
+  metrics?: RelayMetrics,
+  committed?: () => void,
+): Promise<number> {
   const { rows, marked } = await pool.transaction(async (tx) => {
     const rows = await claimBatch(tx, batchSize);
     if (rows.length === 0) return { rows, marked: 0 };
-    const seqs = await publish(rows);
+    const seqs = await publish(rows, tx);
     return {
       rows,
       marked: await markPublished(
@@ -60,6 +67,7 @@ export async function relayBatch(pool: DatabasePool, publish: Publisher, batchSi
       ),
     };
   });
+  if (marked > 0) committed?.();
   if (metrics && marked > 0) {
     const now = Date.now();
     for (const row of rows) metrics.lag.observe(Math.max(0, now - row.createdMs) / 1000);
@@ -74,6 +82,8 @@ export interface RelayOptions {
   publish: Publisher;
   metrics: RelayMetrics;
   log: Logger;
+  /** Called after a batch's transaction committed (the in-process consumers' `committed`). */
+  committed?: () => void;
   /** Rows per batch (one transaction). */
   batchSize?: number;
   /** Wait between polls when the outbox is drained. */
@@ -106,7 +116,7 @@ export function startRelay(opts: RelayOptions): Relay {
   const loop = (async () => {
     while (!stopping.signal.aborted) {
       try {
-        const n = await relayBatch(pool, publish, batchSize, metrics);
+        const n = await relayBatch(pool, publish, batchSize, metrics, opts.committed);
         if (n < batchSize) await pause(idleMs);
       } catch (e) {
         metrics.failures.inc();

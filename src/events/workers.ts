@@ -16,7 +16,7 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { DatabasePool } from "slonik";
-import { type EventConsumer, localPublisher } from "./consumer.ts";
+import { afterCommit, type EventConsumer, localPublisher } from "./consumer.ts";
 import { type RunningConsumer, runJetStreamConsumer } from "./jetstream-consumer.ts";
 import { jetStreamPublisher, type Relay, type RelayOptions, startRelay } from "./relay.ts";
 import { createRelayMetrics } from "./relay-metrics.ts";
@@ -61,7 +61,7 @@ export async function startWorkers(opts: WorkersOptions): Promise<Workers> {
       const jsm = await jetstreamManager(nc);
       await ensureEventStream(jsm, stream);
       const js = jetstream(nc);
-      for (const consumer of consumers) running.push(await runJetStreamConsumer(js, jsm, stream, consumer, log));
+      for (const consumer of consumers) running.push(await runJetStreamConsumer(js, jsm, stream, consumer, pool, log));
       relay = startRelay({ ...tuning, pool, log, metrics, publish: jetStreamPublisher(js, stream.prefix) });
     } catch (e) {
       for (const r of running) await r.stop();
@@ -69,7 +69,7 @@ export async function startWorkers(opts: WorkersOptions): Promise<Workers> {
       throw e;
     }
   } else {
-    relay = startRelay({ ...tuning, pool, log, metrics, publish: localPublisher(consumers) });
+    relay = startRelay({ ...tuning, pool, log, metrics, publish: localPublisher(consumers), committed: afterCommit(consumers) });
   }
   const started = loops.map((loop) => loop.start());
   log.info({ nats: Boolean(natsUrl), consumers: consumers.map((c) => c.name), loops: loops.map((l) => l.name) }, "workers running");

@@ -18,6 +18,8 @@ import { postPartnerLedgerEntry } from "../partners/ledger.ts";
 import { newId } from "../standard/ids.ts";
 import type { TakenClaim } from "./take-claim.ts";
 import { holdsClaim, markSold, releaseClaim } from "./store.ts";
+import { LeadSoldDataSchema } from "../../gen/es/leadrouter/v1/event_data_pb.js";
+import { eventData } from "../events/data.ts";
 
 type Payout = Pick<CampaignRow, "payout_model" | "payout_amount" | "payout_percent">;
 
@@ -68,13 +70,15 @@ async function recordSale(tx: Tx, tenantId: string, c: TakenClaim, delivery: "de
   await tx.query(sql.unsafe`
     UPDATE leads SET status = 'sold', payout = payout + ${earning}::numeric, updated_at = now() WHERE id = ${item.lead_id}`);
   await markSold(tx, item.lead_id);
-  await emit(tx, tenantId, "lead.sold", item.lead_id, {
+  const data = eventData(LeadSoldDataSchema, {
+    leadId: item.lead_id,
     buyerId,
     contractId: contract.id,
     price: item.price,
     test: false,
     channel: "cherry_pick",
   });
+  await emit(tx, tenantId, "lead.sold", item.lead_id, data, { partnerId: item.partner_id, buyerIds: [buyerId] });
 }
 
 /**

@@ -3,14 +3,17 @@
  * purchase with a few values; an admin may set any, on one lead or in bulk.
  * Each change is an outbox event (lead.updated) in the same transaction.
  */
+import type { JsonObject } from "@bufbuild/protobuf";
 import { type Lead, Sale_Disposition } from "../../gen/es/leadrouter/v1/leads_pb.js";
 import type { Tx } from "../db/tenant-tx.ts";
-import { emit } from "../events/outbox.ts";
+import { type EventScope, emit } from "../events/outbox.ts";
 import { failedPrecondition, notFound } from "../pipeline/errors.ts";
 import type { Principal } from "../pipeline/principal.ts";
 import type { Violations } from "../standard/violations.ts";
 import { asEngine, type Disposition, lockLeads, salesOf, setDisposition } from "./store.ts";
 import { present } from "./read.ts";
+import { LeadUpdatedData_Change, LeadUpdatedDataSchema } from "../../gen/es/leadrouter/v1/event_data_pb.js";
+import { eventData } from "../events/data.ts";
 
 /** What a buyer may report; the others (new, not_interested) are the operator's call. */
 const buyerMay: readonly Disposition[] = ["contacted", "quoted", "sold", "bad"];
@@ -51,11 +54,17 @@ export async function setLeadDisposition(tx: Tx, p: Principal, change: Dispositi
   }
   await asEngine(tx, p, async () => {
     await setDisposition(tx, [lead.id], change.disposition, buyerId);
-    await emit(tx, lead.tenant_id, "lead.updated", lead.id, {
-      change: "disposition",
-      disposition: change.disposition,
-      buyerIds: sales.map((s) => s.buyer_id),
-    });
+    await emit(
+      tx,
+      lead.tenant_id,
+      "lead.updated",
+      lead.id,
+      ...dispositionEvent(
+        lead,
+        change.disposition,
+        sales.map((s) => s.buyer_id),
+      ),
+    );
   });
   return (await present(tx, [lead], p))[0];
 }
@@ -82,7 +91,22 @@ export async function batchSetDisposition(tx: Tx, p: Principal, ids: readonly st
   const changed = await setDisposition(tx, [...sold], disposition);
   for (const r of rows) {
     const buyerIds = changed.filter((c) => c.lead_id === r.id).map((c) => c.buyer_id);
-    await emit(tx, r.tenant_id, "lead.updated", r.id, { change: "disposition", disposition, buyerIds });
+    await emit(tx, r.tenant_id, "lead.updated", r.id, ...dispositionEvent(r, disposition, buyerIds));
   }
   return present(tx, ordered, p);
+}
+
+/** lead.updated for a disposition: its data, and who may see it (the lead's partner, the buyers whose sales changed). */
+function dispositionEvent(
+  lead: { id: string; partner_id: string },
+  disposition: Disposition,
+  buyerIds: string[],
+): [JsonObject, EventScope] {
+  const data = eventData(LeadUpdatedDataSchema, {
+    leadId: lead.id,
+    change: LeadUpdatedData_Change.disposition_set,
+    disposition: Sale_Disposition[disposition],
+    buyerIds,
+  });
+  return [data, { partnerId: lead.partner_id, buyerIds }];
 }

@@ -15,6 +15,9 @@ import type { Principal } from "../pipeline/principal.ts";
 import { eraseStoredResponses } from "./erase-stored-responses.ts";
 import { eraseLeadRow, lockLeads, scrubDeliveryAnswers } from "./store.ts";
 import { piiKeysOf, present } from "./read.ts";
+import { LeadUpdatedData_Change, LeadUpdatedDataSchema } from "../../gen/es/leadrouter/v1/event_data_pb.js";
+import { eventData } from "../events/data.ts";
+import { buyersOf } from "../events/lead-scope.ts";
 
 /** Erases the lead's PII (admins; once — a second erase changes nothing) and returns the lead as it now reads. */
 export async function eraseLeadPii(tx: Tx, p: Principal, id: string): Promise<Lead> {
@@ -28,10 +31,12 @@ export async function eraseLeadPii(tx: Tx, p: Principal, id: string): Promise<Le
   // The submit's key was claimed before the lead existed, within the key's lock (60 s) of it.
   const since = new Date(lead.created_at.getTime() - 2 * LOCK_SECONDS * 1000);
   const replies = await eraseStoredResponses(tx, { leadId: lead.id, fields: erased.fields, at }, since);
-  await emit(tx, lead.tenant_id, "lead.updated", lead.id, {
-    change: "pii_erased",
-    fields: pii.filter((k) => k in lead.fields),
+  const data = eventData(LeadUpdatedDataSchema, {
+    leadId: lead.id,
+    change: LeadUpdatedData_Change.pii_erased,
+    erasedFields: pii.filter((k) => k in lead.fields),
     storedRepliesErased: replies,
   });
+  await emit(tx, lead.tenant_id, "lead.updated", lead.id, data, { partnerId: lead.partner_id, buyerIds: await buyersOf(tx, lead.id) });
   return (await present(tx, [erased], p))[0];
 }

@@ -8,7 +8,7 @@
  */
 import type { JsonObject } from "@bufbuild/protobuf";
 import { sql } from "slonik";
-import type { DeliveryAttempt } from "../../gen/es/leadrouter/v1/leads_pb.js";
+import { type DeliveryAttempt, DeliveryAttempt_Outcome } from "../../gen/es/leadrouter/v1/leads_pb.js";
 import { type DestinationRow, deliveryDestinationOf, deliveryTargetOf } from "../buyers/destinations-store.ts";
 import { deliver } from "../delivery/deliver.ts";
 import { withEngine } from "../db/tenant-tx.ts";
@@ -19,10 +19,14 @@ import { toDeliveryAttempt } from "./mapping.ts";
 import { findLead } from "./read.ts";
 import { type DeliveryLog, type DeliveryRow, insertDelivery } from "./store.ts";
 import type { Deps } from "../deps.ts";
+import { LeadUpdatedData_Change, LeadUpdatedDataSchema } from "../../gen/es/leadrouter/v1/event_data_pb.js";
+import { eventData } from "../events/data.ts";
 
 /** What the sale needs delivered, read before the call. */
 interface Plan {
   leadId: string;
+  partnerId: string;
+  buyerId: string;
   fields: JsonObject;
   dest: DestinationRow;
 }
@@ -53,7 +57,7 @@ async function planOf(db: Deps, tenantId: string, id: string, contractId: string
           : `contract ${contractId} names no destination and its buyer has none to deliver to`,
       );
     }
-    return { leadId: lead.id, fields: lead.fields, dest };
+    return { leadId: lead.id, partnerId: lead.partner_id, buyerId: contract.buyerId, fields: lead.fields, dest };
   });
 }
 
@@ -79,13 +83,15 @@ export async function redeliverLead(db: Deps, tenantId: string, id: string, cont
       reason: result.reason,
     };
     const row: DeliveryRow = { ...log, createdAt: await insertDelivery(tx, tenantId, log) };
-    await emit(tx, tenantId, "lead.updated", plan.leadId, {
-      change: "redelivered",
+    const data = eventData(LeadUpdatedDataSchema, {
+      leadId: plan.leadId,
+      change: LeadUpdatedData_Change.redelivered,
       contractId,
       destinationId: dest.id,
       deliveryId: row.id,
-      outcome: result.outcome,
+      outcome: DeliveryAttempt_Outcome[result.outcome],
     });
+    await emit(tx, tenantId, "lead.updated", plan.leadId, data, { partnerId: plan.partnerId, buyerIds: [plan.buyerId] });
     return toDeliveryAttempt(row);
   });
 }

@@ -1,7 +1,9 @@
 /** The offer's contracts, a sub-resource of OfferService: attach, detach and list them. */
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { OfferContract_Status, type OfferService } from "../../gen/es/leadrouter/v1/offers_pb.js";
+import { contractsUpdated } from "../contracts/events.ts";
 import type { Tx } from "../db/tenant-tx.ts";
+import type { Principal } from "../pipeline/principal.ts";
 import { nameOf, statusIs } from "../standard/filters.ts";
 import { pageOf, paginate } from "../standard/pagination.ts";
 import { find } from "../standard/resource.ts";
@@ -40,9 +42,9 @@ async function checkContracts(tx: Tx, ids: string[], fits: (c: ContractRow) => s
 /** The handlers, over db. */
 export function offerContractMethods(db: Deps): Handlers {
   // Changes lock the offer row, so an attach and the offer's deletion cannot interleave.
-  const onOffer = <T>(offerId: string, ctx: HandlerContext, lock: boolean, fn: (tx: Tx, offer: OfferRow) => Promise<T>) => {
+  const onOffer = <T>(offerId: string, ctx: HandlerContext, lock: boolean, fn: (tx: Tx, offer: OfferRow, p: Principal) => Promise<T>) => {
     const id = requireUuid("offerId", offerId);
-    return inTenant(db, ctx, async (tx) => fn(tx, await find(tx, offerResource, id, { lock })));
+    return inTenant(db, ctx, async (tx, p) => fn(tx, await find(tx, offerResource, id, { lock }), p));
   };
   const reread = async (tx: Tx, ids: string[]) => {
     const now = await contractsByIds(tx, ids);
@@ -51,19 +53,21 @@ export function offerContractMethods(db: Deps): Handlers {
   return {
     async attachOfferContracts(req, ctx) {
       const ids = contractIdsOf(req.contractIds);
-      return onOffer(req.offerId, ctx, true, async (tx, offer) => {
+      return onOffer(req.offerId, ctx, true, async (tx, offer, p) => {
         await checkContracts(tx, ids, (c) =>
           c.vertical_id === offer.vertical_id ? undefined : "belongs to another vertical than the offer's",
         );
         await setContractsOffer(tx, ids, offer.id);
+        await contractsUpdated(tx, p, ids);
         return { data: await reread(tx, ids) };
       });
     },
     async detachOfferContracts(req, ctx) {
       const ids = contractIdsOf(req.contractIds);
-      return onOffer(req.offerId, ctx, true, async (tx, offer) => {
+      return onOffer(req.offerId, ctx, true, async (tx, offer, p) => {
         await checkContracts(tx, ids, () => undefined);
         await setContractsOffer(tx, ids, null, offer.id);
+        await contractsUpdated(tx, p, ids);
         return { data: await reread(tx, ids) };
       });
     },

@@ -5,6 +5,7 @@ import { campaignsUnder } from "../campaigns/listing.ts";
 import type { Tx } from "../db/tenant-tx.ts";
 import { listLeadPage } from "../leads/listing.ts";
 import { failedPrecondition, invalidArgument, notFound } from "../pipeline/errors.ts";
+import { emitConfigEvent } from "../standard/config-events.ts";
 import { nameOf, statusTagsCreated } from "../standard/filters.ts";
 import { standardMethods } from "../standard/methods.ts";
 import { find } from "../standard/resource.ts";
@@ -57,7 +58,7 @@ export function partnerService(db: Deps): ServiceImpl<typeof PartnerService> {
       const paths = resolveMask(req.updateMask, PartnerSchema, patch, updatablePartnerPaths);
       const v = new Violations();
       const values = partnerValues(patch, paths, v);
-      return inTenant(db, ctx, async (tx) => {
+      return inTenant(db, ctx, async (tx, p) => {
         const row = await store.partners.get(tx, id, true);
         const stored = row ? ((await store.buyerListsOf(tx, [id])).get(id) ?? noBuyerLists) : noBuyerLists;
         const lists = nextBuyerLists(patch, paths, stored);
@@ -68,7 +69,9 @@ export function partnerService(db: Deps): ServiceImpl<typeof PartnerService> {
         if (paths.length === 0) return { data: toPartner(row, stored) };
         const updated = (await store.partners.update(tx, id, values)) ?? row;
         if (lists) await store.replaceBuyerLists(tx, row, lists);
-        return { data: toPartner(updated, lists ?? stored) };
+        const data = toPartner(updated, lists ?? stored);
+        await emitConfigEvent(tx, p, partnerResource, "updated", updated, data);
+        return { data };
       });
     },
     // The partner's API keys are revoked in the same transaction; the auth cache forgets them once it commits.

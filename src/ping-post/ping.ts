@@ -21,6 +21,8 @@ import { pingIntake } from "./ping-intake.ts";
 import { insertPing, newPingToken } from "./store.ts";
 import { checkRules } from "../routing/rules.ts";
 import type { Deps } from "../deps.ts";
+import { PingCreatedDataSchema } from "../../gen/es/leadrouter/v1/event_data_pb.js";
+import { eventData } from "../events/data.ts";
 
 /** How long a ping waits for bids when its campaign has no offer. */
 const defaultDeadlineMs = 1000;
@@ -85,14 +87,16 @@ export async function pingLead(db: Deps, req: PingLeadRequest, p: Principal): Pr
       bids,
     );
     const valid = bids.filter((b) => b.status === "valid");
-    await emit(tx, tenantId, "ping.created", pingId, {
+    const data = eventData(PingCreatedDataSchema, {
+      pingId,
       campaignId: c.id,
       partnerId: c.partner_id,
       test: lead.test,
       bids: valid.length,
-      best: valid[0]?.amount ?? null,
-      late: bids.filter((b) => b.status === "late").length,
+      bestBid: valid[0]?.amount ?? "",
+      lateBids: bids.filter((b) => b.status === "late").length,
     });
+    await emit(tx, tenantId, "ping.created", pingId, data, { partnerId: c.partner_id });
   });
   const result = create(PingResultSchema, {
     pingId,

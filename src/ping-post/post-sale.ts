@@ -62,7 +62,7 @@ export function recordWinningBid(
       delivery,
       earning,
       test: lead.test,
-      event: { pingId: lead.pingId, bidId: bid.id },
+      bid: { pingId: lead.pingId, bidId: bid.id },
     });
   };
 }

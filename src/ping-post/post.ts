@@ -22,9 +22,11 @@ import { type BidRow, bidsOf, linkLead, pingByToken, redeemPing, setBidOutcome }
 import { postIntake, refuseClosed } from "./post-intake.ts";
 import { distributionOfBid, type PostTally, recordWinningBid, type Settled } from "./post-sale.ts";
 import { admitLead } from "../routing/rules.ts";
-import { sellTo } from "../routing/sale.ts";
+import { sellTo, unsoldEvent } from "../routing/sale.ts";
 import { insertDistribution } from "../leads/store.ts";
 import type { Deps } from "../deps.ts";
+import { LeadCreatedDataSchema, LeadRejectedDataSchema } from "../../gen/es/leadrouter/v1/event_data_pb.js";
+import { eventData } from "../events/data.ts";
 
 /** Sells a pinged lead to its winning bids and returns the lead's id. */
 export async function postLead(db: Deps, req: PostLeadRequest, p: Principal): Promise<string> {
@@ -42,10 +44,13 @@ export async function postLead(db: Deps, req: PostLeadRequest, p: Principal): Pr
     const { verdict } = await admitLead(tx, tenantId, leadId, lead);
     const c = lead.campaign;
     await linkLead(tx, ping.id, leadId);
-    await emit(tx, tenantId, "lead.created", leadId, { campaignId: c.id, partnerId: c.partner_id, test: lead.test, pingId: ping.id });
+    const scope = { partnerId: c.partner_id };
+    const created = { leadId, campaignId: c.id, partnerId: c.partner_id, test: lead.test, pingId: ping.id };
+    await emit(tx, tenantId, "lead.created", leadId, eventData(LeadCreatedDataSchema, created), scope);
     const bids = await bidsOf(tx, [ping.id]);
     if (!verdict.ok) {
-      await emit(tx, tenantId, "lead.rejected", leadId, { status: verdict.status, reason: verdict.reason });
+      const rejected = { leadId, status: verdict.status, reason: verdict.reason };
+      await emit(tx, tenantId, "lead.rejected", leadId, eventData(LeadRejectedDataSchema, rejected), scope);
       for (const b of bids.filter((x) => x.status === "valid")) await setBidOutcome(tx, b.id, "excluded", verdict.reason);
       return null;
     }
@@ -115,6 +120,10 @@ export async function postLead(db: Deps, req: PostLeadRequest, p: Principal): Pr
       UPDATE leads SET status = ${tally.sold > 0 ? "sold" : "unsold"}, payout = ${formatCents(tally.payout)}::numeric, claims = '[]',
                        updated_at = now()
       WHERE id = ${leadId} AND status = 'routing'`);
+    if (tally.sold === 0) {
+      const { payload } = unsoldEvent(leadId);
+      await emit(tx, tenantId, "lead.rejected", leadId, payload, { partnerId: lead.campaign.partner_id });
+    }
   });
   return leadId;
 }

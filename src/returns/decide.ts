@@ -15,6 +15,8 @@ import { postPartnerLedgerEntry } from "../partners/ledger.ts";
 import { failedPrecondition, notFound } from "../pipeline/errors.ts";
 import { earningOfSale } from "./earning.ts";
 import { type ReturnRow, returns } from "./store.ts";
+import { LeadReturnedDataSchema } from "../../gen/es/leadrouter/v1/event_data_pb.js";
+import { eventData } from "../events/data.ts";
 
 /** The requested return, locked; not_found or failed_precondition (already decided) otherwise. */
 async function lockRequested(tx: Tx, id: string): Promise<ReturnRow> {
@@ -55,7 +57,8 @@ export async function approveReturn(tx: Tx, tenantId: string, id: string, note: 
     await tx.query(sql.unsafe`UPDATE leads SET payout = payout - ${reversal}::numeric, updated_at = now() WHERE id = ${r.lead_id}`);
   }
   const done = await decide(tx, r, "approved", note, formatCents(toCents(r.price)), reversal);
-  await emit(tx, tenantId, "lead.returned", r.lead_id, {
+  const data = eventData(LeadReturnedDataSchema, {
+    leadId: r.lead_id,
     returnId: r.id,
     buyerId: r.buyer_id,
     contractId: r.contract_id,
@@ -64,6 +67,7 @@ export async function approveReturn(tx: Tx, tenantId: string, id: string, note: 
     refund: done.refund,
     payoutReversal: done.payout_reversal,
   });
+  await emit(tx, tenantId, "lead.returned", r.lead_id, data, { partnerId: r.partner_id, buyerIds: [r.buyer_id] });
   return done;
 }
 

@@ -22,6 +22,8 @@ import type { Plan, Submission } from "./plan.ts";
 import { withRetry } from "./retry.ts";
 import type { Routed } from "./route.ts";
 import { duplicateLocks, newLeadOf } from "./rules.ts";
+import { LeadCreatedDataSchema } from "../../gen/es/leadrouter/v1/event_data_pb.js";
+import { eventData } from "../events/data.ts";
 
 /** The first contract to claim once the lead is stored, and where it delivers. */
 export interface FirstClaim {
@@ -108,7 +110,14 @@ export function admit(db: Db, s: Submission, routed: Routed): Promise<Admission>
       db,
       newLeadOf(s.tenantId, s.leadId, lead, keys, stopped, suppressed),
       locks && { rule: c.duplicate_rule, hours: c.duplicate_window_hours, locks },
-      [{ type: "lead.created", subjectId: s.leadId, payload: { campaignId: c.id, partnerId: c.partner_id, test: lead.test } }],
+      [
+        {
+          type: "lead.created",
+          subjectId: s.leadId,
+          payload: eventData(LeadCreatedDataSchema, { leadId: s.leadId, campaignId: c.id, partnerId: c.partner_id, test: lead.test }),
+          scope: { partnerId: c.partner_id },
+        },
+      ],
       plan && firstClaim(plan),
       plan?.excluded ?? [],
     ),

@@ -16,7 +16,7 @@ import { earningFor } from "./payout.ts";
 import type { Plan } from "./plan.ts";
 import { withEngineRetry, withRetry } from "./retry.ts";
 import { isRoutingEnded } from "./routing-ended.ts";
-import { deliverClaim, recordSold, releaseClaim, settleClaim } from "./sale.ts";
+import { deliverClaim, recordSold, releaseClaim, settleClaim, unsoldEvent } from "./sale.ts";
 import type { Deps } from "../deps.ts";
 
 /** How far selling got; replaced, never changed, so a retried transaction starts from the same state. */
@@ -83,6 +83,7 @@ async function claimNext(
     return { progress: { ...from, next }, claim, entry: e };
   }
   w.final = { status: from.sold > 0 ? "sold" : "unsold", payout: formatCents(from.payout) };
+  if (from.sold === 0) w.events.push(unsoldEvent(plan.leadId));
   return null;
 }
 

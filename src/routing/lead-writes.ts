@@ -35,9 +35,21 @@ export function newWrites(): Writes {
   return { deliveries: [], sales: [], distribution: [], events: [], releases: [], charges: [], earnings: [] };
 }
 
-/** Outbox rows as the engine's functions take them: a new id each, the payload versioned. */
-export function eventRows(events: readonly PendingEvent[]): { id: string; type: string; subject_id: string; payload: unknown }[] {
-  return events.map((e) => ({ id: newId(), type: e.type, subject_id: e.subjectId, payload: { v: 1, ...e.payload } }));
+/**
+ * Outbox rows as the engine's functions take them: a new id each, and the
+ * buyers each concerns. The partner who may see them is the lead's, which
+ * the functions know.
+ */
+export function eventRows(
+  events: readonly PendingEvent[],
+): { id: string; type: string; subject_id: string; payload: unknown; buyer_ids: readonly string[] }[] {
+  return events.map((e) => ({
+    id: newId(),
+    type: e.type,
+    subject_id: e.subjectId,
+    payload: e.payload,
+    buyer_ids: e.scope?.buyerIds ?? [],
+  }));
 }
 
 /** The rest of the batch as lr.engine_write takes it: each kind of row under its key, left out when there is none. */

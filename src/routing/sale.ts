@@ -20,6 +20,9 @@ import { type Claim, claimSale, heldBy } from "./claim.ts";
 import { flushWrites, newWrites, type Writes } from "./lead-writes.ts";
 import { withEngineRetry } from "./retry.ts";
 import type { Deps } from "../deps.ts";
+import { LeadRejectedDataSchema, LeadSoldDataSchema } from "../../gen/es/leadrouter/v1/event_data_pb.js";
+import { eventData } from "../events/data.ts";
+import type { PendingEvent } from "../events/outbox.ts";
 
 /** The result of offering the lead to one contract. */
 export type SaleOutcome =
@@ -119,8 +122,8 @@ export function recordSold(
     delivery: "delivered" | "not_required";
     earning: string;
     test: boolean;
-    /** More of the event's payload (a post's ping and bid). */
-    event?: Record<string, unknown>;
+    /** A post's sale: the ping and its winning bid. */
+    bid?: { pingId: string; bidId: string };
   },
 ): void {
   const { contract, price } = s;
@@ -138,6 +141,24 @@ export function recordSold(
   w.events.push({
     type: "lead.sold",
     subjectId: s.leadId,
-    payload: { buyerId: contract.buyerId, contractId: contract.id, price, test: s.test, ...s.event },
+    payload: eventData(LeadSoldDataSchema, {
+      leadId: s.leadId,
+      buyerId: contract.buyerId,
+      contractId: contract.id,
+      price,
+      test: s.test,
+      channel: s.bid ? "ping_post" : "routing",
+      ...s.bid,
+    }),
+    scope: { buyerIds: [contract.buyerId] },
   });
+}
+
+/** lead.rejected for a lead that routing offered to every eligible contract and none bought (`unsold`, `no_buyer`). */
+export function unsoldEvent(leadId: string): PendingEvent {
+  return {
+    type: "lead.rejected",
+    subjectId: leadId,
+    payload: eventData(LeadRejectedDataSchema, { leadId, status: "unsold", reason: "no_buyer" }),
+  };
 }

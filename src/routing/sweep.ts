@@ -21,6 +21,8 @@ import { type Held, releaseCapacity } from "../contracts/caps.ts";
 import { releaseClaim } from "../inbox/store.ts";
 import { flushWrites, newWrites } from "./lead-writes.ts";
 import { isRoutingEnded } from "./routing-ended.ts";
+import { LeadUpdatedData_Change, LeadUpdatedDataSchema } from "../../gen/es/leadrouter/v1/event_data_pb.js";
+import { eventData } from "../events/data.ts";
 
 interface Interrupted {
   tenant_id: string;
@@ -49,7 +51,18 @@ export async function sweepInterruptedLeads(db: Db, afterSeconds: number, tenant
       });
     }
     w.final = { status: "unsold", payout: "0.00", reason: "routing_interrupted" };
-    w.events.push({ type: "lead.updated", subjectId: lead.id, payload: { status: "unsold", reason: "routing_interrupted" } });
+    w.events.push({
+      type: "lead.updated",
+      subjectId: lead.id,
+      payload: eventData(LeadUpdatedDataSchema, {
+        leadId: lead.id,
+        change: LeadUpdatedData_Change.routing_ended,
+        status: "unsold",
+        reason: "routing_interrupted",
+      }),
+      // The buyers whose claims it held: their sales were not made.
+      scope: { buyerIds: [...new Set(lead.claims.map((c) => c.buyer_id))] },
+    });
     try {
       await flushWrites(db.pool, lead.tenant_id, lead.partner_id, lead.id, w);
       ended++;

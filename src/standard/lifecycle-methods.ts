@@ -6,6 +6,7 @@
 import type { Message } from "@bufbuild/protobuf";
 import type { Db, Tx } from "../db/tenant-tx.ts";
 import { notFound } from "../pipeline/errors.ts";
+import { emitConfigEvent } from "./config-events.ts";
 import { find, type Handler, parentIdOf, presentOne, type Resource } from "./resource.ts";
 import { transactions } from "./transaction.ts";
 import { requireUuid } from "./violations.ts";
@@ -37,12 +38,13 @@ export function lifecycleMethods<Row extends { id: string }, Msg extends Message
     async (req, ctx) => {
       const parentId = parentIdOf(resource, req);
       const id = requireUuid("id", req.id);
-      return run(ctx, async (tx) => {
+      return run(ctx, async (tx, scope) => {
         // Locked first: anything created meanwhile that would refer to the row waits for this transaction.
         const row = await find(tx, resource, id, { under: parentId, lock: true, lockParent: rules.lockParent });
         await rules.release?.(tx, row, req.force ?? false);
         const data = await presentOne(tx, resource, row);
         await table.remove(tx, id);
+        await emitConfigEvent(tx, scope.principal, resource, "deleted", row, data);
         return { data };
       });
     };
@@ -63,7 +65,9 @@ export function lifecycleMethods<Row extends { id: string }, Msg extends Message
           if (!row) throw notFound(resource.kind, id);
         }
         if (rules.audit) await scope.audit(rules.audit, id);
-        return { data: await presentOne(tx, resource, row) };
+        const data = await presentOne(tx, resource, row);
+        await emitConfigEvent(tx, scope.principal, resource, "updated", row, data);
+        return { data };
       });
     };
 

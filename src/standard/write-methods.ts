@@ -16,6 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
 import type { FieldMask } from "@bufbuild/protobuf/wkt";
 import type { Db, Tx } from "../db/tenant-tx.ts";
 import { invalidArgument, notFound } from "../pipeline/errors.ts";
+import { emitConfigEvent } from "./config-events.ts";
 import { newId } from "./ids.ts";
 import { fieldOf, find, type Handler, parentIdOf, presentOne, type Resource } from "./resource.ts";
 import type { Values } from "./table.ts";
@@ -108,7 +109,9 @@ export function writeMethods<Row extends { id: string }, Msg extends Message>(db
         const values = rules.values ? rules.values(draft, scope) : (draft as Values);
         const row = await table.insert(tx, { ...values, ...owners(scope, parentId) });
         await rules.after?.(tx, row, draft, scope);
-        return { data: await presentOne(tx, resource, row) };
+        const data = await presentOne(tx, resource, row);
+        await emitConfigEvent(tx, scope.principal, resource, "created", row, data);
+        return { data };
       });
     };
 
@@ -150,7 +153,11 @@ export function writeMethods<Row extends { id: string }, Msg extends Message>(db
         }
         v.check();
         await rules.after?.(tx, row, draft, at);
-        return { data: current && paths.length === 0 ? current : await presentOne(tx, resource, row) };
+        if (current && paths.length === 0) return { data: current };
+        const data = await presentOne(tx, resource, row);
+        // An empty mask changes nothing: no event.
+        if (paths.length > 0) await emitConfigEvent(tx, scope.principal, resource, "updated", row, data);
+        return { data };
       });
     };
 

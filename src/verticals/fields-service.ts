@@ -3,7 +3,8 @@ import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { LeadFieldSchema, type VerticalService } from "../../gen/es/leadrouter/v1/verticals_pb.js";
 import type { Db } from "../db/tenant-tx.ts";
 import { invalidArgument } from "../pipeline/errors.ts";
-import { find } from "../standard/resource.ts";
+import { emitConfigEvent } from "../standard/config-events.ts";
+import { find, presentOne } from "../standard/resource.ts";
 import { inTenant } from "../standard/transaction.ts";
 import { resolveMask } from "../standard/update-mask.ts";
 import { requireUuid, Violations } from "../standard/violations.ts";
@@ -40,10 +41,12 @@ export function verticalFieldMethods(db: Db): Pick<ServiceImpl<typeof VerticalSe
     edit: (fields: StoredField[]) => { fields: StoredField[]; result: T },
   ) => {
     const id = requireUuid("verticalId", verticalId);
-    return inTenant(db, ctx, async (tx) => {
+    return inTenant(db, ctx, async (tx, p) => {
       const row = await find(tx, verticalResource, id, { lock: true });
       const { fields, result } = edit(row.fields);
-      await verticals.update(tx, id, { fields });
+      const updated = (await verticals.update(tx, id, { fields })) ?? row;
+      // A field's change is a change of its vertical.
+      await emitConfigEvent(tx, p, verticalResource, "updated", updated, await presentOne(tx, verticalResource, updated));
       return result;
     });
   };

@@ -15,7 +15,8 @@ const ROOT = resolve(import.meta.dirname, "../..");
 export interface ChildServer {
   url: string;
   call<T = any>(method: string, path: string, opts?: CallOptions): Promise<RestResponse<T>>;
-  close(): Promise<void>;
+  /** Sends SIGTERM and resolves with the exit code once the process has exited (null: it died of a signal). */
+  close(): Promise<number | null>;
   /** What the process printed so far (its logs), for failure messages. */
   output(): string;
   /** Kills the process with SIGKILL: no drain, no cleanup, as a crash would. */
@@ -30,8 +31,8 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Starts `src/cli.ts serve` on a free port (with `extraEnv`) and waits until it is ready. */
-export async function startChildServer(extraEnv: Record<string, string> = {}): Promise<ChildServer> {
+/** Starts `src/cli.ts serve` (or `command`, e.g. worker) on a free port (with `extraEnv`) and waits until it is ready. */
+export async function startChildServer(extraEnv: Record<string, string> = {}, command = "serve"): Promise<ChildServer> {
   const port = await freePort();
   const stream = testEventStream(inject("databaseUrl"));
   const env = {
@@ -46,7 +47,7 @@ export async function startChildServer(extraEnv: Record<string, string> = {}): P
     NATS_SUBJECT_PREFIX: stream.natsSubjectPrefix,
     ...extraEnv,
   };
-  const proc: ChildProcess = spawn(join(ROOT, "node_modules/.bin/node"), ["src/cli.ts", "serve"], { cwd: ROOT, env, stdio: "pipe" });
+  const proc: ChildProcess = spawn(join(ROOT, "node_modules/.bin/node"), ["src/cli.ts", command], { cwd: ROOT, env, stdio: "pipe" });
   let output = "";
   proc.stdout?.on("data", (d) => {
     output += String(d);
@@ -82,9 +83,9 @@ export async function startChildServer(extraEnv: Record<string, string> = {}): P
       return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined, text };
     },
     close: () =>
-      new Promise<void>((ok) => {
-        if (proc.exitCode !== null || proc.signalCode !== null) return ok();
-        proc.once("exit", () => ok());
+      new Promise<number | null>((ok) => {
+        if (proc.exitCode !== null || proc.signalCode !== null) return ok(proc.exitCode);
+        proc.once("exit", (code) => ok(code));
         proc.kill("SIGTERM");
       }),
     output: () => output,

@@ -12,6 +12,7 @@ import { parseOptions } from "./options.ts";
 import { toJson, toYaml } from "./output.ts";
 import { createSchemaSet } from "./schemas.ts";
 import { envelopeNames } from "./views.ts";
+import { eventSchemas, eventSchemasFile } from "./event-schemas.ts";
 import type { Context } from "./types.ts";
 
 function filesToDocument(request: CodeGeneratorRequest, files: DescFile[], pkg: string | undefined): DescFile[] {
@@ -22,7 +23,7 @@ function filesToDocument(request: CodeGeneratorRequest, files: DescFile[], pkg: 
 }
 
 /** Generates the document for a request; exported separately from the Plugin so it can be tested directly. */
-export function generate(request: CodeGeneratorRequest): { json: string; yaml: string; operationCount: number } {
+export function generate(request: CodeGeneratorRequest): { json: string; yaml: string; events: string; operationCount: number } {
   const options = parseOptions(request.parameter);
   const registry = createFileRegistry(create(FileDescriptorSetSchema, { file: request.protoFile }));
   const files = filesToDocument(request, [...registry.files], options.package);
@@ -37,7 +38,7 @@ export function generate(request: CodeGeneratorRequest): { json: string; yaml: s
   const ctx: Context = { registry, extensions, schemas: createSchemaSet(extensions, envelopes), refs: createRefs(), envelopes };
   const version = files[0]?.proto.package.split(".").pop() ?? "v1";
   const { document, operationCount } = buildDocument(services, errorType, version, ctx);
-  return { json: toJson(document), yaml: toYaml(document), operationCount };
+  return { json: toJson(document), yaml: toYaml(document), events: eventSchemas(files, services, extensions), operationCount };
 }
 
 /** The plugin object protoplugin's runner drives; it writes openapi.json and openapi.yaml. */
@@ -45,12 +46,13 @@ export const plugin: Plugin = {
   name: "protoc-gen-openapi",
   version: "v0.1.0",
   run(request) {
-    const { json, yaml } = generate(request);
+    const { json, yaml, events } = generate(request);
     return create(CodeGeneratorResponseSchema, {
       supportedFeatures: BigInt(CodeGeneratorResponse_Feature.PROTO3_OPTIONAL),
       file: [
         { name: "openapi.json", content: json },
         { name: "openapi.yaml", content: yaml },
+        { name: eventSchemasFile, content: events },
       ],
     });
   },

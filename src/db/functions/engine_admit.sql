@@ -67,15 +67,22 @@ BEGIN
     INSERT INTO lead_exclusions (tenant_id, lead_id, partner_id, position, contracts)
     VALUES (p_tenant, v_id, (p_lead->>'partner_id')::uuid, (p_excluded->0->>'p')::int, p_excluded);
   END IF;
-  INSERT INTO outbox_events (id, tenant_id, type, subject_id, payload)
-  SELECT (e->>'id')::uuid, p_tenant, e->>'type', (e->>'subject_id')::uuid, e->'payload' FROM jsonb_array_elements(p_events) AS e;
+  -- The lead's events may be seen by its partner; buyer.capped by the buyer capped.
+  INSERT INTO outbox_events (id, tenant_id, type, subject_id, payload, partner_id, buyer_ids)
+  SELECT (e->>'id')::uuid, p_tenant, e->>'type', (e->>'subject_id')::uuid, e->'payload', (p_lead->>'partner_id')::uuid,
+         ARRAY(SELECT jsonb_array_elements_text(coalesce(e->'buyer_ids', '[]')))::uuid[]
+  FROM jsonb_array_elements(p_events) AS e;
   IF status <> 'routing' THEN
-    INSERT INTO outbox_events (id, tenant_id, type, subject_id, payload)
-    VALUES (p_rejected_event, p_tenant, 'lead.rejected', v_id, jsonb_build_object('v', 1, 'status', status, 'reason', reason));
+    -- data: leadrouter.v1.LeadRejectedData in JSON.
+    INSERT INTO outbox_events (id, tenant_id, type, subject_id, payload, partner_id)
+    VALUES (p_rejected_event, p_tenant, 'lead.rejected', v_id, jsonb_build_object('leadId', v_id, 'status', status, 'reason', reason),
+            (p_lead->>'partner_id')::uuid);
   END IF;
-  INSERT INTO outbox_events (id, tenant_id, type, subject_id, payload)
+  -- data: leadrouter.v1.BuyerCappedData in JSON.
+  INSERT INTO outbox_events (id, tenant_id, type, subject_id, payload, buyer_ids)
   SELECT gen_random_uuid(), p_tenant, 'buyer.capped', p_buyer,
-         jsonb_build_object('v', 1, 'contractId', p_contract, 'period', split_part(f, ':', 1), 'metric', split_part(f, ':', 2))
+         jsonb_build_object('buyerId', p_buyer, 'contractId', p_contract, 'period', split_part(f, ':', 1), 'metric', split_part(f, ':', 2)),
+         ARRAY[p_buyer]
   FROM unnest(v_filled) AS f;
 END $$;
 GRANT EXECUTE ON FUNCTION lr.engine_admit(uuid, jsonb, text[], text, integer, jsonb, uuid, integer, uuid, uuid, numeric, timestamptz[], numeric[], numeric[], boolean, json) TO lead_router_app;

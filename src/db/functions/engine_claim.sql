@@ -19,9 +19,11 @@ BEGIN
                                                          'price', p_price::text, 'starts', p_starts, 'concurrency', p_concurrency)
   WHERE id = p_lead AND status = 'routing';
   IF NOT FOUND THEN RAISE EXCEPTION USING ERRCODE = 'LRGON', MESSAGE = 'the lead is no longer routing'; END IF;
-  INSERT INTO outbox_events (id, tenant_id, type, subject_id, payload)
+  -- data: leadrouter.v1.BuyerCappedData in JSON; the buyer capped may see it.
+  INSERT INTO outbox_events (id, tenant_id, type, subject_id, payload, buyer_ids)
   SELECT gen_random_uuid(), p_tenant, 'buyer.capped', p_buyer,
-         jsonb_build_object('v', 1, 'contractId', p_contract, 'period', split_part(f, ':', 1), 'metric', split_part(f, ':', 2))
+         jsonb_build_object('buyerId', p_buyer, 'contractId', p_contract, 'period', split_part(f, ':', 1), 'metric', split_part(f, ':', 2)),
+         ARRAY[p_buyer]
   FROM unnest(filled) AS f;
 END $$;
 GRANT EXECUTE ON FUNCTION lr.engine_claim(uuid, uuid, int, uuid, uuid, numeric, timestamptz[], numeric[], numeric[], boolean) TO lead_router_app;

@@ -48,9 +48,11 @@ BEGIN
     VALUES (p_tenant, p_lead, p_partner, (e->0->>'p')::int, e);
   END IF;
   IF w ? 'events' THEN
-    INSERT INTO outbox_events (id, tenant_id, type, subject_id, payload)
-    SELECT t.id, p_tenant, t.type, t.subject_id, t.payload
-    FROM jsonb_to_recordset(w->'events') AS t(id uuid, type text, subject_id uuid, payload jsonb);
+    -- The lead's events: its partner may see them, and the buyers each names.
+    INSERT INTO outbox_events (id, tenant_id, type, subject_id, payload, partner_id, buyer_ids)
+    SELECT t.id, p_tenant, t.type, t.subject_id, t.payload, p_partner,
+           ARRAY(SELECT jsonb_array_elements_text(coalesce(t.buyer_ids, '[]')))::uuid[]
+    FROM jsonb_to_recordset(w->'events') AS t(id uuid, type text, subject_id uuid, payload jsonb, buyer_ids jsonb);
   END IF;
   IF w ? 'final' THEN
     UPDATE leads SET status = w->'final'->>'status', payout = (w->'final'->>'payout')::numeric,

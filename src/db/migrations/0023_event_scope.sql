@@ -24,7 +24,8 @@ CREATE POLICY tenant_isolation ON outbox_events
   USING (tenant_id = lr.tenant_id() AND (lr.role() IN ('admin', 'superadmin')
     OR (lr.role() = 'partner' AND partner_id = lr.partner_id())
     OR (lr.role() = 'buyer' AND lr.buyer_id() = ANY (buyer_ids))))
-  WITH CHECK (tenant_id = lr.tenant_id() AND lr.role() IN ('admin', 'superadmin'));
+  -- Any key's change writes its event (a partner key creating its webhook), in its own tenant only.
+  WITH CHECK (tenant_id = lr.tenant_id());
 
 -- Down Migration
 DROP POLICY tenant_isolation ON outbox_events;

@@ -1,0 +1,78 @@
+/**
+ * One attempt of one claimed delivery: sign and send it, log the attempt,
+ * schedule what comes next, and disable the endpoint when it answered 410
+ * Gone or has failed everything for the disable window. Success is a 2xx.
+ */
+import { performance } from "node:perf_hooks";
+import type { Logger } from "pino";
+import type { Deps } from "../deps.ts";
+import type { DispatchMetrics } from "./dispatch-metrics.ts";
+import { nextDelayMs, retryAfterMs } from "./dispatch-schedule.ts";
+import { postWebhook, signedHeaders } from "./dispatch-send.ts";
+import { type AttemptOutcome, type ClaimedDelivery, disableWebhook, recordAttempt } from "./dispatch-store.ts";
+
+/** What every attempt of a dispatcher shares. */
+export interface AttemptSettings {
+  deps: Deps;
+  log: Logger;
+  metrics: DispatchMetrics;
+  schedule: readonly number[];
+  disableAfterSeconds: number;
+  timeoutMs: number;
+  /** Aborted when the dispatcher stops: the attempt is cut short and not recorded (its lease runs out). */
+  stop: AbortSignal;
+  /** Resolves when the endpoint's throttle lets the attempt go. */
+  pace(d: ClaimedDelivery): Promise<void>;
+}
+
+/** Makes the attempt and records it; never rejects (failures are logged). */
+export async function attemptDelivery(s: AttemptSettings, d: ClaimedDelivery): Promise<void> {
+  try {
+    await s.pace(d);
+    if (s.stop.aborted) return;
+    const outcome = await send(s, d);
+    if (outcome === null) return;
+    s.metrics.attempted.inc();
+    (outcome.succeeded ? s.metrics.succeeded : s.metrics.failed).inc();
+    s.metrics.latency.observe(outcome.latencyMs / 1000);
+    const failingSeconds = await recordAttempt(s.deps.pool, d, outcome);
+    const reason =
+      outcome.statusCode === 410 ? "gone" : failingSeconds !== null && failingSeconds >= s.disableAfterSeconds ? "failing" : null;
+    if (reason && (await disableWebhook(s.deps, d, reason))) {
+      s.log.info({ webhookId: d.webhookId, tenantId: d.tenantId, reason }, "webhook endpoint disabled");
+    }
+  } catch (e) {
+    s.log.warn({ err: e, deliveryId: d.id }, "webhook attempt not recorded; its lease runs out and it is tried again");
+  }
+}
+
+/** Sends once; null when the dispatcher stopped mid-attempt. */
+async function send(s: AttemptSettings, d: ClaimedDelivery): Promise<AttemptOutcome | null> {
+  const attempt = d.attempts + 1;
+  const started = performance.now();
+  const latency = () => Math.round(performance.now() - started);
+  try {
+    const secrets = d.secrets.map((sealed) => s.deps.settings.secrets.open(sealed));
+    const headers = signedHeaders(d.eventId, d.payload, secrets, new Date());
+    const answer = await postWebhook(s.deps.settings.destinations, d.url, headers, d.payload, s.timeoutMs, s.stop);
+    const succeeded = answer.status >= 200 && answer.status < 300;
+    return {
+      succeeded,
+      statusCode: answer.status,
+      latencyMs: latency(),
+      excerpt: answer.excerpt,
+      error: null,
+      retryInMs: succeeded ? null : nextDelayMs(s.schedule, attempt, retryAfterMs(answer.status, answer.retryAfter)),
+    };
+  } catch (e) {
+    if (s.stop.aborted) return null;
+    return {
+      succeeded: false,
+      statusCode: null,
+      latencyMs: latency(),
+      excerpt: "",
+      error: e instanceof Error ? e.message : String(e),
+      retryInMs: nextDelayMs(s.schedule, attempt),
+    };
+  }
+}
