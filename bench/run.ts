@@ -6,6 +6,7 @@
 import { benchCore, type Row } from "./core.ts";
 import { benchEvents } from "./events.ts";
 import { benchPipeline } from "./pipeline.ts";
+import { benchReports } from "./reports.ts";
 import { benchRouting } from "./routing.ts";
 import { startBenchServer } from "./server.ts";
 
@@ -55,4 +56,21 @@ try {
 if (only.has("events")) {
   const events = await benchEvents({ seconds, rate: eventRate, concurrency: eventConcurrency });
   process.stdout.write(table("Events: event lag and submit throughput with the workers on and off", events.rows, events.notes));
+}
+// BENCH_ONLY=reports: a tenant of BENCH_LEADS leads (bench/reports.ts); only when asked, it writes millions of rows.
+if (only.has("reports")) {
+  const reports = await benchReports({
+    leads: Number(process.env.BENCH_LEADS ?? 1_000_000),
+    runs: Number(process.env.BENCH_REPORT_RUNS ?? 50),
+    foldBatch: Number(process.env.BENCH_FOLD_BATCH ?? 5000),
+    concurrency: eventConcurrency,
+    seconds,
+  });
+  process.stdout.write(
+    table(
+      "Reports: each report from the rollups against the raw tables; submit with the reporting consumer off and on",
+      reports.rows,
+      reports.notes,
+    ),
+  );
 }

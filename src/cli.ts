@@ -1,10 +1,11 @@
 #!/usr/bin/env node
 /**
- * lead-router serve | worker | migrate | demo. `serve` starts the API
+ * lead-router serve | worker | migrate | demo | reports. `serve` starts the API
  * (embedded Postgres when DATABASE_URL is unset) and shuts down gracefully on
  * SIGTERM/SIGINT; `worker` runs only the relay, consumers and webhook
  * delivery (src/worker.ts), likewise; `demo` sets up a demo tenant
- * (src/demo/run.ts). A command
+ * (src/demo/run.ts); `reports rebuild|check` rebuilds and checks the report
+ * projection (src/reports/command.ts). A command
  * that cannot start says why on stderr, naming the setting to change.
  */
 import { startApp } from "./app.ts";
@@ -12,6 +13,7 @@ import { loadConfig } from "./config.ts";
 import { embeddedPort, startEmbeddedPostgres } from "./db/embedded.ts";
 import { migrate } from "./db/migrate.ts";
 import { runDemo } from "./demo/run.ts";
+import { runReportsCommand } from "./reports/command.ts";
 import { createLogger } from "./log.ts";
 import { describeFailure } from "./startup-failure.ts";
 import { startWorker, workerRefusal } from "./worker.ts";
@@ -84,10 +86,14 @@ async function migrateOnly(): Promise<void> {
 // The demo's own server logs errors only (unless LOG_LEVEL says otherwise), so what the demo prints stays readable.
 const demo = () => runDemo(config, process.env.LOG_LEVEL ? log : createLogger("error"));
 
-const commands: Record<string, () => Promise<void>> = { serve, worker, migrate: migrateOnly, demo };
+// `reports rebuild|check` (src/reports/command.ts): its exit code says whether the check found differences.
+const reports = async () =>
+  process.exit(await runReportsCommand(process.argv.slice(3), config, log, (line) => process.stdout.write(`${line}\n`)));
+
+const commands: Record<string, () => Promise<void>> = { serve, worker, migrate: migrateOnly, demo, reports };
 const run = commands[command];
 if (!run) {
-  process.stderr.write(`usage: lead-router serve|worker|migrate|demo\n`);
+  process.stderr.write(`usage: lead-router serve|worker|migrate|demo|reports\n`);
   process.exit(2);
 }
 run().catch((e: unknown) => {

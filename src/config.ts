@@ -34,6 +34,8 @@ export interface Config {
   secretsKey: string | undefined;
   /** Whether `serve` runs the workers (outbox relay, event consumers, webhook delivery) in-process; off when `lead-router worker` processes run them. */
   workersInProcess: boolean;
+  /** Whether the workers run the reporting consumer (the rollups of src/reports/projection.ts); off: the reports stop advancing (benchmarks, or while another worker folds). */
+  reportsEnabled: boolean;
   /** How long published outbox events (GET /events, stream replay) and the JetStream stream's messages are kept. */
   outboxRetentionDays: number;
   /** The JetStream stream events are published to, and its subjects' first token (`<prefix>.<tenantId>.<type>`). */
@@ -123,6 +125,7 @@ export function loadConfig(overrides: Partial<Config> = {}): Config {
     destinationsAllowPrivate: text("DESTINATIONS_ALLOW_PRIVATE") === "true",
     secretsKey: text("SECRETS_KEY"),
     workersInProcess: choice("WORKERS", ["in-process", "off"], "in-process") === "in-process",
+    reportsEnabled: choice("REPORTS", ["on", "off"], "on") === "on",
     outboxRetentionDays: int("OUTBOX_RETENTION_DAYS", 7),
     natsStream: token("NATS_STREAM", "LEADROUTER_EVENTS"),
     natsSubjectPrefix: token("NATS_SUBJECT_PREFIX", "leadrouter"),

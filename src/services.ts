@@ -12,6 +12,7 @@ import { OfferService } from "../gen/es/leadrouter/v1/offers_pb.js";
 import { PartnerService } from "../gen/es/leadrouter/v1/partners_pb.js";
 import { PingPostService } from "../gen/es/leadrouter/v1/ping_post_pb.js";
 import { RateLimitService } from "../gen/es/leadrouter/v1/rate_limits_pb.js";
+import { ReportService } from "../gen/es/leadrouter/v1/reports_pb.js";
 import { ReturnService } from "../gen/es/leadrouter/v1/returns_pb.js";
 import { SuppressionListService } from "../gen/es/leadrouter/v1/suppression_lists_pb.js";
 import { TenantService } from "../gen/es/leadrouter/v1/tenants_pb.js";
@@ -30,6 +31,7 @@ import { offerService } from "./offers/service.ts";
 import { partnerService } from "./partners/service.ts";
 import type { RateLimiter } from "./pipeline/rate-limiter.ts";
 import { rateLimitService } from "./rate-limits/service.ts";
+import { reportService } from "./reports/service.ts";
 import { returnService } from "./returns/service.ts";
 import { suppressionListService } from "./suppression-lists/service.ts";
 import { tenantService } from "./tenants/service.ts";
@@ -57,5 +59,6 @@ export function registerServices(db: Deps, limiter: RateLimiter, publicUrl: () =
     router.service(PingPostService, pingPostService(db));
     router.service(EventService, eventService(db));
     router.service(WebhookService, webhookService(db));
+    router.service(ReportService, reportService(db));
   };
 }

@@ -9,6 +9,9 @@ import type { Registry } from "prom-client";
 import type { Config } from "./config.ts";
 import type { Deps } from "./deps.ts";
 import { startWorkers, type Workers } from "./events/workers.ts";
+import { reportHousekeepingLoop } from "./reports/housekeeping.ts";
+import { reportProjection } from "./reports/projection.ts";
+import { createProjectionMetrics } from "./reports/projection-metrics.ts";
 import { webhookDispatcher } from "./webhooks/dispatch.ts";
 import { webhookFanout } from "./webhooks/fanout.ts";
 
@@ -22,6 +25,8 @@ export function startBackground(deps: Deps, config: Config, registry: Registry, 
     schedule: config.webhookRetrySchedule,
     disableAfterSeconds: config.webhookDisableAfterSeconds,
   });
+  const reportMetrics = createProjectionMetrics(registry);
+  const reportHousekeeping = reportHousekeepingLoop({ pool: deps.pool, metrics: reportMetrics, log, retentionSeconds });
   return startWorkers({
     natsUrl: config.natsUrl,
     pool: deps.pool,
@@ -29,7 +34,8 @@ export function startBackground(deps: Deps, config: Config, registry: Registry, 
     log,
     stream: { name: config.natsStream, prefix: config.natsSubjectPrefix, maxAgeMs: Math.max(retentionSeconds, 3600) * 1000 },
     retentionSeconds,
-    consumers: [webhookFanout(dispatcher.wake)],
-    loops: [dispatcher],
+    // REPORTS=off leaves the reporting consumer and its housekeeping out (config.ts).
+    consumers: [webhookFanout(dispatcher.wake), ...(config.reportsEnabled ? [reportProjection(reportMetrics, log)] : [])],
+    loops: [dispatcher, ...(config.reportsEnabled ? [reportHousekeeping] : [])],
   });
 }

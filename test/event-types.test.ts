@@ -97,6 +97,13 @@ describe("GET /api/v1/event-types", () => {
       ],
       ["api_key.updated", async () => call("POST", `/api/v1/api-keys/${(await server.newKey(key, { role: "admin" })).id}:revoke`, {})],
       [
+        "posting_key.updated",
+        async () => {
+          const k = await call("POST", `/api/v1/campaigns/${w.campaignId}/postingKeys`, { name: "Tmp" });
+          await call("POST", `/api/v1/campaigns/${w.campaignId}/postingKeys/${k.id}:revoke`, {});
+        },
+      ],
+      [
         "webhook.updated",
         async () => {
           const h = await call("POST", "/api/v1/webhooks", { url: "http://127.0.0.1:9/none", eventTypes: ["lead.sold"] });
@@ -168,8 +175,10 @@ describe("GET /api/v1/event-types", () => {
     expect(invalid).toEqual([]);
     for (const [type] of actions) expect(seen.map((e) => e.type)).toContain(type);
     // Secrets never travel in events.
-    expect(seen.filter((e) => e.type.startsWith("api_key.")).every((e) => e.data.secret === "")).toBe(true);
+    expect(seen.filter((e) => e.type.startsWith("api_key.") || e.type.startsWith("posting_key.")).every((e) => e.data.secret === "")).toBe(
+      true,
+    );
     const text = JSON.stringify(seen);
-    for (const secret of [w.adminKey, w.partnerKey, buyer.key]) expect(text).not.toContain(secret);
+    for (const secret of [w.adminKey, w.partnerKey, w.postingKey, buyer.key]) expect(text).not.toContain(secret);
   });
 });

@@ -70,7 +70,7 @@ describe("GET /api/v1/events", () => {
     const mine = await list(a.adminKey, `?subjectId=${leadA.id}`);
     expect(mine.map((e) => e.type)).toEqual(["lead.sold", "lead.created"]);
     const [sold, created] = mine;
-    expect(created.data).toEqual({ leadId: leadA.id, campaignId: a.campaignId, partnerId: a.partnerId, test: false, pingId: "" });
+    expect(created.data).toEqual({ leadId: leadA.id, campaignId: a.campaignId, partnerId: a.partnerId, test: false, pingId: "", tags: [] });
     expect(sold.data).toEqual({
       leadId: leadA.id,
       buyerId: x.id,
@@ -98,9 +98,9 @@ describe("GET /api/v1/events", () => {
     const subjects = new Set(seenByA.map((e) => e.subjectId));
     expect(subjects.has(leadA.id)).toBe(true);
     expect(subjects.has(leadB.id)).toBe(false);
-    // Besides its leads' events: its own partner record, campaign and keys, each naming it.
+    // Besides its leads' events: its own partner record, campaign and keys, each naming it (a posting key names its campaign).
     const own = new Set([leadA.id, a.partnerId]);
-    const foreign = seenByA.filter((e) => !own.has(e.subjectId) && e.data.partnerId !== a.partnerId);
+    const foreign = seenByA.filter((e) => !own.has(e.subjectId) && e.data.partnerId !== a.partnerId && e.data.campaignId !== a.campaignId);
     expect(foreign).toEqual([]);
     expect(seenByA.map((e) => e.type)).toContain("campaign.created");
     const ofB = await list(b.partnerKey, `?subjectId=${leadB.id}`);

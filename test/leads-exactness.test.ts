@@ -10,6 +10,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { exampleLead, fundedBuyer, type LeadWorld, leadWorld, offerContract, submit } from "./support/lead-fixture.ts";
 import { dataOf, startServer, type TestServer } from "./support/server.ts";
 
+/** The buyer's own configuration events (created, updated as its destinations are set up), beside the engine's. */
+const CONFIG_EVENT = /^buyer\.(created|updated|deleted)$/;
+
 let a: TestServer;
 let b: TestServer;
 let owner: pg.Client;
@@ -184,7 +187,7 @@ describe("lead engine exactness", () => {
     const partner = await dataOf(a.call("GET", `/api/v1/partners/${w.partnerId}`, { key: w.adminKey }));
     expect(partner.payoutBalance).toBe("100.00");
     // The cap filled once, so it was announced once.
-    expect((await events(w.tenantId, buyerB.id)).filter((e) => e.type !== "buyer.created").map((e) => e.type)).toEqual(["buyer.capped"]);
+    expect((await events(w.tenantId, buyerB.id)).filter((e) => !CONFIG_EVENT.test(e.type)).map((e) => e.type)).toEqual(["buyer.capped"]);
   }, 120_000);
 
   it.each([
@@ -602,7 +605,7 @@ describe("lead engine exactness", () => {
     expect([sold.status, duplicate.status, capped.status]).toEqual(["sold", "duplicate", "unsold"]);
     const soldEvents = await events(w.tenantId, sold.id);
     expect(soldEvents.map((e) => [e.type, e.payload])).toEqual([
-      ["lead.created", { leadId: sold.id, campaignId: w.campaignId, partnerId: w.partnerId, test: false, pingId: "" }],
+      ["lead.created", { leadId: sold.id, campaignId: w.campaignId, partnerId: w.partnerId, test: false, pingId: "", tags: [] }],
       [
         "lead.sold",
         { leadId: sold.id, buyerId: buyerB.id, contractId: c.id, price: "20.00", test: false, channel: "routing", pingId: "", bidId: "" },
@@ -614,7 +617,7 @@ describe("lead engine exactness", () => {
     expect(replay.headers.get("idempotent-replayed")).toBe("true");
     expect(await events(w.tenantId, sold.id)).toEqual(soldEvents);
     expect((await events(w.tenantId, duplicate.id)).map((e) => [e.type, e.payload])).toEqual([
-      ["lead.created", { leadId: duplicate.id, campaignId: w.campaignId, partnerId: w.partnerId, test: false, pingId: "" }],
+      ["lead.created", { leadId: duplicate.id, campaignId: w.campaignId, partnerId: w.partnerId, test: false, pingId: "", tags: [] }],
       ["lead.rejected", { leadId: duplicate.id, status: "duplicate", reason: "duplicate_in_window" }],
     ]);
     expect(capped.distribution).toEqual([
@@ -624,7 +627,7 @@ describe("lead engine exactness", () => {
       ["lead.created", ""],
       ["lead.rejected", "unsold"],
     ]);
-    const aboutB = (await events(w.tenantId, buyerB.id)).filter((e) => e.type !== "buyer.created");
+    const aboutB = (await events(w.tenantId, buyerB.id)).filter((e) => !CONFIG_EVENT.test(e.type));
     expect(aboutB.map((e) => [e.type, e.payload])).toEqual([
       ["buyer.capped", { buyerId: buyerB.id, contractId: c.id, period: "daily", metric: "leads" }],
     ]);

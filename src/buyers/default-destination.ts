@@ -43,9 +43,14 @@ export async function checkDefaultDestination(tx: Tx, buyer: BuyerRow, destinati
  * pauses the active ones. The default is refused while the buyer has
  * another destination, whatever `force` says: which one becomes the
  * default is the operator's choice. Deleting the last one leaves the buyer
- * without a default.
+ * without a default. Returns the contracts it changed and whether the buyer lost its default.
  */
-export async function releaseDestination(tx: Tx, buyer: BuyerRow, id: string, force: boolean): Promise<void> {
+export async function releaseDestination(
+  tx: Tx,
+  buyer: BuyerRow,
+  id: string,
+  force: boolean,
+): Promise<{ contracts: string[]; defaultCleared: boolean }> {
   const isDefault = buyer.default_destination_id === id;
   if (isDefault && (await otherDestinationCount(tx, buyer.id, id)) > 0) {
     throw failedPrecondition(
@@ -60,7 +65,10 @@ export async function releaseDestination(tx: Tx, buyer: BuyerRow, id: string, fo
       `${live} active or paused contract(s) deliver through this destination${onDefault > 0 ? " (the buyer's default)" : ""}; move them to another one, or delete with force=true to detach them (active ones are paused)`,
     );
   }
-  if (named > 0) await detachContractsOfDestination(tx, id);
-  if (onDefault > 0) await pauseContractsOnDefault(tx, buyer.id);
+  const contracts = [
+    ...(named > 0 ? await detachContractsOfDestination(tx, id) : []),
+    ...(onDefault > 0 ? await pauseContractsOnDefault(tx, buyer.id) : []),
+  ];
   if (isDefault) await clearDefaultDestination(tx, buyer.id);
+  return { contracts, defaultCleared: isDefault };
 }

@@ -6,9 +6,12 @@ import {
   type BuyerService,
   type ListBuyerDestinationsRequest,
 } from "../../gen/es/leadrouter/v1/buyers_pb.js";
+import { contractsUpdated } from "../contracts/events.ts";
 import type { Tx } from "../db/tenant-tx.ts";
 import { deliver } from "../delivery/deliver.ts";
 import { invalidArgument } from "../pipeline/errors.ts";
+import type { Principal } from "../pipeline/principal.ts";
+import { emitUpdated } from "../standard/config-events.ts";
 import { columnIs, createdWithin, nameOf, rangeKey } from "../standard/filters.ts";
 import { standardMethods } from "../standard/methods.ts";
 import { find, parentIdOf } from "../standard/resource.ts";
@@ -31,8 +34,10 @@ type DestinationMethods =
   | "testBuyerDestination";
 
 /** A destination goes only as the buyer's default allows (default-destination.ts); the buyer was locked first. */
-async function release(tx: Tx, row: DestinationRow, force: boolean): Promise<void> {
-  await releaseDestination(tx, await find(tx, buyerResource, row.buyer_id), row.id, force);
+async function release(tx: Tx, row: DestinationRow, force: boolean, p: Principal): Promise<void> {
+  const released = await releaseDestination(tx, await find(tx, buyerResource, row.buyer_id), row.id, force);
+  await contractsUpdated(tx, p, released.contracts);
+  if (released.defaultCleared) await emitUpdated(tx, p, buyerResource, [row.buyer_id]);
 }
 
 /** The buyer's destinations: standard methods plus TestBuyerDestination. */
@@ -51,7 +56,10 @@ export function buyerDestinationMethods(db: Deps): Pick<ServiceImpl<typeof Buyer
     createBuyerDestination: std.create({
       parse: (d) => destinationValues(db.settings, d, "all"),
       // The buyer's first destination becomes its default (default-destination.ts).
-      after: async (tx, row) => void (await adoptDefaultDestination(tx, row.buyer_id, row.id)),
+      // buyer.updated when it did: the buyer's defaultDestinationId changed.
+      after: async (tx, row, _d, scope) => {
+        if (await adoptDefaultDestination(tx, row.buyer_id, row.id)) await emitUpdated(tx, scope.principal, buyerResource, [row.buyer_id]);
+      },
     }),
     updateBuyerDestination: std.update({
       updatable: updatableDestinationPaths,

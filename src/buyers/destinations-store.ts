@@ -78,10 +78,12 @@ export async function liveContractsOfDestination(tx: Tx, id: string): Promise<nu
 }
 
 /** Detaches those contracts, pausing the active ones so nothing is sold without a way to deliver it. */
-export async function detachContractsOfDestination(tx: Tx, id: string): Promise<void> {
-  await tx.query(sql.unsafe`
+export async function detachContractsOfDestination(tx: Tx, id: string): Promise<string[]> {
+  return (
+    (await tx.any(sql.unsafe`
     UPDATE contracts SET destination_id = NULL, status = 'paused', updated_at = now()
-    WHERE destination_id = ${id} AND status IN ('active', 'paused') AND deleted_at IS NULL`);
+    WHERE destination_id = ${id} AND status IN ('active', 'paused') AND deleted_at IS NULL RETURNING id`)) as readonly { id: string }[]
+  ).map((r) => r.id);
 }
 
 /** How many live destinations the buyer has besides `except`. */
@@ -98,10 +100,14 @@ export async function liveContractsOnDefault(tx: Tx, buyerId: string): Promise<n
 }
 
 /** Pauses the buyer's active contracts that name no destination: its default is going, and nothing may sell undelivered. */
-export async function pauseContractsOnDefault(tx: Tx, buyerId: string): Promise<void> {
-  await tx.query(sql.unsafe`
+export async function pauseContractsOnDefault(tx: Tx, buyerId: string): Promise<string[]> {
+  return (
+    (await tx.any(sql.unsafe`
     UPDATE contracts SET status = 'paused', updated_at = now()
-    WHERE buyer_id = ${buyerId} AND destination_id IS NULL AND status = 'active' AND deleted_at IS NULL`);
+    WHERE buyer_id = ${buyerId} AND destination_id IS NULL AND status = 'active' AND deleted_at IS NULL RETURNING id`)) as readonly {
+      id: string;
+    }[]
+  ).map((r) => r.id);
 }
 
 /** Clears the buyer's default destination (its last destination is being deleted). */

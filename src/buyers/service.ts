@@ -1,7 +1,9 @@
 /** BuyerService: the standard methods over buyers with the buyers' own rules, and the sub-resources' methods. */
 import { Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import { Buyer_Status, type BuyerService, type ListBuyersRequest } from "../../gen/es/leadrouter/v1/buyers_pb.js";
+import { contractsUpdated } from "../contracts/events.ts";
 import type { Tx } from "../db/tenant-tx.ts";
+import type { Principal } from "../pipeline/principal.ts";
 import { alreadyExists, failedPrecondition } from "../pipeline/errors.ts";
 import { nameOf, statusTagsCreated } from "../standard/filters.ts";
 import { newId } from "../standard/ids.ts";
@@ -24,13 +26,13 @@ async function checkNewDefault(tx: Tx, values: Values, _v: unknown, at: { stored
   return values;
 }
 
-/** A buyer with live contracts is deleted only with force, which ends them. */
-async function endContracts(tx: Tx, buyer: BuyerRow, force: boolean): Promise<void> {
+/** A buyer with live contracts is deleted only with force, which ends them (contract.updated for each). */
+async function endContracts(tx: Tx, buyer: BuyerRow, force: boolean, p: Principal): Promise<void> {
   const live = await liveContractsOfBuyer(tx, buyer.id);
   if (live > 0 && !force) {
     throw failedPrecondition(`the buyer has ${live} active or paused contract(s); end them first, or delete with force=true to end them`);
   }
-  if (live > 0) await endContractsOfBuyer(tx, buyer.id);
+  if (live > 0) await contractsUpdated(tx, p, await endContractsOfBuyer(tx, buyer.id));
 }
 
 /** The BuyerService implementation. */

@@ -63,12 +63,12 @@ export async function liveContractsOfBuyer(tx: Tx, buyerId: string): Promise<num
     WHERE buyer_id = ${buyerId} AND status IN ('active', 'paused') AND deleted_at IS NULL`)) as number;
 }
 
-/** Ends the buyer's live contracts; returns how many. */
-export async function endContractsOfBuyer(tx: Tx, buyerId: string): Promise<number> {
-  const r = await tx.query(sql.unsafe`
+/** Ends the buyer's live contracts; returns their ids. */
+export async function endContractsOfBuyer(tx: Tx, buyerId: string): Promise<string[]> {
+  const rows = (await tx.any(sql.unsafe`
     UPDATE contracts SET status = 'ended', updated_at = now()
-    WHERE buyer_id = ${buyerId} AND status IN ('active', 'paused') AND deleted_at IS NULL`);
-  return r.rowCount;
+    WHERE buyer_id = ${buyerId} AND status IN ('active', 'paused') AND deleted_at IS NULL RETURNING id`)) as readonly { id: string }[];
+  return rows.map((r) => r.id);
 }
 
 /** Makes the destination the buyer's default if it has none; true when it did (the buyer's first destination). */

@@ -62,11 +62,13 @@ export async function revokePostingKey(tx: Tx, id: string): Promise<PostingKeyRo
     WHERE id = ${id} RETURNING *`)) as PostingKeyRow | null;
 }
 
-/** Revokes every active key of a campaign; returns how many there were. */
-export async function revokeCampaignKeys(tx: Tx, campaignId: string): Promise<number> {
-  const r = await tx.query(sql.unsafe`
-    UPDATE posting_keys SET status = 'revoked', revoked_at = now() WHERE campaign_id = ${campaignId} AND status = 'active'`);
-  return r.rowCount;
+/** Revokes every active key of a campaign; returns them as revoked. */
+export async function revokeCampaignKeys(tx: Tx, campaignId: string): Promise<PostingKeyRow[]> {
+  return [
+    ...((await tx.any(sql.unsafe`
+    UPDATE posting_keys SET status = 'revoked', revoked_at = now() WHERE campaign_id = ${campaignId} AND status = 'active'
+    RETURNING *`)) as readonly PostingKeyRow[]),
+  ];
 }
 
 /** How many active keys the campaign has. */

@@ -4,6 +4,7 @@ import { type CampaignService, Campaign_Status, type ListCampaignsRequest } from
 import type { Tx } from "../db/tenant-tx.ts";
 import { listLeadPage } from "../leads/listing.ts";
 import { failedPrecondition } from "../pipeline/errors.ts";
+import type { Principal } from "../pipeline/principal.ts";
 import { nameOf } from "../standard/filters.ts";
 import { newId } from "../standard/ids.ts";
 import { emitConfigEvent } from "../standard/config-events.ts";
@@ -12,6 +13,7 @@ import { find } from "../standard/resource.ts";
 import { inTenant } from "../standard/transaction.ts";
 import { touches } from "../standard/update-mask.ts";
 import { requireUuid, Violations } from "../standard/violations.ts";
+import { postingKeyChanged } from "./events.ts";
 import { campaignFilter } from "./listing.ts";
 import {
   type CampaignValues,
@@ -50,13 +52,13 @@ function listFilter(req: ListCampaignsRequest) {
   });
 }
 
-/** A campaign with active posting keys is deleted only with force, which revokes them. */
-async function release(tx: Tx, campaign: store.CampaignRow, force: boolean): Promise<void> {
+/** A campaign with active posting keys is deleted only with force, which revokes them (posting_key.updated for each). */
+async function release(tx: Tx, campaign: store.CampaignRow, force: boolean, p: Principal): Promise<void> {
   const keys = await activeKeyCount(tx, campaign.id);
   if (keys > 0 && !force) {
     throw failedPrecondition(`the campaign has ${keys} active posting key(s); revoke them first, or pass force=true to revoke them`);
   }
-  await revokeCampaignKeys(tx, campaign.id);
+  for (const key of await revokeCampaignKeys(tx, campaign.id)) await postingKeyChanged(tx, p, "updated", key);
 }
 
 /** A campaign resumes only while its partner lives. */

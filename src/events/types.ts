@@ -8,7 +8,7 @@
 import type { DescMessage } from "@bufbuild/protobuf";
 import { ApiKeySchema } from "../../gen/es/leadrouter/v1/api_keys_pb.js";
 import { BuyerDestinationSchema, BuyerSchema } from "../../gen/es/leadrouter/v1/buyers_pb.js";
-import { CampaignSchema } from "../../gen/es/leadrouter/v1/campaigns_pb.js";
+import { CampaignSchema, PostingKeySchema } from "../../gen/es/leadrouter/v1/campaigns_pb.js";
 import { ContractSchema } from "../../gen/es/leadrouter/v1/contracts_pb.js";
 import {
   BuyerCappedDataSchema,
@@ -43,6 +43,7 @@ export const CONFIGURATION_RESOURCES = [
   "suppression_list",
   "partner",
   "campaign",
+  "posting_key",
   "api_key",
   "webhook",
 ] as const;
@@ -60,6 +61,7 @@ const RESOURCE_MESSAGES: Record<ConfigurationResource, DescMessage> = {
   suppression_list: SuppressionListSchema,
   partner: PartnerSchema,
   campaign: CampaignSchema,
+  posting_key: PostingKeySchema,
   api_key: ApiKeySchema,
   webhook: WebhookSchema,
 };
@@ -69,9 +71,9 @@ export function configurationResourceOf(typeName: string): ConfigurationResource
   return CONFIGURATION_RESOURCES.find((r) => RESOURCE_MESSAGES[r].typeName === typeName);
 }
 
-/** The changes each configuration resource has: an API key is revoked (api_key.updated), never deleted. */
+/** The changes each configuration resource has: API and posting keys are revoked (`.updated`), never deleted. */
 function changesOf(r: ConfigurationResource): ("created" | "updated" | "deleted")[] {
-  return r === "api_key" ? ["created", "updated"] : ["created", "updated", "deleted"];
+  return r === "api_key" || r === "posting_key" ? ["created", "updated"] : ["created", "updated", "deleted"];
 }
 
 const LEAD_EVENTS: EventTypeInfo[] = [

@@ -16,6 +16,7 @@ import {
 } from "../../gen/es/leadrouter/v1/leads_pb.js";
 import type { Principal } from "../pipeline/principal.ts";
 import type { DeliveryRow, DistributionRow, LeadRow, SaleRow } from "./store.ts";
+import { subIdsOf } from "./tags.ts";
 
 /** The fields the caller may see: a buyer that did not buy the lead sees no PII. */
 export function visibleFields(fields: JsonObject, piiKeys: ReadonlySet<string>, p: Principal, sales: readonly SaleRow[]): JsonObject {
@@ -77,13 +78,15 @@ export function toLead(
     createdAt: timestampFromDate(r.created_at),
     deliveries: (history.deliveries ?? []).map(toDeliveryAttempt),
     erasedAt: r.erased_at ? timestampFromDate(r.erased_at) : undefined,
+    subIds: subIdsOf(r),
+    tags: r.tags,
   });
 }
 
 /**
  * What a buyer may not see of a lead it can read: the partner's payout and
- * source, ever; the consent's identifying parts (IP, user agent, language)
- * until it bought the lead. What a partner sees is its campaign's choice
+ * source (campaign, partner, sub-ids, tags), ever; the consent's identifying
+ * parts (IP, user agent, language) until it bought the lead. What a partner sees is its campaign's choice
  * (partner-view.ts).
  */
 export function redactFor(lead: Lead, p: Principal, bought: boolean): Lead {
@@ -91,6 +94,8 @@ export function redactFor(lead: Lead, p: Principal, bought: boolean): Lead {
   lead.payout = "";
   lead.partnerId = "";
   lead.campaignId = "";
+  lead.subIds = undefined;
+  lead.tags = [];
   if (!bought && lead.consent) lead.consent = create(ConsentSchema, { timestamp: lead.consent.timestamp });
   return lead;
 }

@@ -23,11 +23,12 @@ export function viewLevel(p: Principal, campaignLevel: PartnerResponse | undefin
  * The lead at `level`. Summary keeps the lead's own facts (status, reason,
  * ids, fields, consent, the partner's payout) and drops what is about the
  * buyers: sales, distribution, delivery attempts. Minimal keeps whether it
- * was accepted (its status) and its id.
+ * was accepted (its status) and its id. Every level keeps the partner's own
+ * sub-ids and the lead's tags: the partner reports by them.
  */
 export function partnerLead(lead: Lead, level: PartnerResponse): Lead {
   if (level === "full") return lead;
-  if (level === "minimal") return create(LeadSchema, { id: lead.id, status: lead.status });
+  if (level === "minimal") return create(LeadSchema, { id: lead.id, status: lead.status, subIds: lead.subIds, tags: lead.tags });
   lead.sales = [];
   lead.distribution = [];
   lead.deliveries = [];

@@ -19,6 +19,7 @@ import { checkLeadId, checkLeadIds } from "./lead-ids.ts";
 import { findLead, present } from "./read.ts";
 import { redeliverLead } from "./redeliver.ts";
 import { leads } from "./store.ts";
+import { checkSubIds, checkTag, filtersBySource, sourceFilters, subIdColumns } from "./tags.ts";
 import type { Deps } from "../deps.ts";
 
 /** The LeadService implementation. */
@@ -41,12 +42,27 @@ export function leadService(db: Deps): ServiceImpl<typeof LeadService> {
       ] as const) {
         if (value) v.uuid(field, value);
       }
+      if (req.tag) checkTag(v, "tag", req.tag);
+      checkSubIds(v, "subIds", req.subIds);
+      // Buyers are not shown a lead's source (mapping.ts redactFor), so they cannot select by it either.
+      if (tenantPrincipalOf(ctx).role === "buyer" && filtersBySource(req.tag, req.subIds)) {
+        v.add(req.tag ? "tag" : "subIds", "a buyer's key cannot filter by a lead's tags or sub-ids");
+      }
       v.check();
       return withTenant(db, ctx, async (tx, p) => {
         const status = req.status ? Lead_Status[req.status] : undefined;
-        const filters = { status, created: rangeKey(req.created), v: req.verticalId, c: req.campaignId, pa: req.partnerId, b: req.buyerId };
+        const source = { tag: req.tag, sub: subIdColumns(req.subIds) };
+        const filters = {
+          status,
+          created: rangeKey(req.created),
+          v: req.verticalId,
+          c: req.campaignId,
+          pa: req.partnerId,
+          b: req.buyerId,
+          ...source,
+        };
         const page = pageOf(db.settings, req, p.tenantId ?? "", leads.spec.orderable, filters);
-        const where = [...statusIs(status), ...createdWithin(req.created)];
+        const where = [...statusIs(status), ...createdWithin(req.created), ...sourceFilters(req.tag, req.subIds)];
         if (req.verticalId) where.push(sql.fragment`vertical_id = ${req.verticalId}`);
         if (req.campaignId) where.push(sql.fragment`campaign_id = ${req.campaignId}`);
         if (req.partnerId) where.push(sql.fragment`partner_id = ${req.partnerId}`);

@@ -10,9 +10,10 @@ import type { Tx } from "../db/tenant-tx.ts";
 import type { Principal } from "../pipeline/principal.ts";
 import { table } from "../standard/table.ts";
 import { newShortId } from "./short-id.ts";
+import type { SubIdColumns } from "./tags.ts";
 
-/** A leads row. */
-export interface LeadRow {
+/** A leads row (with the sub-ids, sub1…sub5). */
+export interface LeadRow extends SubIdColumns {
   id: string;
   tenant_id: string;
   short_id: string;
@@ -30,6 +31,8 @@ export interface LeadRow {
   updated_at: Date;
   /** Set once the lead's PII was erased (absent on rows the engine builds). */
   erased_at?: Date | null;
+  /** The submission's, campaign's and partner's tags at submission (tags.ts). */
+  tags: string[];
 }
 
 /** One contract's outcome for a lead. */
@@ -77,6 +80,12 @@ export const leads = table<LeadRow>({
     payout: "numeric",
     email_key: "text",
     phone_key: "text",
+    sub1: "text",
+    sub2: "text",
+    sub3: "text",
+    sub4: "text",
+    sub5: "text",
+    tags: "text[]",
   },
   orderable: { created_at: { column: "created_at", type: "timestamptz" } },
   unique: { leads_tenant_id_short_id_key: "shortId" },
@@ -205,11 +214,12 @@ export async function insertLead(
   for (;;) {
     const row = await tx.maybeOne(prepared(`insert_lead_${duplicate?.variant ?? "unchecked"}`)`
       INSERT INTO leads (id, tenant_id, short_id, campaign_id, partner_id, vertical_id, offer_id, status, reason, test, fields,
-                         consent, email_key, phone_key)
+                         consent, email_key, phone_key, sub1, sub2, sub3, sub4, sub5, tags)
       SELECT ${values.id}, ${values.tenant_id}, ${newShortId()}, ${values.campaign_id}, ${values.partner_id}, ${values.vertical_id},
              ${values.offer_id}, CASE WHEN ${isDuplicate} THEN 'duplicate' ELSE ${values.status} END,
              CASE WHEN ${isDuplicate} THEN 'duplicate_in_window' ELSE ${values.reason} END, ${values.test},
-             ${sql.jsonb(values.fields as never)}, ${sql.jsonb(values.consent as never)}, ${values.email_key}, ${values.phone_key}
+             ${sql.jsonb(values.fields as never)}, ${sql.jsonb(values.consent as never)}, ${values.email_key}, ${values.phone_key},
+             ${values.sub1}, ${values.sub2}, ${values.sub3}, ${values.sub4}, ${values.sub5}, ${sql.array(values.tags, "text")}
       ON CONFLICT (tenant_id, short_id) DO NOTHING
       RETURNING *, payout::text AS payout`);
     if (row) return row as LeadRow;

@@ -57,8 +57,8 @@ export function offerContractMethods(db: Deps): Handlers {
         await checkContracts(tx, ids, (c) =>
           c.vertical_id === offer.vertical_id ? undefined : "belongs to another vertical than the offer's",
         );
-        await setContractsOffer(tx, ids, offer.id);
-        await contractsUpdated(tx, p, ids);
+        // contract.updated only for the contracts whose offer changed.
+        await contractsUpdated(tx, p, await setContractsOffer(tx, ids, offer.id));
         return { data: await reread(tx, ids) };
       });
     },
@@ -66,8 +66,8 @@ export function offerContractMethods(db: Deps): Handlers {
       const ids = contractIdsOf(req.contractIds);
       return onOffer(req.offerId, ctx, true, async (tx, offer, p) => {
         await checkContracts(tx, ids, () => undefined);
-        await setContractsOffer(tx, ids, null, offer.id);
-        await contractsUpdated(tx, p, ids);
+        // contract.updated only for the contracts that were attached to this offer.
+        await contractsUpdated(tx, p, await setContractsOffer(tx, ids, null, offer.id));
         return { data: await reread(tx, ids) };
       });
     },

@@ -33,12 +33,13 @@ export async function contractsByIds(tx: Tx, ids: readonly string[]): Promise<Ma
   return new Map(rows.map((r) => [r.id, r]));
 }
 
-/** Points the contracts at the offer (or at none, when offerId is null, for those currently on `from`). */
-export async function setContractsOffer(tx: Tx, ids: readonly string[], offerId: string | null, from?: string): Promise<void> {
+/** Points the contracts at the offer (or at none, when offerId is null, for those currently on `from`); returns the ids it changed. */
+export async function setContractsOffer(tx: Tx, ids: readonly string[], offerId: string | null, from?: string): Promise<string[]> {
   const only = from ? sql.fragment`offer_id = ${from}` : sql.fragment`offer_id IS DISTINCT FROM ${offerId}`;
-  await tx.query(sql.unsafe`
+  const rows = (await tx.any(sql.unsafe`
     UPDATE contracts SET offer_id = ${offerId}, updated_at = now()
-    WHERE id = ANY(${sql.array(ids as string[], "uuid")}) AND deleted_at IS NULL AND ${only}`);
+    WHERE id = ANY(${sql.array(ids as string[], "uuid")}) AND deleted_at IS NULL AND ${only} RETURNING id`)) as readonly { id: string }[];
+  return rows.map((r) => r.id);
 }
 
 /** One page of the offer's live contracts. */

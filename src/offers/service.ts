@@ -2,9 +2,12 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import { sql } from "slonik";
 import { type ListOffersRequest, type Offer, Offer_Status, type OfferService } from "../../gen/es/leadrouter/v1/offers_pb.js";
+import { campaignsUpdated } from "../campaigns/events.ts";
 import { campaignsUnder } from "../campaigns/listing.ts";
+import { contractsUpdated } from "../contracts/events.ts";
 import type { Tx } from "../db/tenant-tx.ts";
 import { failedPrecondition } from "../pipeline/errors.ts";
+import type { Principal } from "../pipeline/principal.ts";
 import { createdWithin, hasTags, nameOf, rangeKey, statusIs } from "../standard/filters.ts";
 import { standardMethods } from "../standard/methods.ts";
 import { parentOf, presentOne } from "../standard/resource.ts";
@@ -41,11 +44,13 @@ function listFilter(req: ListOffersRequest) {
 }
 
 /** An offer in use is deleted only with force, which detaches what uses it. */
-async function release(tx: Tx, offer: OfferRow, force: boolean): Promise<void> {
+async function release(tx: Tx, offer: OfferRow, force: boolean, p: Principal): Promise<void> {
   const d = await dependentsOf(tx, offer.id);
   if (d.campaigns + d.contracts === 0) return;
   if (!force) throw failedPrecondition(`${uses(d)} use this offer; detach them first or delete with force=true`);
-  await detachDependents(tx, offer.id);
+  const detached = await detachDependents(tx, offer.id);
+  await campaignsUpdated(tx, p, detached.campaigns);
+  await contractsUpdated(tx, p, detached.contracts);
 }
 
 /** The OfferService implementation. */

@@ -96,11 +96,12 @@ export async function dependentsOf(tx: Tx, offerId: string): Promise<{ campaigns
 }
 
 /** Detaches the offer's live campaigns (pausing them: they would sell into nothing) and contracts. */
-export async function detachDependents(tx: Tx, offerId: string): Promise<void> {
-  await tx.query(sql.unsafe`
+export async function detachDependents(tx: Tx, offerId: string): Promise<{ campaigns: string[]; contracts: string[] }> {
+  const campaigns = (await tx.any(sql.unsafe`
     UPDATE campaigns SET offer_id = NULL, status = 'paused', updated_at = now()
-    WHERE offer_id = ${offerId} AND deleted_at IS NULL AND status IN ('active', 'paused')`);
-  await tx.query(sql.unsafe`
+    WHERE offer_id = ${offerId} AND deleted_at IS NULL AND status IN ('active', 'paused') RETURNING id`)) as readonly { id: string }[];
+  const contracts = (await tx.any(sql.unsafe`
     UPDATE contracts SET offer_id = NULL, updated_at = now()
-    WHERE offer_id = ${offerId} AND deleted_at IS NULL AND status IN ('active', 'paused')`);
+    WHERE offer_id = ${offerId} AND deleted_at IS NULL AND status IN ('active', 'paused') RETURNING id`)) as readonly { id: string }[];
+  return { campaigns: campaigns.map((r) => r.id), contracts: contracts.map((r) => r.id) };
 }

@@ -1,11 +1,14 @@
 /** PartnerService: the standard methods over partners with the partners' own rules, and the sub-resources' methods. */
 import type { ServiceImpl } from "@connectrpc/connect";
 import { type ListPartnersRequest, Partner_Status, PartnerSchema, type PartnerService } from "../../gen/es/leadrouter/v1/partners_pb.js";
+import { apiKeyResource } from "../api-keys/mapping.ts";
+import { campaignsUpdated } from "../campaigns/events.ts";
 import { campaignsUnder } from "../campaigns/listing.ts";
 import type { Tx } from "../db/tenant-tx.ts";
 import { listLeadPage } from "../leads/listing.ts";
 import { failedPrecondition, invalidArgument, notFound } from "../pipeline/errors.ts";
-import { emitConfigEvent } from "../standard/config-events.ts";
+import type { Principal } from "../pipeline/principal.ts";
+import { emitConfigEvent, emitUpdated } from "../standard/config-events.ts";
 import { nameOf, statusTagsCreated } from "../standard/filters.ts";
 import { standardMethods } from "../standard/methods.ts";
 import { find } from "../standard/resource.ts";
@@ -19,16 +22,16 @@ import { partnerPayoutMethods } from "./payouts-service.ts";
 import * as store from "./store.ts";
 import type { Deps } from "../deps.ts";
 
-/** A partner with live campaigns is deleted only with force, which pauses them; its API keys are revoked with it. */
-async function release(tx: Tx, partner: store.PartnerRow, force: boolean): Promise<void> {
+/** A partner with live campaigns is deleted only with force, which pauses them; its API keys are revoked with it (their `.updated` events). */
+async function release(tx: Tx, partner: store.PartnerRow, force: boolean, p: Principal): Promise<void> {
   const campaigns = await store.liveCampaignCount(tx, partner.id);
   if (campaigns > 0 && !force) {
     throw failedPrecondition(
       `the partner has ${campaigns} campaign(s); delete them first, or pass force=true to pause them and delete the partner`,
     );
   }
-  await store.pauseCampaignsOf(tx, partner.id);
-  await store.revokePartnerApiKeys(tx, partner.id);
+  await campaignsUpdated(tx, p, await store.pauseCampaignsOf(tx, partner.id));
+  await emitUpdated(tx, p, apiKeyResource, await store.revokePartnerApiKeys(tx, partner.id));
 }
 
 /** The PartnerService implementation. */

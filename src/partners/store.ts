@@ -100,16 +100,19 @@ export async function liveCampaignCount(tx: Tx, partnerId: string): Promise<numb
 }
 
 /** Pauses the partner's active campaigns (a forced delete keeps them, paused). */
-export async function pauseCampaignsOf(tx: Tx, partnerId: string): Promise<void> {
-  await tx.query(sql.unsafe`
+export async function pauseCampaignsOf(tx: Tx, partnerId: string): Promise<string[]> {
+  return (
+    (await tx.any(sql.unsafe`
     UPDATE campaigns SET status = 'paused', updated_at = now()
-    WHERE partner_id = ${partnerId} AND deleted_at IS NULL AND status = 'active'`);
+    WHERE partner_id = ${partnerId} AND deleted_at IS NULL AND status = 'active' RETURNING id`)) as readonly { id: string }[]
+  ).map((r) => r.id);
 }
 
-/** Revokes the API keys bound to the partner; returns how many were active. */
-export async function revokePartnerApiKeys(tx: Tx, partnerId: string): Promise<number> {
-  const r = await tx.query(sql.unsafe`
+/** Revokes the API keys bound to the partner; returns the ids of those that were active. */
+export async function revokePartnerApiKeys(tx: Tx, partnerId: string): Promise<string[]> {
+  return (
+    (await tx.any(sql.unsafe`
     UPDATE api_keys SET status = 'revoked', revoked_at = now(), updated_at = now()
-    WHERE partner_id = ${partnerId} AND status = 'active'`);
-  return r.rowCount;
+    WHERE partner_id = ${partnerId} AND status = 'active' RETURNING id`)) as readonly { id: string }[]
+  ).map((r) => r.id);
 }

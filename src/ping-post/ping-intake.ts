@@ -17,6 +17,7 @@ import type { Tx } from "../db/tenant-tx.ts";
 import { invalidArgument, notFound } from "../pipeline/errors.ts";
 import type { Principal } from "../pipeline/principal.ts";
 import { isUuid } from "../standard/violations.ts";
+import { leadTags, subIdColumns } from "../leads/tags.ts";
 import type { StoredField } from "../verticals/fields.ts";
 import { validateLead } from "../verticals/validate-lead.ts";
 import { applyMappings, type Intake } from "../routing/intake.ts";
@@ -53,11 +54,12 @@ export async function pingIntake(tx: Tx, req: PingLeadRequest, p: Principal): Pr
     throw new ConnectError("postingKey is not an active posting key of this campaign", Code.PermissionDenied);
   }
   const ctx = (await tx.one(sql.unsafe`
-    SELECT v.fields, v.status AS vertical_status, p.status AS partner_status
+    SELECT v.fields, v.status AS vertical_status, p.status AS partner_status, p.tags AS partner_tags
     FROM verticals v, partners p WHERE v.id = ${campaign.vertical_id} AND p.id = ${campaign.partner_id}`)) as {
     fields: StoredField[];
     vertical_status: string;
     partner_status: string;
+    partner_tags: string[];
   };
   const { values: mapped, sentAs } = applyMappings((req.fields ?? {}) as JsonObject, campaign.field_mappings);
   const pii = piiKeys(ctx.fields);
@@ -81,5 +83,8 @@ export async function pingIntake(tx: Tx, req: PingLeadRequest, p: Principal): Pr
     values: checked.normalized,
     ...consentOf(req.consent),
     test: req.test || p.testMode,
+    // A ping carries no sub-ids or tags of its own: the post brings them (post-intake.ts).
+    subIds: subIdColumns(undefined),
+    tags: leadTags(campaign.tags, ctx.partner_tags),
   };
 }

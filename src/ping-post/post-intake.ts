@@ -48,6 +48,8 @@ export async function postIntake(tx: Tx, req: PostLeadRequest, p: Principal): Pr
     consent,
     test: ping.test,
     fields: req.fields,
+    subIds: req.subIds,
+    tags: req.tags,
   });
   const lead = await intake(tx, submitted, p);
   const changed = changedFields(ping.fields, lead.values, piiKeys(lead.fields));

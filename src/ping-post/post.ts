@@ -27,6 +27,7 @@ import { insertDistribution } from "../leads/store.ts";
 import type { Deps } from "../deps.ts";
 import { LeadCreatedDataSchema, LeadRejectedDataSchema } from "../../gen/es/leadrouter/v1/event_data_pb.js";
 import { eventData } from "../events/data.ts";
+import { subIdsOf } from "../leads/tags.ts";
 
 /** Sells a pinged lead to its winning bids and returns the lead's id. */
 export async function postLead(db: Deps, req: PostLeadRequest, p: Principal): Promise<string> {
@@ -45,7 +46,15 @@ export async function postLead(db: Deps, req: PostLeadRequest, p: Principal): Pr
     const c = lead.campaign;
     await linkLead(tx, ping.id, leadId);
     const scope = { partnerId: c.partner_id };
-    const created = { leadId, campaignId: c.id, partnerId: c.partner_id, test: lead.test, pingId: ping.id };
+    const created = {
+      leadId,
+      campaignId: c.id,
+      partnerId: c.partner_id,
+      test: lead.test,
+      pingId: ping.id,
+      tags: lead.tags,
+      subIds: subIdsOf(lead.subIds),
+    };
     await emit(tx, tenantId, "lead.created", leadId, eventData(LeadCreatedDataSchema, created), scope);
     const bids = await bidsOf(tx, [ping.id]);
     if (!verdict.ok) {

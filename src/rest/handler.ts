@@ -25,11 +25,16 @@ const HIDDEN = /^(content-type|content-length|content-encoding|vary|accept-encod
 /** A matched route, or why nothing matched. */
 export type Match = { route: Route; vars: Map<string, string> } | { status: 404 } | { status: 405; allow: string[] };
 
+/** An RPC's answer to a REST request: its JSON, or the error, with the headers the pipeline set (rate limits...). */
+export type Outcome = { json: Record<string, JsonValue>; headers: Headers } | { error: ConnectError; headers: Headers };
+
 /** The REST surface of an Rpc. */
 export interface Rest {
   routes: Route[];
   match(method: string, path: string): Match;
   serve(req: Req, res: Res, url: URL, values: ContextValues, match: Match): Promise<void>;
+  /** Calls a GET route's RPC with these query parameters, through the same pipeline (src/reports/csv-http.ts pages through it). */
+  invoke(req: Req, res: Res, route: Route, vars: Map<string, string>, query: URLSearchParams, values: ContextValues): Promise<Outcome>;
 }
 
 /** Writes the error envelope. */
@@ -68,6 +73,67 @@ export function createRest(rpc: Rpc): Rest {
     return { status: 404 };
   };
 
+  /** Runs the route's RPC on a JSON request through the universal handler; aborted when the client goes away. */
+  const call = async (req: Req, res: Res, route: Route, json: JsonValue, values: ContextValues) => {
+    const handler = rpc.byMethod.get(route.method);
+    if (!handler) throw new Error(`no handler for ${route.method.name}`);
+    const header = new Headers({ "content-type": "application/json", "connect-protocol-version": "1" });
+    for (const name of FORWARDED) {
+      const v = req.headers[name];
+      if (typeof v === "string") header.set(name, v);
+    }
+    const abort = new AbortController();
+    // Abort only calls whose client went away; aborting after a normal finish would cost a DOMException per request.
+    // The listener goes when the call is done: a CSV export makes many calls on one response.
+    const onClose = () => {
+      if (!res.writableFinished) abort.abort();
+    };
+    res.once("close", onClose);
+    let uRes: Awaited<ReturnType<typeof handler>>;
+    let bytes: Uint8Array;
+    try {
+      uRes = await handler({
+        httpVersion: req.httpVersion,
+        url: `http://rest.internal${handler.requestPath}`,
+        method: "POST",
+        header,
+        body: json,
+        signal: abort.signal,
+        contextValues: values,
+      });
+      bytes = await readAll(uRes.body);
+    } finally {
+      res.off("close", onClose);
+    }
+    const forward = new Headers();
+    uRes.header?.forEach((v, k) => {
+      if (!HIDDEN.test(k)) forward.set(k, v);
+    });
+    return { status: uRes.status, bytes, forward };
+  };
+
+  const invoke = async (
+    req: Req,
+    res: Res,
+    route: Route,
+    vars: Map<string, string>,
+    query: URLSearchParams,
+    values: ContextValues,
+  ): Promise<Outcome> => {
+    values.set(requestFieldNamesKey, route.restName);
+    values.set(errorSlotKey, {});
+    let json: JsonValue;
+    try {
+      json = buildRequestJson(route, vars, query, undefined, false);
+    } catch (e) {
+      return { error: asConnectError(e), headers: new Headers() };
+    }
+    const { status, bytes, forward } = await call(req, res, route, json, values);
+    if (status !== 200)
+      return { error: values.get(errorSlotKey).error ?? errorFromConnectBody(bytes, route.method.input), headers: forward };
+    return { json: JSON.parse(new TextDecoder().decode(bytes)) as Record<string, JsonValue>, headers: forward };
+  };
+
   const serve = async (req: Req, res: Res, url: URL, values: ContextValues, m: Match) => {
     if (!("route" in m)) {
       if (m.status === 405) res.setHeader("allow", m.allow.join(", "));
@@ -92,33 +158,8 @@ export function createRest(rpc: Rpc): Rest {
       writeError(res, asConnectError(e));
       return;
     }
-    const handler = rpc.byMethod.get(route.method);
-    if (!handler) throw new Error(`no handler for ${route.method.name}`);
-    const header = new Headers({ "content-type": "application/json", "connect-protocol-version": "1" });
-    for (const name of FORWARDED) {
-      const v = req.headers[name];
-      if (typeof v === "string") header.set(name, v);
-    }
-    const abort = new AbortController();
-    // Abort only calls whose client went away; aborting after a normal finish would cost a DOMException per request.
-    res.once("close", () => {
-      if (!res.writableFinished) abort.abort();
-    });
-    const uRes = await handler({
-      httpVersion: req.httpVersion,
-      url: `http://rest.internal${handler.requestPath}`,
-      method: "POST",
-      header,
-      body: json,
-      signal: abort.signal,
-      contextValues: values,
-    });
-    const bytes = await readAll(uRes.body);
-    const forward = new Headers();
-    uRes.header?.forEach((v, k) => {
-      if (!HIDDEN.test(k)) forward.set(k, v);
-    });
-    if (uRes.status !== 200) {
+    const { status, bytes, forward } = await call(req, res, route, json, values);
+    if (status !== 200) {
       // Decoding errors name fields from the REST body's root: with body: "<field>" that is the field's message.
       const root = route.bodyField?.fieldKind === "message" ? route.bodyField.message : route.method.input;
       writeError(res, values.get(errorSlotKey).error ?? errorFromConnectBody(bytes, root), forward);
@@ -134,5 +175,5 @@ export function createRest(rpc: Rpc): Rest {
     res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(payload) });
     res.end(payload);
   };
-  return { routes, match, serve };
+  return { routes, match, serve, invoke };
 }

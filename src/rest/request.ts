@@ -279,10 +279,14 @@ function collectUnknown(input: DescMessage, body: JsonObject, form: boolean): Js
       else out[key] = value;
       continue;
     }
+    // A form sends a one-item list as a single key (`tags=a`), which reads as a string.
+    const listOfOne = form && typeof value === "string" && field.fieldKind === "list" && field.listKind !== "message";
     out[key] =
       form && typeof value === "string" && (field.fieldKind === "scalar" || field.fieldKind === "enum")
         ? scalarJson(field, key, value)
-        : value;
+        : listOfOne
+          ? [scalarJson(field, key, value)]
+          : value;
   }
   if (catchAll && Object.keys(extra).length > 0) {
     const given = out[catchAll.jsonName];

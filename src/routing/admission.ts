@@ -24,6 +24,7 @@ import type { Routed } from "./route.ts";
 import { duplicateLocks, newLeadOf } from "./rules.ts";
 import { LeadCreatedDataSchema } from "../../gen/es/leadrouter/v1/event_data_pb.js";
 import { eventData } from "../events/data.ts";
+import { subIdsOf } from "../leads/tags.ts";
 
 /** The first contract to claim once the lead is stored, and where it delivers. */
 export interface FirstClaim {
@@ -114,7 +115,14 @@ export function admit(db: Db, s: Submission, routed: Routed): Promise<Admission>
         {
           type: "lead.created",
           subjectId: s.leadId,
-          payload: eventData(LeadCreatedDataSchema, { leadId: s.leadId, campaignId: c.id, partnerId: c.partner_id, test: lead.test }),
+          payload: eventData(LeadCreatedDataSchema, {
+            leadId: s.leadId,
+            campaignId: c.id,
+            partnerId: c.partner_id,
+            test: lead.test,
+            tags: lead.tags,
+            subIds: subIdsOf(lead.subIds),
+          }),
           scope: { partnerId: c.partner_id },
         },
       ],

@@ -16,6 +16,8 @@ export interface CampaignContext {
   fields: StoredField[];
   vertical_status: string;
   partner_status: string;
+  /** The partner's tags, which its leads take at submission. */
+  partner_tags: string[];
   suppression_list_ids: string[];
   /** The offer's selling rules; null without a live offer. */
   offer: Pick<OfferRow, "distribution_mode" | "max_sales" | "selection"> | null;
@@ -34,7 +36,7 @@ export type CampaignWithContext = CampaignRow & CampaignContext;
  */
 export async function campaignWithContext(tx: Tx, campaignId: string, keyPrefix: string | null): Promise<CampaignWithContext | null> {
   return (await tx.maybeOne(prepared("intake_campaign")`
-    SELECT c.*, v.fields, v.status AS vertical_status, p.status AS partner_status,
+    SELECT c.*, v.fields, v.status AS vertical_status, p.status AS partner_status, p.tags AS partner_tags,
       (SELECT k.hash FROM posting_keys k WHERE k.prefix = ${keyPrefix} AND k.campaign_id = c.id AND k.status = 'active') AS key_hash,
       coalesce((SELECT array_agg(s.list_id::text ORDER BY s.position) FROM campaign_suppression_lists s WHERE s.campaign_id = c.id),
                '{}') AS suppression_list_ids,

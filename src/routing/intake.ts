@@ -17,7 +17,8 @@ import type { Tx } from "../db/tenant-tx.ts";
 import { invalidArgument, notFound } from "../pipeline/errors.ts";
 import { secretMatches } from "../pipeline/keys.ts";
 import type { Principal } from "../pipeline/principal.ts";
-import { isUuid } from "../standard/violations.ts";
+import { checkSource, leadTags, type SubIdColumns, subIdColumns } from "../leads/tags.ts";
+import { isUuid, Violations } from "../standard/violations.ts";
 import type { StoredField } from "../verticals/fields.ts";
 import { validateLead } from "../verticals/validate-lead.ts";
 import { type CampaignContext, type CampaignWithContext, campaignWithContext } from "./campaign-context.ts";
@@ -34,6 +35,10 @@ export interface Intake {
   consent: JsonObject;
   matchConsent: LeadConsent | undefined;
   test: boolean;
+  /** The affiliate network's sub-ids, as sent. */
+  subIds: SubIdColumns;
+  /** The submission's tags with the campaign's and the partner's (leadTags). */
+  tags: string[];
   /** Read with the campaign when the caller had them at hand (submit); else the rules read them. */
   suppressionListIds?: string[];
   offer?: CampaignContext["offer"];
@@ -81,12 +86,26 @@ export function intakeWith(ctx: CampaignWithContext | null, req: SubmitLeadReque
   if (!ctx.key_hash || !secretMatches(req.postingKey, ctx.key_hash)) {
     throw new ConnectError("postingKey is not an active posting key of this campaign", Code.PermissionDenied);
   }
-  const { fields, vertical_status, partner_status, suppression_list_ids, offer, partner_rules, key_hash: _, ...campaign } = ctx;
+  const {
+    fields,
+    vertical_status,
+    partner_status,
+    partner_tags,
+    suppression_list_ids,
+    offer,
+    partner_rules,
+    key_hash: _,
+    ...campaign
+  } = ctx;
   const { values: mapped, sentAs } = applyMappings((req.fields ?? {}) as JsonObject, campaign.field_mappings);
   const checked = validateLead(fields, mapped);
+  // One invalid_argument lists the bad sub-ids and tags with the bad fields.
+  const v = checkSource(new Violations(), req.subIds, req.tags);
   if (!checked.valid) {
-    throw invalidArgument(checked.violations.map((v) => ({ field: sentAs.get(v.field) ?? v.field, description: v.description })));
+    for (const x of checked.violations) v.add(sentAs.get(x.field) ?? x.field, x.description);
+    throw invalidArgument(v.list);
   }
+  v.check();
   const c = req.consent;
   return {
     campaign,
@@ -108,6 +127,8 @@ export function intakeWith(ctx: CampaignWithContext | null, req: SubmitLeadReque
         }
       : undefined,
     test: req.test || p.testMode,
+    subIds: subIdColumns(req.subIds),
+    tags: leadTags(req.tags, campaign.tags, partner_tags),
   };
 }
 

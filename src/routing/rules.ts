@@ -142,6 +142,8 @@ export function newLeadOf(
     consent: lead.consent,
     email_key: keys.email,
     phone_key: keys.phone,
+    ...lead.subIds,
+    tags: lead.tags,
   };
 }
 

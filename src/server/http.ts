@@ -6,6 +6,7 @@
 import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
 import { uuidv7 } from "uuidv7";
+import { isReportCsvPath, reportCsvOperation, serveReportCsv } from "../reports/csv-http.ts";
 import type { Rest } from "../rest/handler.ts";
 import { serveRpc } from "./connect-adapter.ts";
 import { loadAssets } from "./docs.ts";
@@ -128,6 +129,12 @@ export function createHttpHandler(deps: HttpDeps): Handler {
         operation = `${rpcHandler.service.typeName}/${rpcHandler.method.name}`;
         protocol = protocolOf(String(req.headers["content-type"] ?? ""));
         serveRpc(req, res, rpcHandler, callContext(requestId, req.socket.remoteAddress ?? "")).catch(fail);
+        return;
+      }
+      if (isReportCsvPath(path)) {
+        protocol = "csv";
+        operation = reportCsvOperation(deps.rest, req.method ?? "GET", path) ?? "unmatched";
+        serveReportCsv(deps.rest, req, res, url, callContext(requestId, req.socket.remoteAddress ?? "")).catch(fail);
         return;
       }
       protocol = "rest";

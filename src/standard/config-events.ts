@@ -14,7 +14,7 @@ import { resourceData } from "../events/data.ts";
 import { type EventScope, emit } from "../events/outbox.ts";
 import { type ConfigurationResource, configurationResourceOf } from "../events/types.ts";
 import type { Principal } from "../pipeline/principal.ts";
-import type { Resource } from "./resource.ts";
+import { find, presentOne, type Resource } from "./resource.ts";
 
 /** A change of a configuration resource. */
 export type ConfigChange = "created" | "updated" | "deleted";
@@ -25,6 +25,14 @@ export function configScope(resource: ConfigurationResource, row: object): Event
   const partnerId = resource === "partner" ? r.id : (r.partner_id ?? null);
   const buyerId = resource === "buyer" ? r.id : (r.buyer_id ?? null);
   return { partnerId, buyerIds: buyerId ? [buyerId] : [] };
+}
+
+/** A posting key belongs to its campaign's partner: the row carries only the campaign, so the partner is read from it. */
+async function withOwner(tx: Tx, resource: ConfigurationResource, row: object): Promise<object> {
+  const campaignId = (row as { campaign_id?: string }).campaign_id;
+  if (resource !== "posting_key" || !campaignId) return row;
+  const partnerId = (await tx.maybeOneFirst(sql.unsafe`SELECT partner_id FROM campaigns WHERE id = ${campaignId}`)) as string | null;
+  return { ...row, partner_id: partnerId ?? null };
 }
 
 /**
@@ -45,7 +53,7 @@ export async function emitConfigEvent<Row extends { id: string }, Msg extends Me
   if (!name) return;
   const tenantId = (row as { tenant_id?: string }).tenant_id ?? principal.tenantId ?? "";
   const data = resourceData(resource.schema, message as never);
-  const write = () => emit(tx, tenantId, `${name}.${change}`, row.id, data, configScope(name, row));
+  const write = async () => emit(tx, tenantId, `${name}.${change}`, row.id, data, configScope(name, await withOwner(tx, name, row)));
   if (principal.role !== "superadmin") {
     await write();
     return;
@@ -57,4 +65,21 @@ export async function emitConfigEvent<Row extends { id: string }, Msg extends Me
   await tx.query(
     sql.unsafe`SELECT set_config('lr.tenant_id', ${claims.tenant ?? ""}, true), set_config('lr.role', ${claims.role ?? ""}, true)`,
   );
+}
+
+/**
+ * Writes `<resource>.updated` for each row among ids, as it now reads: the
+ * changes one operation cascades to other resources (a forced delete pausing
+ * or ending what depended on the deleted row).
+ */
+export async function emitUpdated<Row extends { id: string }, Msg extends Message>(
+  tx: Tx,
+  principal: Principal,
+  resource: Resource<Row, Msg>,
+  ids: readonly string[],
+): Promise<void> {
+  for (const id of new Set(ids)) {
+    const row = await find(tx, resource, id);
+    await emitConfigEvent(tx, principal, resource, "updated", row, await presentOne(tx, resource, row));
+  }
 }

@@ -6,6 +6,7 @@
 import type { Message } from "@bufbuild/protobuf";
 import type { Db, Tx } from "../db/tenant-tx.ts";
 import { notFound } from "../pipeline/errors.ts";
+import type { Principal } from "../pipeline/principal.ts";
 import { emitConfigEvent } from "./config-events.ts";
 import { find, type Handler, parentIdOf, presentOne, type Resource } from "./resource.ts";
 import { transactions } from "./transaction.ts";
@@ -15,8 +16,8 @@ import { requireUuid } from "./violations.ts";
 export interface DeleteRules<Row> {
   /** Lock the parent before the row (a sub-resource whose deletion changes its parent). */
   lockParent?: boolean;
-  /** With the row locked: refuses while something depends on it (unless force), or lets go of what does. */
-  release?: (tx: Tx, row: Row, force: boolean) => Promise<void>;
+  /** With the row locked: refuses while something depends on it (unless force), or lets go of what does (writing its events as principal). */
+  release?: (tx: Tx, row: Row, force: boolean, principal: Principal) => Promise<void>;
 }
 
 /** A status change's domain rules. */
@@ -41,7 +42,7 @@ export function lifecycleMethods<Row extends { id: string }, Msg extends Message
       return run(ctx, async (tx, scope) => {
         // Locked first: anything created meanwhile that would refer to the row waits for this transaction.
         const row = await find(tx, resource, id, { under: parentId, lock: true, lockParent: rules.lockParent });
-        await rules.release?.(tx, row, req.force ?? false);
+        await rules.release?.(tx, row, req.force ?? false, scope.principal);
         const data = await presentOne(tx, resource, row);
         await table.remove(tx, id);
         await emitConfigEvent(tx, scope.principal, resource, "deleted", row, data);

@@ -6,6 +6,7 @@ import { find } from "../standard/resource.ts";
 import { inTenant } from "../standard/transaction.ts";
 import { requireUuid, Violations } from "../standard/violations.ts";
 import { attach, attachedTo, detach, liveIds, type Target } from "./attachments-store.ts";
+import { attachmentsChanged } from "./events.ts";
 import { suppressionListResource } from "./mapping.ts";
 
 type Handlers = Pick<ServiceImpl<typeof SuppressionListService>, "attachSuppressionList" | "detachSuppressionList">;
@@ -45,13 +46,14 @@ export function suppressionAttachmentMethods(db: Db): Handlers {
   const change = (req: { listId: string; campaignIds: string[]; contractIds: string[] }, ctx: HandlerContext, adding: boolean) => {
     const listId = requireUuid("listId", req.listId);
     const ids = named(req);
-    return inTenant(db, ctx, async (tx) => {
+    return inTenant(db, ctx, async (tx, p) => {
       // Locked, so a concurrent delete of the list cannot leave attachments to a deleted list.
       const list = await find(tx, suppressionListResource, listId, { lock: true });
       await requireLive(tx, ids);
       for (const target of ["campaign", "contract"] as const) {
-        if (adding) await attach(tx, target, list.tenant_id, list.id, ids[target]);
-        else if (ids[target].length > 0) await detach(tx, target, list.id, ids[target]);
+        // Events only for the campaigns and contracts whose lists actually changed.
+        if (adding) await attachmentsChanged(tx, p, target, await attach(tx, target, list.tenant_id, list.id, ids[target]));
+        else if (ids[target].length > 0) await attachmentsChanged(tx, p, target, await detach(tx, target, list.id, ids[target]));
       }
       return { data: { campaignIds: await attachedTo(tx, "campaign", list.id), contractIds: await attachedTo(tx, "contract", list.id) } };
     });

@@ -19,21 +19,27 @@ export async function liveIds(tx: Tx, target: Target, ids: readonly string[]): P
   return new Set(rows.map((r) => r.id));
 }
 
-/** Attaches the list to the (existing) campaigns or contracts; attaching twice changes nothing. */
-export async function attach(tx: Tx, target: Target, tenantId: string, listId: string, ids: readonly string[]): Promise<void> {
-  if (ids.length === 0) return;
+/** Attaches the list to the (existing) campaigns or contracts; attaching twice changes nothing. Returns the ids newly attached. */
+export async function attach(tx: Tx, target: Target, tenantId: string, listId: string, ids: readonly string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
   const t = targets[target];
-  await tx.query(sql.unsafe`
-    INSERT INTO ${t.join} (tenant_id, ${sql.identifier([t.column])}, list_id)
+  const column = sql.identifier([t.column]);
+  const rows = (await tx.any(sql.unsafe`
+    INSERT INTO ${t.join} (tenant_id, ${column}, list_id)
     SELECT ${tenantId}, x, ${listId} FROM unnest(${sql.array(ids as string[], "uuid")}) AS x
-    ON CONFLICT DO NOTHING`);
+    ON CONFLICT DO NOTHING RETURNING ${column} AS id`)) as readonly { id: string }[];
+  return rows.map((r) => r.id);
 }
 
-/** Detaches the list from the campaigns or contracts, or from every one when ids is undefined. */
-export async function detach(tx: Tx, target: Target, listId: string, ids?: readonly string[]): Promise<void> {
+/** Detaches the list from the campaigns or contracts, or from every one when ids is undefined. Returns the ids it was detached from. */
+export async function detach(tx: Tx, target: Target, listId: string, ids?: readonly string[]): Promise<string[]> {
   const t = targets[target];
-  const only = ids ? sql.fragment`AND ${sql.identifier([t.column])} = ANY(${sql.array(ids as string[], "uuid")})` : sql.fragment``;
-  await tx.query(sql.unsafe`DELETE FROM ${t.join} WHERE list_id = ${listId} ${only}`);
+  const column = sql.identifier([t.column]);
+  const only = ids ? sql.fragment`AND ${column} = ANY(${sql.array(ids as string[], "uuid")})` : sql.fragment``;
+  const rows = (await tx.any(sql.unsafe`DELETE FROM ${t.join} WHERE list_id = ${listId} ${only} RETURNING ${column} AS id`)) as readonly {
+    id: string;
+  }[];
+  return rows.map((r) => r.id);
 }
 
 /** The live campaigns or contracts the list is attached to, oldest first. */
@@ -43,4 +49,10 @@ export async function attachedTo(tx: Tx, target: Target, listId: string): Promis
     SELECT x.id FROM ${t.join} j JOIN ${t.table} x ON x.id = ${sql.identifier(["j", t.column])}
     WHERE j.list_id = ${listId} AND x.deleted_at IS NULL ORDER BY x.id`)) as readonly { id: string }[];
   return rows.map((r) => r.id);
+}
+
+/** Sets updated_at of the campaigns or contracts whose suppression lists changed. */
+export async function touch(tx: Tx, target: Target, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await tx.query(sql.unsafe`UPDATE ${targets[target].table} SET updated_at = now() WHERE id = ANY(${sql.array(ids as string[], "uuid")})`);
 }

@@ -2,12 +2,14 @@
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import type { SuppressionListService } from "../../gen/es/leadrouter/v1/suppression_lists_pb.js";
 import type { Tx } from "../db/tenant-tx.ts";
+import type { Principal } from "../pipeline/principal.ts";
 import { pageOf, paginate } from "../standard/pagination.ts";
 import { find } from "../standard/resource.ts";
 import { inTenant } from "../standard/transaction.ts";
 import { requireUuid, Violations } from "../standard/violations.ts";
 import { toSuppressionEntry } from "./entries-mapping.ts";
 import { addToCount, deleteEntries, entriesOf, entryOrderable, insertEntries, presentEntries } from "./entries-store.ts";
+import { entriesChanged } from "./events.ts";
 import { suppressionListResource } from "./mapping.ts";
 import { entryValue, kindHint, type ListKind, lookupValue } from "./normalise.ts";
 import type { SuppressionListRow } from "./store.ts";
@@ -36,24 +38,31 @@ function normalised(kind: ListKind, raw: readonly string[], forCheck: boolean): 
 /** The handlers, over db. */
 export function suppressionEntryMethods(db: Deps): Handlers {
   // Entry changes lock the list row: the entry count stays exact under concurrent calls.
-  const onList = <T>(listId: string, ctx: HandlerContext, lock: boolean, fn: (tx: Tx, list: SuppressionListRow) => Promise<T>) => {
+  const onList = <T>(
+    listId: string,
+    ctx: HandlerContext,
+    lock: boolean,
+    fn: (tx: Tx, list: SuppressionListRow, p: Principal) => Promise<T>,
+  ) => {
     const id = requireUuid("listId", listId);
-    return inTenant(db, ctx, async (tx) => fn(tx, await find(tx, suppressionListResource, id, { lock })));
+    return inTenant(db, ctx, async (tx, p) => fn(tx, await find(tx, suppressionListResource, id, { lock }), p));
   };
   return {
     async addSuppressionEntries(req, ctx) {
-      return onList(req.listId, ctx, true, async (tx, list) => {
+      return onList(req.listId, ctx, true, async (tx, list, p) => {
         const values = [...new Set(normalised(list.kind, req.values, false))];
         const added = await insertEntries(tx, list, values);
         const total = added > 0 ? await addToCount(tx, list.id, added) : list.entry_count;
+        if (added > 0) await entriesChanged(tx, p, list.id);
         return { data: { added, removed: 0, total } };
       });
     },
     async removeSuppressionEntries(req, ctx) {
-      return onList(req.listId, ctx, true, async (tx, list) => {
+      return onList(req.listId, ctx, true, async (tx, list, p) => {
         const values = [...new Set(normalised(list.kind, req.values, false))];
         const removed = await deleteEntries(tx, list.id, values);
         const total = removed > 0 ? await addToCount(tx, list.id, -removed) : list.entry_count;
+        if (removed > 0) await entriesChanged(tx, p, list.id);
         return { data: { added: 0, removed, total } };
       });
     },

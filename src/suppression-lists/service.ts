@@ -7,11 +7,13 @@ import {
 } from "../../gen/es/leadrouter/v1/suppression_lists_pb.js";
 import type { Tx } from "../db/tenant-tx.ts";
 import { failedPrecondition } from "../pipeline/errors.ts";
+import type { Principal } from "../pipeline/principal.ts";
 import { columnIs, createdWithin, hasTags, nameOf, rangeKey } from "../standard/filters.ts";
 import { standardMethods } from "../standard/methods.ts";
 import { suppressionAttachmentMethods } from "./attachments-service.ts";
 import { attachedTo, detach } from "./attachments-store.ts";
 import { suppressionEntryMethods } from "./entries-service.ts";
+import { attachmentsChanged } from "./events.ts";
 import { listValues, suppressionListResource, updatableListPaths } from "./mapping.ts";
 import type { SuppressionListRow } from "./store.ts";
 import type { Deps } from "../deps.ts";
@@ -23,8 +25,8 @@ function listFilter(req: ListSuppressionListsRequest) {
   return { key: { kind, tags: req.tags, created: rangeKey(req.created) }, where };
 }
 
-/** A list still attached somewhere is deleted only with force, which detaches it. */
-async function release(tx: Tx, list: SuppressionListRow, force: boolean): Promise<void> {
+/** A list still attached somewhere is deleted only with force, which detaches it (campaign.updated / contract.updated). */
+async function release(tx: Tx, list: SuppressionListRow, force: boolean, p: Principal): Promise<void> {
   const campaigns = (await attachedTo(tx, "campaign", list.id)).length;
   const contracts = (await attachedTo(tx, "contract", list.id)).length;
   if (campaigns + contracts > 0 && !force) {
@@ -33,8 +35,8 @@ async function release(tx: Tx, list: SuppressionListRow, force: boolean): Promis
     );
   }
   // Join rows to deleted campaigns or contracts go too: nothing should point at a deleted list.
-  await detach(tx, "campaign", list.id);
-  await detach(tx, "contract", list.id);
+  await attachmentsChanged(tx, p, "campaign", await detach(tx, "campaign", list.id));
+  await attachmentsChanged(tx, p, "contract", await detach(tx, "contract", list.id));
 }
 
 /** The SuppressionListService implementation. */

@@ -1,15 +1,17 @@
 /** Tenant rows ↔ Tenant messages. */
 import { create } from "@bufbuild/protobuf";
+import type { Tx } from "../db/tenant-tx.ts";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { type Tenant, Tenant_Plan, Tenant_Status, TenantSchema } from "../../gen/es/leadrouter/v1/tenants_pb.js";
 import { each, type Resource } from "../standard/resource.ts";
 import type { Values } from "../standard/table.ts";
 import { touches } from "../standard/update-mask.ts";
+import { knownTimeZone } from "../reports/queries-series.ts";
 import { Violations } from "../standard/violations.ts";
 import { type TenantRow, tenants } from "./store.ts";
 
 /** Paths a client may name in an update mask. */
-export const updatableTenantPaths = ["name", "plan"];
+export const updatableTenantPaths = ["name", "plan", "time_zone"];
 
 /** The API shape of a tenants row. */
 export function toTenant(r: TenantRow): Tenant {
@@ -18,6 +20,7 @@ export function toTenant(r: TenantRow): Tenant {
     name: r.name,
     status: Tenant_Status[r.status],
     plan: Tenant_Plan[r.plan],
+    timeZone: r.time_zone,
     createdAt: timestampFromDate(r.created_at),
     updatedAt: timestampFromDate(r.updated_at),
   });
@@ -33,8 +36,22 @@ export function tenantValues(t: Tenant, paths: readonly string[] | "all"): Value
     out.name = t.name.trim();
   }
   if (has("plan")) out.plan = Tenant_Plan[t.plan || Tenant_Plan.starter];
+  if (has("time_zone")) {
+    v.timezone("timeZone", t.timeZone);
+    out.time_zone = t.timeZone || "UTC";
+  }
   v.check();
   return out;
+}
+
+/**
+ * Refuses a time zone Postgres does not know (Intl, which parse asked, knows
+ * a few more, e.g. "US/Pacific-New"), so a report in it never fails later.
+ */
+export async function checkTenantZone(tx: Tx, values: Values, v: Violations): Promise<Values> {
+  const zone = values.time_zone;
+  if (typeof zone === "string" && !(await knownTimeZone(tx, zone))) v.add("timeZone", "must be an IANA time zone, e.g. America/Chicago");
+  return values;
 }
 
 /** Tenants as the standard methods see them: reached only through the audited superadmin path. */

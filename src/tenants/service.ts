@@ -3,7 +3,7 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import { type ListTenantsRequest, Tenant_Status, type TenantService } from "../../gen/es/leadrouter/v1/tenants_pb.js";
 import { nameOf, statusIs } from "../standard/filters.ts";
 import { standardMethods } from "../standard/methods.ts";
-import { tenantResource, tenantValues, updatableTenantPaths } from "./mapping.ts";
+import { checkTenantZone, tenantResource, tenantValues, updatableTenantPaths } from "./mapping.ts";
 import type { Deps } from "../deps.ts";
 
 /** The TenantService implementation. */
@@ -13,6 +13,7 @@ export function tenantService(db: Deps): ServiceImpl<typeof TenantService> {
     updatable: updatableTenantPaths,
     lock: false,
     parse: (t, paths) => tenantValues(t, paths),
+    prepare: (tx, values, v) => checkTenantZone(tx, values, v),
     after: (_tx, row, _values, { scope }) => scope.audit("tenant.update", row.id),
   });
   const suspend = std.setStatus("suspended", { audit: "tenant.suspend" });
@@ -25,6 +26,7 @@ export function tenantService(db: Deps): ServiceImpl<typeof TenantService> {
     getTenant: std.get,
     createTenant: std.create({
       parse: (t) => tenantValues(t, "all"),
+      prepare: (tx, values, v) => checkTenantZone(tx, values, v),
       after: (_tx, row, _values, scope) => scope.audit("tenant.create", row.id),
     }),
     // A tenant's status and plan are part of every key's authentication: the auth cache forgets them once a change commits.

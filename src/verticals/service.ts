@@ -1,8 +1,13 @@
 /** VerticalService: the standard methods over verticals, their fields and templates, and lead validation against them. */
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { type ListVerticalsRequest, Vertical_Status, type VerticalService } from "../../gen/es/leadrouter/v1/verticals_pb.js";
+import { campaignsUpdated } from "../campaigns/events.ts";
+import { contractsUpdated } from "../contracts/events.ts";
 import type { Tx } from "../db/tenant-tx.ts";
+import { offerResource } from "../offers/mapping.ts";
 import { failedPrecondition, invalidArgument } from "../pipeline/errors.ts";
+import type { Principal } from "../pipeline/principal.ts";
+import { emitUpdated } from "../standard/config-events.ts";
 import { nameOf, statusTagsCreated } from "../standard/filters.ts";
 import { standardMethods } from "../standard/methods.ts";
 import { find } from "../standard/resource.ts";
@@ -25,11 +30,14 @@ function inUse(d: VerticalDependents): string {
 }
 
 /** A vertical in use is deleted only with force, which stops everything selling in it. */
-async function release(tx: Tx, vertical: VerticalRow, force: boolean): Promise<void> {
+async function release(tx: Tx, vertical: VerticalRow, force: boolean, p: Principal): Promise<void> {
   const deps = await dependentsOf(tx, vertical.id);
   if (deps.offers + deps.contracts + deps.campaigns === 0) return;
   if (!force) throw failedPrecondition(`${inUse(deps)}; remove them first, or delete with force=true`);
-  await releaseDependents(tx, vertical.id);
+  const released = await releaseDependents(tx, vertical.id);
+  await emitUpdated(tx, p, offerResource, released.offers);
+  await campaignsUpdated(tx, p, released.campaigns);
+  await contractsUpdated(tx, p, released.contracts);
 }
 
 /** The VerticalService implementation. */

@@ -55,14 +55,16 @@ export async function dependentsOf(tx: Tx, verticalId: string): Promise<Vertical
 }
 
 /** Stops everything selling in a vertical: offers and campaigns paused, contracts ended. */
-export async function releaseDependents(tx: Tx, verticalId: string): Promise<void> {
-  await tx.query(sql.unsafe`
+export async function releaseDependents(tx: Tx, verticalId: string): Promise<Record<"offers" | "campaigns" | "contracts", string[]>> {
+  const ids = async (q: ReturnType<typeof sql.unsafe>) => ((await tx.any(q)) as readonly { id: string }[]).map((r) => r.id);
+  const offers = await ids(sql.unsafe`
     UPDATE offers SET status = 'paused', updated_at = now()
-    WHERE vertical_id = ${verticalId} AND deleted_at IS NULL AND status NOT IN ('paused', 'ended')`);
-  await tx.query(sql.unsafe`
+    WHERE vertical_id = ${verticalId} AND deleted_at IS NULL AND status NOT IN ('paused', 'ended') RETURNING id`);
+  const campaigns = await ids(sql.unsafe`
     UPDATE campaigns SET status = 'paused', updated_at = now()
-    WHERE vertical_id = ${verticalId} AND deleted_at IS NULL AND status NOT IN ('paused', 'ended')`);
-  await tx.query(sql.unsafe`
+    WHERE vertical_id = ${verticalId} AND deleted_at IS NULL AND status NOT IN ('paused', 'ended') RETURNING id`);
+  const contracts = await ids(sql.unsafe`
     UPDATE contracts SET status = 'ended', updated_at = now()
-    WHERE vertical_id = ${verticalId} AND deleted_at IS NULL AND status <> 'ended'`);
+    WHERE vertical_id = ${verticalId} AND deleted_at IS NULL AND status <> 'ended' RETURNING id`);
+  return { offers, campaigns, contracts };
 }

@@ -56,11 +56,12 @@ BEGIN
     END IF;
   END IF;
   INSERT INTO leads AS l (id, tenant_id, short_id, campaign_id, partner_id, vertical_id, offer_id, status, reason, test, fields,
-                          consent, email_key, phone_key, claims)
+                          consent, email_key, phone_key, claims, sub1, sub2, sub3, sub4, sub5, tags)
   VALUES (v_id, p_tenant, p_lead->>'short_id', v_campaign, (p_lead->>'partner_id')::uuid, (p_lead->>'vertical_id')::uuid,
           (p_lead->>'offer_id')::uuid, CASE WHEN v_duplicate THEN 'duplicate' ELSE p_lead->>'status' END,
           CASE WHEN v_duplicate THEN 'duplicate_in_window' ELSE p_lead->>'reason' END, (p_lead->>'test')::boolean,
-          p_lead->'fields', p_lead->'consent', v_email, v_phone, v_claims)
+          p_lead->'fields', p_lead->'consent', v_email, v_phone, v_claims, p_lead->>'sub1', p_lead->>'sub2', p_lead->>'sub3',
+          p_lead->>'sub4', p_lead->>'sub5', ARRAY(SELECT jsonb_array_elements_text(p_lead->'tags')))
   -- The stored documents too: jsonb orders their keys, and the answer shows them as stored.
   RETURNING l.status, l.reason, l.created_at, l.updated_at, l.fields, l.consent INTO status, reason, created_at, updated_at, fields, consent;
   IF status = 'routing' AND p_excluded IS NOT NULL THEN

@@ -1,8 +1,9 @@
 -- The campaign as intake reads it, with everything routing reads for its offer (or, with no offer, its
 -- vertical), under the tenant's admin claims: the campaign and its posting key's hash, vertical,
--- partner, suppression lists, partner buyer rules and partner response; the offer's contracts in order
--- with their in-flight counts and routing versions; their buyers' money; and the newest counter of each
--- capped (contract, period), of which the caller keeps those whose window contains the lead's instant.
+-- partner (status and tags), suppression lists, partner buyer rules and partner response; the offer's
+-- contracts in order with their in-flight counts and routing versions; their buyers' money; and the
+-- newest counter of each capped (contract, period), of which the caller keeps those whose window
+-- contains the lead's instant.
 -- A process reads it once per campaign and change of the tenant's routing epoch
 -- (src/db/functions/routing_changed.sql), and keeps it.
 --
@@ -16,7 +17,7 @@ RETURNS TABLE (
   id uuid, tenant_id uuid, partner_id uuid, vertical_id uuid, offer_id uuid, name text, status text, tags text[],
   created_at timestamptz, updated_at timestamptz, payout_model text, payout_amount numeric, payout_percent numeric,
   field_mappings jsonb, duplicate_window_hours integer, duplicate_rule text, partner_response text,
-  fields jsonb, vertical_status text, partner_status text, key_hash bytea, suppression_list_ids text[], offer json,
+  fields jsonb, vertical_status text, partner_status text, partner_tags text[], key_hash bytea, suppression_list_ids text[], offer json,
   partner_rules json, contract_ids json, in_flight json, versions json, buyers json, counters json)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
@@ -56,7 +57,7 @@ BEGIN
   RETURN QUERY
   SELECT c.id, c.tenant_id, c.partner_id, c.vertical_id, c.offer_id, c.name, c.status, c.tags, c.created_at, c.updated_at,
     c.payout_model, c.payout_amount, c.payout_percent, c.field_mappings, c.duplicate_window_hours, c.duplicate_rule, c.partner_response,
-    v.fields, v.status, p.status,
+    v.fields, v.status, p.status, p.tags,
     (SELECT k.hash FROM posting_keys k WHERE k.prefix = p_key_prefix AND k.campaign_id = c.id AND k.status = 'active'),
     coalesce((SELECT array_agg(s.list_id::text ORDER BY s.position) FROM campaign_suppression_lists s WHERE s.campaign_id = c.id),
              '{}'),

@@ -4,7 +4,7 @@
 
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
-import type { DeliveryAttempt_Outcome, Sale_Disposition } from "./leads_pb.js";
+import type { DeliveryAttempt_Outcome, Sale_Disposition, SubIds } from "./leads_pb.js";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 
 /**
@@ -53,6 +53,20 @@ export declare type LeadCreatedData = Message<"leadrouter.v1.LeadCreatedData"> &
    * @generated from field: string ping_id = 5;
    */
   pingId: string;
+
+  /**
+   * The lead's tags: the submission's, its campaign's and its partner's.
+   *
+   * @generated from field: repeated string tags = 6;
+   */
+  tags: string[];
+
+  /**
+   * The sub-ids the submission carried.
+   *
+   * @generated from field: leadrouter.v1.SubIds sub_ids = 7;
+   */
+  subIds?: SubIds | undefined;
 };
 
 /**

@@ -446,6 +446,56 @@ export enum Distribution_Outcome {
 export declare const Distribution_OutcomeSchema: GenEnum<Distribution_Outcome>;
 
 /**
+ * SubIds are the affiliate network's sub-ids for a lead (its click, source,
+ * placement, …), kept verbatim; reports group and filter by them. Empty when
+ * not sent.
+ *
+ * @generated from message leadrouter.v1.SubIds
+ */
+export declare type SubIds = Message<"leadrouter.v1.SubIds"> & {
+  /**
+   * Sub-id 1, at most 255 characters.
+   *
+   * @generated from field: string sub1 = 1;
+   */
+  sub1: string;
+
+  /**
+   * Sub-id 2, at most 255 characters.
+   *
+   * @generated from field: string sub2 = 2;
+   */
+  sub2: string;
+
+  /**
+   * Sub-id 3, at most 255 characters.
+   *
+   * @generated from field: string sub3 = 3;
+   */
+  sub3: string;
+
+  /**
+   * Sub-id 4, at most 255 characters.
+   *
+   * @generated from field: string sub4 = 4;
+   */
+  sub4: string;
+
+  /**
+   * Sub-id 5, at most 255 characters.
+   *
+   * @generated from field: string sub5 = 5;
+   */
+  sub5: string;
+};
+
+/**
+ * Describes the message leadrouter.v1.SubIds.
+ * Use `create(SubIdsSchema)` to create a new message.
+ */
+export declare const SubIdsSchema: GenMessage<SubIds>;
+
+/**
  * Lead is one consumer's request, as posted and as sold.
  *
  * @generated from message leadrouter.v1.Lead
@@ -564,6 +614,22 @@ export declare type Lead = Message<"leadrouter.v1.Lead"> & {
    * @generated from field: google.protobuf.Timestamp erased_at = 16;
    */
   erasedAt?: Timestamp | undefined;
+
+  /**
+   * The sub-ids the submission carried; absent when it carried none.
+   *
+   * @generated from field: leadrouter.v1.SubIds sub_ids = 17;
+   */
+  subIds?: SubIds | undefined;
+
+  /**
+   * The submission's tags with its campaign's and its partner's at the time
+   * of submission, deduplicated and sorted (later changes to the campaign or
+   * partner do not rewrite them).
+   *
+   * @generated from field: repeated string tags = 18;
+   */
+  tags: string[];
 };
 
 /**
@@ -660,6 +726,22 @@ export declare type SubmitLeadRequest = Message<"leadrouter.v1.SubmitLeadRequest
    * @generated from field: google.protobuf.Struct fields = 5;
    */
   fields?: JsonObject | undefined;
+
+  /**
+   * The affiliate network's sub-ids.
+   *
+   * @generated from field: leadrouter.v1.SubIds sub_ids = 6;
+   */
+  subIds?: SubIds | undefined;
+
+  /**
+   * Up to 20 tags, each 1-64 letters, digits, `_`, `.`, `:` or `-` (case
+   * kept, duplicates dropped); the lead also gets its campaign's and
+   * partner's tags.
+   *
+   * @generated from field: repeated string tags = 7;
+   */
+  tags: string[];
 };
 
 /**
@@ -756,6 +838,21 @@ export declare type ListLeadsRequest = Message<"leadrouter.v1.ListLeadsRequest">
    * @generated from field: string order_by = 9;
    */
   orderBy: string;
+
+  /**
+   * Only leads carrying this tag (exact, case-sensitive).
+   *
+   * @generated from field: string tag = 10;
+   */
+  tag: string;
+
+  /**
+   * Only leads with these sub-ids: each one given must match exactly, e.g.
+   * `subIds.sub1=aff-7`.
+   *
+   * @generated from field: leadrouter.v1.SubIds sub_ids = 11;
+   */
+  subIds?: SubIds | undefined;
 };
 
 /**

@@ -5,7 +5,7 @@
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import type { JsonObject, Message } from "@bufbuild/protobuf";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import type { Consent, Lead } from "./leads_pb.js";
+import type { Consent, Lead, SubIds } from "./leads_pb.js";
 import type { Pagination, TimeRange } from "./common_pb.js";
 
 /**
@@ -643,6 +643,21 @@ export declare type PostLeadRequest = Message<"leadrouter.v1.PostLeadRequest"> &
    * @generated from field: google.protobuf.Struct fields = 5;
    */
   fields?: JsonObject | undefined;
+
+  /**
+   * The affiliate network's sub-ids.
+   *
+   * @generated from field: leadrouter.v1.SubIds sub_ids = 6;
+   */
+  subIds?: SubIds | undefined;
+
+  /**
+   * Up to 20 tags, as for SubmitLead; the lead also gets its campaign's and
+   * partner's tags.
+   *
+   * @generated from field: repeated string tags = 7;
+   */
+  tags: string[];
 };
 
 /**

@@ -60,6 +60,14 @@ export declare type Tenant = Message<"leadrouter.v1.Tenant"> & {
    * @generated from field: google.protobuf.Timestamp updated_at = 6;
    */
   updatedAt?: Timestamp | undefined;
+
+  /**
+   * IANA time zone the tenant works in, e.g. America/Chicago: the default
+   * for its reports' time series. Default UTC.
+   *
+   * @generated from field: string time_zone = 7;
+   */
+  timeZone: string;
 };
 
 /**
@@ -456,7 +464,7 @@ export declare const TenantService: GenService<{
     output: typeof CreateTenantResponseSchema;
   },
   /**
-   * Updates a tenant's name or plan.
+   * Updates a tenant's name, plan or time zone.
    *
    * @generated from rpc leadrouter.v1.TenantService.UpdateTenant
    */
