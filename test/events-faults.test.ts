@@ -47,26 +47,30 @@ interface FaultWorld {
   w: LeadWorld;
 }
 
-const worlds: FaultWorld[] = [];
 /** Servers a scenario killed: no more submissions go to them. */
 const dead = new Set<ChildServer>();
+/** How to close what the scenarios opened, in the order opened (closed in reverse, even if a scenario failed halfway). */
+const closers: (() => Promise<unknown>)[] = [];
+
+/** Registers `close` for a resource as soon as it exists. */
+function keep<T>(resource: T, close: (r: T) => Promise<unknown>): T {
+  closers.push(() => close(resource));
+  return resource;
+}
 
 afterAll(async () => {
-  for (const world of worlds) {
-    for (const s of world.servers) await s.close();
-    await world.setup.close();
-    for (const r of world.receivers) await r.close();
-    await world.stub.close();
-    await world.nats.close();
-    await world.db.drop();
-  }
+  for (const close of closers.reverse()) await close().catch(() => {});
 }, 60_000);
 
 async function faultWorld(name: string): Promise<FaultWorld> {
-  const [db, nats, stub] = await Promise.all([createOwnDatabase(`faults_${name}`), startNats(), startStub()]);
-  const receivers = await Promise.all(HOOKS.map(() => startReceiver()));
+  const [db, nats, stub, ...receivers] = await Promise.all([
+    createOwnDatabase(`faults_${name}`).then((d) => keep(d, (x) => x.drop())),
+    startNats().then((n) => keep(n, (x) => x.close())),
+    startStub().then((st) => keep(st, (x) => x.close())),
+    ...HOOKS.map(() => startReceiver().then((r) => keep(r, (x) => x.close()))),
+  ]);
   // The tenant is set up in this process (no workers: its database belongs to the two children).
-  const setup = await startServer({ databaseUrl: db.url, workersInProcess: false });
+  const setup = keep(await startServer({ databaseUrl: db.url, workersInProcess: false }), (x) => x.close());
   const world: FaultWorld = {
     db,
     nats,
@@ -78,7 +82,6 @@ async function faultWorld(name: string): Promise<FaultWorld> {
     servers: [],
     w: await leadWorld(setup),
   };
-  worlds.push(world);
   const buyer = await fundedBuyer(setup, world.w, "100000.00", stub.url);
   await offerContract(setup, world.w, buyer.id, { pricing: { model: "fixed", price: "5.00" }, destinationId: buyer.destinationId });
   for (const [i, eventTypes] of HOOKS.entries()) {
@@ -96,7 +99,7 @@ async function faultWorld(name: string): Promise<FaultWorld> {
     // Retries within seconds, not minutes.
     WEBHOOK_RETRY_SCHEDULE: "0,100ms,250ms,500ms,1s,1s,2s,2s",
   };
-  world.servers = await Promise.all([startChildServer(env), startChildServer(env)]);
+  world.servers = await Promise.all([0, 1].map(() => startChildServer(env).then((c) => keep(c, (x) => x.close()))));
   return world;
 }
 

@@ -35,7 +35,11 @@ let receiver: Receiver;
 let w: LeadWorld;
 
 beforeAll(async () => {
-  [db, nats, stub, receiver] = await Promise.all([createOwnDatabase("worker"), startNats(), startStub(), startReceiver()]);
+  // One at a time, so afterAll closes whatever opened before a failure.
+  db = await createOwnDatabase("worker");
+  nats = await startNats();
+  stub = await startStub();
+  receiver = await startReceiver();
   // Sets up the tenant (in this process, no workers); the API node under test is the child.
   setup = await startServer({ databaseUrl: db.url, workersInProcess: false });
   api = await startChildServer({ DATABASE_URL: db.url, NATS_URL: nats.url, WORKERS: "off", ...STREAM });

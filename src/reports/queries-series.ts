@@ -45,18 +45,3 @@ export async function timeSeries(tx: Tx, s: MeasureScope, sources: Sources, inte
   const starts = await bucketStarts(tx, s, interval, timeZone);
   return starts.map((start) => byStart.get(start.getTime()) ?? { ...zeroRow, start });
 }
-
-/**
- * Whether Postgres knows the zone. Intl and Postgres ship their own zone
- * data and disagree at the edges (Intl still takes "US/Pacific-New"), so a
- * name Intl accepted is tried here, in a savepoint that an unknown name
- * rolls back without spoiling the request's transaction.
- */
-export async function knownTimeZone(tx: Tx, timeZone: string): Promise<boolean> {
-  try {
-    await tx.transaction((t) => t.query(sql.unsafe`SELECT now() AT TIME ZONE ${timeZone}`));
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -16,7 +16,8 @@ import { reportPage } from "./page.ts";
 import { type ReportQuery, reportQuery } from "./params.ts";
 import { pingCounts, pingLatency, quantileMs, rejectionReasons, returnReasons, salesCount } from "./queries-other.ts";
 import { type Grouping, performanceCount, performancePage, performanceTotals, summary } from "./queries-measures.ts";
-import { type Interval, knownTimeZone, timeSeries } from "./queries-series.ts";
+import { knownTimeZone } from "../standard/time-zone.ts";
+import { type Interval, timeSeries } from "./queries-series.ts";
 import { pingHours, rejectionHours, returnHours } from "./sources.ts";
 
 /** Who asks, as the reports mask figures (superadmin acting in a tenant reads as admin). */

@@ -6,7 +6,7 @@ import { type Tenant, Tenant_Plan, Tenant_Status, TenantSchema } from "../../gen
 import { each, type Resource } from "../standard/resource.ts";
 import type { Values } from "../standard/table.ts";
 import { touches } from "../standard/update-mask.ts";
-import { knownTimeZone } from "../reports/queries-series.ts";
+import { knownTimeZone } from "../standard/time-zone.ts";
 import { Violations } from "../standard/violations.ts";
 import { type TenantRow, tenants } from "./store.ts";
 

@@ -25,13 +25,13 @@ export interface AttemptSettings {
   pace(d: ClaimedDelivery): Promise<void>;
 }
 
-/** Makes the attempt and records it; never rejects (failures are logged). */
-export async function attemptDelivery(s: AttemptSettings, d: ClaimedDelivery): Promise<void> {
+/** Makes the attempt and records it; resolves with its outcome (null: not sent or not recorded), never rejects (failures are logged). */
+export async function attemptDelivery(s: AttemptSettings, d: ClaimedDelivery): Promise<AttemptOutcome | null> {
   try {
     await s.pace(d);
-    if (s.stop.aborted) return;
+    if (s.stop.aborted) return null;
     const outcome = await send(s, d);
-    if (outcome === null) return;
+    if (outcome === null) return null;
     s.metrics.attempted.inc();
     (outcome.succeeded ? s.metrics.succeeded : s.metrics.failed).inc();
     s.metrics.latency.observe(outcome.latencyMs / 1000);
@@ -41,8 +41,10 @@ export async function attemptDelivery(s: AttemptSettings, d: ClaimedDelivery): P
     if (reason && (await disableWebhook(s.deps, d, reason))) {
       s.log.info({ webhookId: d.webhookId, tenantId: d.tenantId, reason }, "webhook endpoint disabled");
     }
+    return outcome;
   } catch (e) {
     s.log.warn({ err: e, deliveryId: d.id }, "webhook attempt not recorded; its lease runs out and it is tried again");
+    return null;
   }
 }
 

@@ -4,12 +4,15 @@
  * the work), sends each as its own task, records the attempt and schedules
  * the retry (dispatch-attempt.ts).
  *
- * Isolation: attempts run concurrently, at most `maxInFlight` in the process
- * and `perEndpoint` per endpoint, so a slow or dead endpoint occupies a few
- * slots and never the claim loop; an endpoint's throttle paces its attempts
- * in the process, and the claim keeps every process within its per-second
- * budget. A lease outlives the attempt's timeout, so a dispatcher that dies
- * leaves its deliveries due again, never lost.
+ * Isolation: attempts run concurrently, at most `maxInFlight` in the process.
+ * A healthy endpoint gets up to `perEndpoint` of them (enough for hundreds of
+ * webhooks a second); one whose last attempt here failed or took over a
+ * second is degraded to `degradedPerEndpoint`, and degraded endpoints
+ * together hold at most half the slots, so slow or dead endpoints never
+ * starve the healthy ones nor block the claim loop. An endpoint's throttle
+ * paces its attempts in the process, and the claim keeps every process
+ * within its per-second budget. A lease outlives the attempt's timeout, so a
+ * dispatcher that dies leaves its deliveries due again, never lost.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
@@ -31,8 +34,10 @@ export interface DispatcherOptions {
   disableAfterSeconds: number;
   /** Attempts in flight in this process, every endpoint together (64). */
   maxInFlight?: number;
-  /** Attempts in flight in this process to one endpoint (4). */
+  /** Attempts in flight in this process to one healthy endpoint (16). */
   perEndpoint?: number;
+  /** Attempts in flight in this process to one endpoint whose last attempt failed or was slow (2). */
+  degradedPerEndpoint?: number;
   /** Wait between claims when nothing is due (250 ms; the in-process fan-out wakes the loop sooner). */
   pollMs?: number;
   /** One attempt's whole exchange (15 s). */
@@ -64,7 +69,10 @@ export function webhookDispatcher(opts: DispatcherOptions): WebhookDispatcher {
 function run(opts: DispatcherOptions, metrics: ReturnType<typeof createDispatchMetrics>) {
   const { deps, log } = opts;
   const maxInFlight = opts.maxInFlight ?? 64;
-  const perEndpoint = opts.perEndpoint ?? 4;
+  const perEndpoint = opts.perEndpoint ?? 16;
+  const degradedPerEndpoint = Math.min(perEndpoint, opts.degradedPerEndpoint ?? 2);
+  // Endpoints whose last attempt in this process failed or took over SLOW_MS.
+  const degraded = new Set<string>();
   const pollMs = opts.pollMs ?? 250;
   const timeoutMs = opts.timeoutMs ?? 15_000;
   const stopping = new AbortController();
@@ -105,16 +113,23 @@ function run(opts: DispatcherOptions, metrics: ReturnType<typeof createDispatchM
   };
   const launch = (d: ClaimedDelivery) => {
     busy.set(d.webhookId, (busy.get(d.webhookId) ?? 0) + 1);
-    const task = attemptDelivery(settings, d).finally(() => {
-      tasks.delete(task);
-      const n = (busy.get(d.webhookId) ?? 1) - 1;
-      if (n > 0) busy.set(d.webhookId, n);
-      else busy.delete(d.webhookId);
-      if ((nextSlot.get(d.webhookId) ?? 0) < Date.now() && n === 0) nextSlot.delete(d.webhookId);
-      metrics.inFlight.set(tasks.size);
-      // A freed slot may let waiting deliveries through.
-      if (tasks.size === maxInFlight - 1 || n === perEndpoint - 1) poke();
-    });
+    const task = attemptDelivery(settings, d)
+      .then((outcome) => {
+        if (!outcome) return;
+        if (outcome.succeeded && outcome.latencyMs < SLOW_MS) degraded.delete(d.webhookId);
+        else degraded.add(d.webhookId);
+      })
+      .finally(() => {
+        tasks.delete(task);
+        const n = (busy.get(d.webhookId) ?? 1) - 1;
+        if (n > 0) busy.set(d.webhookId, n);
+        else busy.delete(d.webhookId);
+        if ((nextSlot.get(d.webhookId) ?? 0) < Date.now() && n === 0) nextSlot.delete(d.webhookId);
+        metrics.inFlight.set(tasks.size);
+        // A freed slot may let waiting deliveries through.
+        const limit = degraded.has(d.webhookId) ? degradedPerEndpoint : perEndpoint;
+        if (tasks.size === maxInFlight - 1 || n === limit - 1) poke();
+      });
     tasks.add(task);
     metrics.inFlight.set(tasks.size);
   };
@@ -129,8 +144,8 @@ function run(opts: DispatcherOptions, metrics: ReturnType<typeof createDispatchM
         const claimed = await claimDeliveries(deps.pool, {
           limit: room,
           perEndpoint,
-          busy,
-          leaseSeconds: Math.ceil(timeoutMs / 1000) * 4,
+          busy: claimView(busy, degraded, perEndpoint, degradedPerEndpoint, maxInFlight),
+          leaseSeconds: Math.ceil(timeoutMs / 1000) + LEASE_MARGIN_SECONDS,
         });
         for (const d of claimed) launch(d);
         if (claimed.length < room) await idle(pollMs);
@@ -155,6 +170,35 @@ function run(opts: DispatcherOptions, metrics: ReturnType<typeof createDispatchM
       await Promise.allSettled([...tasks]);
     },
   };
+}
+
+/** An attempt slower than this degrades its endpoint to `degradedPerEndpoint` slots until one is fast and succeeds. */
+const SLOW_MS = 1_000;
+/** How much a lease outlasts the attempt's timeout (the throttle's wait, the record). */
+const LEASE_MARGIN_SECONDS = 10;
+
+/**
+ * What the claim is told is in flight per endpoint: the true count for a
+ * healthy endpoint; for a degraded one, as much more as leaves it only
+ * `degradedPerEndpoint` slots, or none once degraded endpoints hold half
+ * the process's slots.
+ */
+export function claimView(
+  busy: ReadonlyMap<string, number>,
+  degraded: ReadonlySet<string>,
+  perEndpoint: number,
+  degradedPerEndpoint: number,
+  maxInFlight: number,
+): Map<string, number> {
+  const view = new Map(busy);
+  let degradedBusy = 0;
+  for (const id of degraded) degradedBusy += busy.get(id) ?? 0;
+  const full = degradedBusy >= Math.floor(maxInFlight / 2);
+  for (const id of degraded) {
+    const n = busy.get(id) ?? 0;
+    view.set(id, full ? perEndpoint : n + perEndpoint - degradedPerEndpoint);
+  }
+  return view;
 }
 
 /** Waits for the endpoint's next send slot when it has a throttle. */
