@@ -6,8 +6,9 @@
  *
  * Lead counts come from report_lead_hours and money from report_sale_hours
  * (joined on the key), or both from the tag or sub-id rollup when the
- * request filters or groups by one. Lead counts have no buyer: filtered or
- * grouped by buyer or contract, they are zero.
+ * request filters or groups by one, or from a narrow rollup (narrow.ts) when
+ * one fits. Lead counts have no buyer: filtered or grouped by buyer or
+ * contract, they are zero.
  *
  * What a key may see: a buyer key's sales rows carry the partner's payout,
  * so payout and margin read 0 for buyer keys; a partner key sees its payouts
@@ -28,8 +29,8 @@ export interface MeasureScope {
   viewer: Viewer;
 }
 
-/** The rollups a measures report reads: one (tag or sub-id) or lead counts beside sales. */
-export type Sources = { single: Rollup } | { leads: Rollup; sales: Rollup };
+/** The rollups a measures report reads: one with every measure (tag, sub-id, tenant, partner), or lead counts (none: zero) beside sales. */
+export type Sources = { single: Rollup } | { leads: Rollup | null; sales: Rollup };
 
 /** The key expression on a rollup, or null when the rollup cannot group by it (its measures then count as zero). */
 export type KeyOf = (r: Rollup) => FragmentSqlToken | null;
@@ -70,16 +71,16 @@ function baseSums(s: MeasureScope, sources: Sources, keyOf: KeyOf): FragmentSqlT
       FROM ${sql.identifier([sources.single.table])} WHERE ${whereOf(sources.single, s.tenantId, s.q)} GROUP BY 1`;
   }
   const saleKey = keyOf(sources.sales) ?? sql.fragment`''`;
-  const leadKey = keyOf(sources.leads);
+  const leadKey = sources.leads && keyOf(sources.leads);
   const sales = sql.fragment`SELECT ${saleKey} AS key, ${zeroLeads}, ${moneySums}
-    FROM report_sale_hours WHERE ${whereOf(sources.sales, s.tenantId, s.q)} GROUP BY 1`;
-  if (leadKey === null || unkept(sources.leads, s.q.filter).length > 0) return sales;
+    FROM ${sql.identifier([sources.sales.table])} WHERE ${whereOf(sources.sales, s.tenantId, s.q)} GROUP BY 1`;
+  if (!sources.leads || !leadKey || unkept(sources.leads, s.q.filter).length > 0) return sales;
   return sql.fragment`SELECT key, sum(leads) AS leads, sum(accepted) AS accepted, sum(rejected) AS rejected,
       sum(duplicates) AS duplicates, sum(sold) AS sold, sum(unsold) AS unsold, sum(sales) AS sales, sum(revenue) AS revenue,
       sum(payout) AS payout, sum(returns) AS returns, sum(returned_amount) AS returned_amount, sum(payout_reversed) AS payout_reversed
     FROM (
       SELECT ${leadKey} AS key, ${leadSums}, 0 AS sales, 0 AS revenue, 0 AS payout, 0 AS returns, 0 AS returned_amount, 0 AS payout_reversed
-      FROM report_lead_hours WHERE ${whereOf(sources.leads, s.tenantId, s.q)} GROUP BY 1
+      FROM ${sql.identifier([sources.leads.table])} WHERE ${whereOf(sources.leads, s.tenantId, s.q)} GROUP BY 1
       UNION ALL ${sales}
     ) u GROUP BY key`;
 }

@@ -11,6 +11,7 @@ import { Violations } from "../standard/violations.ts";
 import { capReport } from "./caps.ts";
 import { leadsBasis, measuresBasis, periodOf, pingBasis, ratio, returnsBasis, toContractCaps, toMeasures } from "./mapping.ts";
 import { type MeasureScope, sourcesOf, type Viewer } from "./measures.ts";
+import { narrowest } from "./narrow.ts";
 import { orderOf, refuseUnkept } from "./order.ts";
 import { reportPage } from "./page.ts";
 import { type ReportQuery, reportQuery } from "./params.ts";
@@ -53,7 +54,7 @@ export function reportService(db: Deps): ServiceImpl<typeof ReportService> {
       const q = reportQuery(req);
       const sources = sourcesOf(q.filter);
       return inTenant(db, ctx, async (tx, p) => ({
-        data: toMeasures(await summary(tx, scopeOf(p, q), sources)),
+        data: toMeasures(await summary(tx, scopeOf(p, q), narrowest(sources, q.filter, "", viewerOf(p)))),
         timeBasis: measuresBasis,
         period: periodOf(q),
       }));
@@ -64,10 +65,11 @@ export function reportService(db: Deps): ServiceImpl<typeof ReportService> {
       if (!group) v.add("groupBy", `is required: one of ${Object.values(groupings).join(", ")}`);
       const q = reportQuery(req, new Date(), v);
       const g = group as Grouping;
-      const sources = sourcesOf(q.filter, g);
+      const wide = sourcesOf(q.filter, g);
       const order = orderOf(req.orderBy, g === "buyer" || g === "contract" ? "sales desc" : "leads desc");
       return inTenant(db, ctx, async (tx, p) => {
         const s = scopeOf(p, q);
+        const sources = narrowest(wide, q.filter, g, s.viewer);
         const page = reportPage(db.settings, req, s.tenantId, [q, g, order, s.viewer]);
         const rows = await performancePage(tx, s, sources, g, order, page);
         const totalSize = rows[0]?.total_rows ?? (page.offset === 0 ? 0 : await performanceCount(tx, s, sources, g));
@@ -85,9 +87,10 @@ export function reportService(db: Deps): ServiceImpl<typeof ReportService> {
       const interval = intervals[req.interval];
       if (!interval) v.add("interval", "must be hour, day, week or month");
       const q = reportQuery(req, new Date(), v);
-      const sources = sourcesOf(q.filter);
+      const wide = sourcesOf(q.filter);
       return inTenant(db, ctx, async (tx, p) => {
         const s = scopeOf(p, q);
+        const sources = narrowest(wide, q.filter, "", s.viewer);
         const timeZone = req.timeZone || (await tenantTimeZone(tx, s.tenantId));
         if (!(await knownTimeZone(tx, timeZone)))
           new Violations().add("timeZone", "must be an IANA time zone, e.g. America/Chicago").check();
@@ -181,7 +184,7 @@ export function reportService(db: Deps): ServiceImpl<typeof ReportService> {
         "the funnel",
       );
       return inTenant(db, ctx, async (tx, p) => {
-        const m = await summary(tx, scopeOf(p, q), sources);
+        const m = await summary(tx, scopeOf(p, q), narrowest(sources, q.filter, "", viewerOf(p)));
         const steps: [string, number][] = [
           ["received", m.leads],
           ["accepted", m.accepted],

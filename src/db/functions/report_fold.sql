@@ -1,9 +1,10 @@
 -- The report projection's one statement per tenant per batch (src/reports/projection.ts): folds committed
 -- events ({id, tenantId, type, timestamp, data} as the consumers see them) into the hourly rollups of
--- migration 0026 and returns how many events it folded. An event already in report_applied_events is
--- skipped, so a redelivered batch changes nothing. It reads the rows an event is about by id (the lead,
--- its sales, the return, the ping and its bids, the delivery attempts, the partner's earnings) as the
--- tenant's admin, so a rebuild from the outbox folds the same figures. Per event type:
+-- migrations 0026 and 0028 (the narrow ones: per tenant, partner, buyer) and returns how many events it
+-- folded. An event already in report_applied_events is skipped, so a redelivered batch changes nothing.
+-- It reads the rows an event is about by id (the lead, its sales, the return, the ping and its bids, the
+-- delivery attempts, the partner's earnings) as the tenant's admin, so a rebuild from the outbox folds
+-- the same figures. Per event type:
 --   lead.created   received +1, accepted +1 (submission hour).
 --   lead.rejected  status duplicate: duplicates +1, accepted −1; unsold: unsold +1 (with the lead's delivery
 --                  attempts so far); any other status: rejected +1, accepted −1. One rejection row (status,
@@ -252,6 +253,50 @@ BEGIN
       ON CONFLICT (tenant_id, hour, partner_id, sub_key, sub_value, test) DO UPDATE SET
         received = t.received + excluded.received, accepted = t.accepted + excluded.accepted, rejected = t.rejected + excluded.rejected,
         duplicates = t.duplicates + excluded.duplicates, sold = t.sold + excluded.sold, unsold = t.unsold + excluded.unsold,
+        sales = t.sales + excluded.sales, revenue = t.revenue + excluded.revenue, payout = t.payout + excluded.payout,
+        returns = t.returns + excluded.returns, returned_amount = t.returned_amount + excluded.returned_amount,
+        payout_reversed = t.payout_reversed + excluded.payout_reversed
+    ),
+    -- The narrow rollups (migration 0028): the same facts per tenant and per partner (buyers: money_facts).
+    narrow AS (
+      SELECT hour, partner_id, test, received, accepted, rejected, duplicates, sold, unsold,
+             0 AS sales, 0::numeric AS revenue, 0::numeric AS payout, 0 AS returns, 0::numeric AS returned_amount, 0::numeric AS payout_reversed
+      FROM lead_facts
+      UNION ALL
+      SELECT hour, partner_id, test, 0, 0, 0, 0, 0, 0, sales, revenue, payout, returns, returned_amount, payout_reversed
+      FROM money_facts
+    ),
+    w_tenant AS (
+      INSERT INTO report_tenant_hours AS t (tenant_id, hour, test, received, accepted, rejected, duplicates, sold, unsold,
+                                            sales, revenue, payout, returns, returned_amount, payout_reversed)
+      SELECT v_tenant, hour, test, sum(received), sum(accepted), sum(rejected), sum(duplicates), sum(sold), sum(unsold),
+             sum(sales), sum(revenue), sum(payout), sum(returns), sum(returned_amount), sum(payout_reversed)
+      FROM narrow GROUP BY hour, test ORDER BY hour, test
+      ON CONFLICT (tenant_id, hour, test) DO UPDATE SET
+        received = t.received + excluded.received, accepted = t.accepted + excluded.accepted, rejected = t.rejected + excluded.rejected,
+        duplicates = t.duplicates + excluded.duplicates, sold = t.sold + excluded.sold, unsold = t.unsold + excluded.unsold,
+        sales = t.sales + excluded.sales, revenue = t.revenue + excluded.revenue, payout = t.payout + excluded.payout,
+        returns = t.returns + excluded.returns, returned_amount = t.returned_amount + excluded.returned_amount,
+        payout_reversed = t.payout_reversed + excluded.payout_reversed
+    ),
+    w_partner AS (
+      INSERT INTO report_partner_hours AS t (tenant_id, hour, partner_id, test, received, accepted, rejected, duplicates, sold, unsold,
+                                             sales, revenue, payout, returns, returned_amount, payout_reversed)
+      SELECT v_tenant, hour, partner_id, test, sum(received), sum(accepted), sum(rejected), sum(duplicates), sum(sold), sum(unsold),
+             sum(sales), sum(revenue), sum(payout), sum(returns), sum(returned_amount), sum(payout_reversed)
+      FROM narrow GROUP BY hour, partner_id, test ORDER BY hour, partner_id, test
+      ON CONFLICT (tenant_id, hour, partner_id, test) DO UPDATE SET
+        received = t.received + excluded.received, accepted = t.accepted + excluded.accepted, rejected = t.rejected + excluded.rejected,
+        duplicates = t.duplicates + excluded.duplicates, sold = t.sold + excluded.sold, unsold = t.unsold + excluded.unsold,
+        sales = t.sales + excluded.sales, revenue = t.revenue + excluded.revenue, payout = t.payout + excluded.payout,
+        returns = t.returns + excluded.returns, returned_amount = t.returned_amount + excluded.returned_amount,
+        payout_reversed = t.payout_reversed + excluded.payout_reversed
+    ),
+    w_buyer AS (
+      INSERT INTO report_buyer_hours AS t (tenant_id, hour, buyer_id, test, sales, revenue, payout, returns, returned_amount, payout_reversed)
+      SELECT v_tenant, hour, buyer_id, test, sum(sales), sum(revenue), sum(payout), sum(returns), sum(returned_amount), sum(payout_reversed)
+      FROM money_facts GROUP BY hour, buyer_id, test ORDER BY hour, buyer_id, test
+      ON CONFLICT (tenant_id, hour, buyer_id, test) DO UPDATE SET
         sales = t.sales + excluded.sales, revenue = t.revenue + excluded.revenue, payout = t.payout + excluded.payout,
         returns = t.returns + excluded.returns, returned_amount = t.returned_amount + excluded.returned_amount,
         payout_reversed = t.payout_reversed + excluded.payout_reversed
