@@ -16,7 +16,7 @@ import { decodeEvent, type LeadEvent } from "./event.ts";
 import type { EventStreamConfig } from "./relay-stream.ts";
 
 /** How long JetStream waits for an ack before offering a message again (a handler still working says so). */
-const ACK_WAIT_MS = 60_000;
+const ACK_WAIT_MS = 30_000;
 /** Wait before a rejected batch is offered again. */
 const RETRY_DELAY_MS = 1_000;
 /** Most messages held at once; also the largest batch. */
@@ -30,7 +30,11 @@ export interface RunningConsumer {
 /** Makes the durable consumer `consumer.name` if missing (same config every time, so a second process binds to it). */
 export async function ensureDurable(jsm: JetStreamManager, stream: EventStreamConfig, name: string): Promise<void> {
   const existing = await jsm.consumers.info(stream.name, name).catch(() => null);
-  if (existing) return;
+  if (existing) {
+    // A durable made by an earlier version keeps its position; only its ack wait follows this code.
+    if (existing.config.ack_wait !== nanos(ACK_WAIT_MS)) await jsm.consumers.update(stream.name, name, { ack_wait: nanos(ACK_WAIT_MS) });
+    return;
+  }
   await jsm.consumers.add(stream.name, {
     durable_name: name,
     ack_policy: AckPolicy.Explicit,
