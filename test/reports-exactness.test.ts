@@ -7,7 +7,7 @@
  * partners, tags and sub-ids, test-mode leads, duplicates, validation
  * failures, a paused campaign's rejections, leads left unsold and later
  * cherry-picked, approved and rejected returns, across four buyers. The seed
- * is printed; `REPORTS_SEED=<n>` replays a run.
+ * is printed; `REPORTS_SEED=<n>` replays a run, `REPORTS_SEED=random` draws one.
  */
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -18,7 +18,9 @@ import { type PingStub, startPingStub } from "./support/ping-stub.ts";
 import { figuresOf, GROUPINGS, rawFigures, rawRejections, rawReturnReasons, rawTotals } from "./support/report-figures.ts";
 import { dataOf, startServer, type TestServer } from "./support/server.ts";
 
-const SEED = Number(process.env.REPORTS_SEED || Math.floor(Math.random() * 2 ** 31));
+// A fixed seed by default, so CI runs one known mix (a random one can leave a buyer without a sale, which the
+// first test refuses); REPORTS_SEED=random draws a new mix, REPORTS_SEED=<n> replays one.
+const SEED = process.env.REPORTS_SEED === "random" ? Math.floor(Math.random() * 2 ** 31) : Number(process.env.REPORTS_SEED || 20261207);
 const LEADS = 170;
 
 /** mulberry32: a small seeded PRNG, so one seed replays one mix. */
