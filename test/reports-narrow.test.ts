@@ -15,6 +15,7 @@ import { runReportsCommand } from "../src/reports/command.ts";
 import { contractFor, credit, inboxWorld, type KeyedBuyer, keyedBuyer } from "./support/inbox-fixture.ts";
 import { exampleLead, type LeadWorld, type StubEndpoint, startStub, submit } from "./support/lead-fixture.ts";
 import { dataOf, startServer, type TestServer } from "./support/server.ts";
+import { queryAs } from "./support/claims.ts";
 
 let server: TestServer;
 let owner: pg.Client;
@@ -168,18 +169,8 @@ describe("narrow rollups", () => {
 
   it("row-level security: tenant totals for admins only, partner rows for their partner, buyer rows for their buyer", async () => {
     const { w, seller, picker } = run;
-    const as = async (tenant: string, role: string, ids: { buyer?: string; partner?: string }, q: string) => {
-      await appClient.query("BEGIN");
-      try {
-        await appClient.query(
-          "SELECT set_config('lr.tenant_id', $1, true), set_config('lr.role', $2, true), set_config('lr.buyer_id', $3, true), set_config('lr.partner_id', $4, true)",
-          [tenant, role, ids.buyer ?? "", ids.partner ?? ""],
-        );
-        return (await appClient.query(q)).rows as Record<string, unknown>[];
-      } finally {
-        await appClient.query("ROLLBACK");
-      }
-    };
+    const as = (tenant: string, role: string, ids: { buyer?: string; partner?: string }, q: string) =>
+      queryAs(appClient, { tenant, role, ...ids }, q);
     const count = async (role: string, ids: { buyer?: string; partner?: string }, q: string, tenant = w.tenantId) =>
       (await as(tenant, role, ids, q)).length;
     expect(await count("admin", {}, "SELECT 1 FROM report_tenant_hours")).toBeGreaterThan(0);

@@ -35,6 +35,7 @@ import {
 } from "./support/lead-fixture.ts";
 import { type PingStub, startPingStub } from "./support/ping-stub.ts";
 import { dataOf, startServer, type TestServer } from "./support/server.ts";
+import { queryAs } from "./support/claims.ts";
 
 let server: TestServer;
 let owner: pg.Client;
@@ -373,18 +374,8 @@ describe("the report projection", () => {
 
   it("row-level security: a buyer key sees only its own rows, a partner key its partner's, another tenant none", async () => {
     const { w, picker, seller } = run;
-    const as = async (tenant: string, role: string, ids: { buyer?: string; partner?: string }, q: string) => {
-      await appClient.query("BEGIN");
-      try {
-        await appClient.query(
-          "SELECT set_config('lr.tenant_id', $1, true), set_config('lr.role', $2, true), set_config('lr.buyer_id', $3, true), set_config('lr.partner_id', $4, true)",
-          [tenant, role, ids.buyer ?? "", ids.partner ?? ""],
-        );
-        return (await appClient.query(q)).rows as Record<string, unknown>[];
-      } finally {
-        await appClient.query("ROLLBACK");
-      }
-    };
+    const as = (tenant: string, role: string, ids: { buyer?: string; partner?: string }, q: string) =>
+      queryAs(appClient, { tenant, role, ...ids }, q);
     const buyers = async (role: string, ids: { buyer?: string; partner?: string }, table: string) =>
       (await as(w.tenantId, role, ids, `SELECT DISTINCT buyer_id FROM ${table}`)).map((r) => r.buyer_id).sort();
     expect(await buyers("buyer", { buyer: seller.id }, "report_sale_hours")).toEqual([seller.id]);

@@ -105,19 +105,26 @@ const LEAD_EVENTS: EventTypeInfo[] = [
   },
 ];
 
-/** Every event type, by name. */
-export function eventTypes(): EventTypeInfo[] {
-  const config = CONFIGURATION_RESOURCES.flatMap((r) =>
+/** Every event type, by name: fixed by the code, so built once. */
+const EVENT_TYPES: readonly EventTypeInfo[] = [
+  ...LEAD_EVENTS,
+  ...CONFIGURATION_RESOURCES.flatMap((r) =>
     changesOf(r).map((change) => ({
       name: `${r}.${change}`,
       description: `A ${r.replaceAll("_", " ")} was ${change}; data is the ${r.replaceAll("_", " ")} as the API returns it${change === "deleted" ? " before its deletion" : ""}.`,
       data: RESOURCE_MESSAGES[r],
     })),
-  );
-  return [...LEAD_EVENTS, ...config].sort((a, b) => a.name.localeCompare(b.name));
+  ),
+].sort((a, b) => a.name.localeCompare(b.name));
+
+const EVENT_TYPE_NAMES: ReadonlySet<string> = new Set(EVENT_TYPES.map((t) => t.name));
+
+/** Every event type, by name. */
+export function eventTypes(): readonly EventTypeInfo[] {
+  return EVENT_TYPES;
 }
 
-/** Whether `name` is an event type (or `*`, every type, where a subscription allows it). */
+/** Whether `name` is an event type (`*`, every type, is the caller's to allow). */
 export function isEventType(name: string): boolean {
-  return eventTypes().some((t) => t.name === name);
+  return EVENT_TYPE_NAMES.has(name);
 }
