@@ -137,19 +137,20 @@ describe("webhook fan-out", () => {
       expect(dead?.eventId).toBe(e.id);
       const deps = await createDeps(pool, server.config);
       const log = pino({ level: "silent" });
+      const [d] = await dataOf(server.call("GET", `/api/v1/webhooks/${webhookId}/deliveries`, { key: adminKey }));
       const started = Date.now();
       const live = webhookDispatcher({ deps, registry: new Registry(), log, schedule: [0, 100], disableAfterSeconds: 3600 }).start();
       try {
         await until(() => rx.received.length === 1, 10_000, "the delivery after the lease");
         expect(Date.now() - started).toBeGreaterThanOrEqual(500);
         expect(rx.received[0].headers["webhook-id"]).toBe(e.id);
+        // The live dispatcher records its success before it stops (a stop cuts an unrecorded attempt short).
+        await until(
+          async () => (await dataOf(server.call("GET", `/api/v1/webhook-deliveries/${d.id}`, { key: adminKey }))).status === "succeeded",
+        );
       } finally {
         await live.stop();
       }
-      const [d] = await dataOf(server.call("GET", `/api/v1/webhooks/${webhookId}/deliveries`, { key: adminKey }));
-      await until(
-        async () => (await dataOf(server.call("GET", `/api/v1/webhook-deliveries/${d.id}`, { key: adminKey }))).status === "succeeded",
-      );
       // The dead dispatcher's outcome arrives late: logged as an attempt, the delivery stays succeeded.
       if (!dead) throw new Error("no claim");
       await recordAttempt(pool, dead, { succeeded: false, statusCode: null, latencyMs: 1, excerpt: "", error: "late", retryInMs: 100 });
