@@ -1,6 +1,7 @@
 /**
- * The narrow rollups (migration 0028): the fold keeps them equal to the sums
- * of the wide rollups (per tenant, per partner, per buyer), a rebuild too;
+ * The narrow rollups (migration 0028) and the daily ones (0029): the fold
+ * keeps them equal to the sums of the wide rollups (per tenant, per partner,
+ * per buyer; per day of the hourly ones, tags and sub-ids too), a rebuild too;
  * row-level security scopes them like the wide ones; and every report the
  * query layer answers from them (src/reports/narrow.ts) equals the same
  * figures read from the wide rollups, for admin, partner and buyer keys,
@@ -80,9 +81,13 @@ async function mixedRun(): Promise<Run> {
     pricing: { model: "fixed", price: "30.00" },
     returnPolicy: { windowHours: 72, allowedReasons: ["bad phone"], monthlyReturnCapPercent: 0 },
   });
-  const first = await dataOf(submit(server, w, exampleLead({ email: email(), state: "CA" })));
+  const first = await dataOf(
+    submit(server, w, exampleLead({ email: email(), state: "CA", subIds: { sub1: "net-7", sub2: "ad-1" }, tags: ["promo"] })),
+  );
   expect(first.status).toBe("sold");
-  expect((await dataOf(submit(server, w, exampleLead({ email: email() })))).status).toBe("sold");
+  expect((await dataOf(submit(server, w, exampleLead({ email: email(), subIds: { sub1: "net-7" }, tags: ["promo", "x"] })))).status).toBe(
+    "sold",
+  );
   expect((await dataOf(submit(server, w, exampleLead({ email: first.fields.email })))).status).toBe("duplicate");
   expect((await dataOf(submit(server, w, exampleLead({ email: email(), test: true })))).status).toBe("sold");
   const r = await dataOf(server.call("POST", `/api/v1/leads/${first.id}/returns`, { key: seller.key, body: { reason: "bad phone" } }));
@@ -132,8 +137,39 @@ async function narrowVsWide(t: string): Promise<[string[], string[]][]> {
       await rowsOf(`SELECT hour, test, buyer_id, ${MONEY} FROM report_buyer_hours WHERE tenant_id = $1 GROUP BY 1, 2, 3`, t),
       await rowsOf(`SELECT hour, test, buyer_id, ${MONEY} FROM report_sale_hours WHERE tenant_id = $1 GROUP BY 1, 2, 3`, t),
     ],
+    ...(await Promise.all(
+      DAILY.map(async ([days, dims, measures]) => {
+        const hours = days.replace("_days", "_hours");
+        return [
+          await rowsOf(`SELECT day, test, ${dims}, ${measures} FROM ${days} WHERE tenant_id = $1 GROUP BY day, test, ${dims}`, t),
+          await rowsOf(
+            `SELECT date_trunc('day', hour, 'UTC') AS day, test, ${dims}, ${measures} FROM ${hours} WHERE tenant_id = $1
+             GROUP BY 1, test, ${dims}`,
+            t,
+          ),
+        ] as [string[], string[]];
+      }),
+    )),
   ];
 }
+
+/** The daily rollups (migration 0029): table, dimensions, measures. */
+const DAILY: [string, string, string][] = [
+  ["report_partner_days", "partner_id", `${MEASURES}, ${MONEY}`],
+  ["report_buyer_days", "buyer_id", MONEY],
+  ["report_tag_days", "partner_id, tag", `${MEASURES}, ${MONEY}`],
+  ["report_subid_days", "partner_id, sub_key, sub_value", `${MEASURES}, ${MONEY}`],
+];
+
+const HOUR_MS = 3_600_000;
+const today = Math.floor(Date.now() / 86_400_000) * 86_400_000;
+/**
+ * Two periods holding every lead of the run: the default (the last 30 days
+ * to the next hour: the run's hours are at its edge, read hourly) and one
+ * whose only whole UTC day is today (the run's rows read from the daily
+ * rollups, the hours around it hourly).
+ */
+const PERIODS = ["", `&from=${new Date(today - 23 * HOUR_MS).toISOString()}&to=${new Date(today + 25 * HOUR_MS).toISOString()}`];
 
 const get = async (path: string, key: string) => {
   const res = await server.call("GET", path, { key });
@@ -160,7 +196,7 @@ describe("narrow rollups", () => {
     expect(await cli("rebuild", "--tenant", t)).toBe(0);
     expect((await narrowVsWide(t)).map(([n]) => n)).toEqual(before);
     expect(await owner.query("SELECT lr.report_clear($1)", [t])).toBeTruthy();
-    for (const table of ["report_tenant_hours", "report_partner_hours", "report_buyer_hours"]) {
+    for (const table of ["report_tenant_hours", "report_partner_hours", "report_buyer_hours", ...DAILY.map(([d]) => d)]) {
       expect((await owner.query(`SELECT count(*)::int AS n FROM ${table} WHERE tenant_id = $1`, [t])).rows[0].n).toBe(0);
     }
     expect(await cli("rebuild", "--tenant", t)).toBe(0);
@@ -185,8 +221,18 @@ describe("narrow rollups", () => {
     expect(await count("buyer", { buyer: picker.id }, `SELECT 1 FROM report_buyer_hours WHERE buyer_id = '${seller.id}'`)).toBe(0);
     expect(await count("partner", { partner: w.partnerId }, "SELECT 1 FROM report_buyer_hours")).toBe(0);
     expect(await count("admin", {}, "SELECT DISTINCT buyer_id FROM report_buyer_hours")).toBe(2);
+    for (const table of ["report_partner_days", "report_tag_days", "report_subid_days"]) {
+      expect(await count("admin", {}, `SELECT 1 FROM ${table}`)).toBeGreaterThan(0);
+      expect(await count("partner", { partner: w.partnerId }, `SELECT 1 FROM ${table}`)).toBeGreaterThan(0);
+      expect(await count("partner", { partner: seller.id }, `SELECT 1 FROM ${table}`)).toBe(0);
+      expect(await count("buyer", { buyer: seller.id }, `SELECT 1 FROM ${table}`)).toBe(0);
+    }
+    expect(await as(w.tenantId, "buyer", { buyer: seller.id }, "SELECT DISTINCT buyer_id FROM report_buyer_days")).toEqual([
+      { buyer_id: seller.id },
+    ]);
+    expect(await count("partner", { partner: w.partnerId }, "SELECT 1 FROM report_buyer_days")).toBe(0);
     const other = await server.newTenant();
-    for (const table of ["report_tenant_hours", "report_partner_hours", "report_buyer_hours"]) {
+    for (const table of ["report_tenant_hours", "report_partner_hours", "report_buyer_hours", ...DAILY.map(([d]) => d)]) {
       expect(await count("admin", {}, `SELECT 1 FROM ${table} WHERE tenant_id = '${w.tenantId}'`, other.tenantId)).toBe(0);
     }
   });
@@ -194,10 +240,10 @@ describe("narrow rollups", () => {
   it("reports answered from them equal the same figures from the wide rollups, for every key, masks included", async () => {
     const { w, seller, picker, partnerKey } = run;
     const R = "/api/v1/reports";
-    for (const traffic of ["live", "test", "all"]) {
+    for (const [traffic, period] of ["live", "test", "all"].flatMap((t) => PERIODS.map((p) => [t, p] as const))) {
       const tr = `traffic=${traffic}`;
-      const perf = async (q: string, key: string) => (await get(`${R}/performance?${q}&${tr}&pageSize=500`, key)).totals;
-      const summary = async (q: string, key: string) => (await get(`${R}/summary?${q}&${tr}`, key)).data;
+      const perf = async (q: string, key: string) => (await get(`${R}/performance?${q}&${tr}${period}&pageSize=500`, key)).totals;
+      const summary = async (q: string, key: string) => (await get(`${R}/summary?${q}&${tr}${period}`, key)).data;
       // Admin: tenant totals, per partner, per buyer (narrow) against per campaign and per contract (wide).
       const byCampaign = await perf("groupBy=campaign", w.adminKey);
       expect(await summary("", w.adminKey)).toEqual(byCampaign);
@@ -215,7 +261,7 @@ describe("narrow rollups", () => {
       );
       expect(series.data.reduce((n: number, p: { leads: number }) => n + p.leads, 0)).toBe(byCampaign.leads);
       expect(series.data.reduce((n: number, p: { sales: number }) => n + p.sales, 0)).toBe(byCampaign.sales);
-      const funnel = (await get(`${R}/funnel?${tr}`, w.adminKey)).data;
+      const funnel = (await get(`${R}/funnel?${tr}${period}`, w.adminKey)).data;
       expect(funnel.map((s: { count: number }) => s.count)).toEqual([
         byCampaign.leads,
         byCampaign.accepted,
@@ -247,5 +293,31 @@ describe("narrow rollups", () => {
         expect((await perf("groupBy=contract", seller.key)).revenue).toBe("60.00");
       }
     }
+  });
+
+  it("a period read from the daily rollups gives every row the hourly ones give, tags and sub-ids included", async () => {
+    const { w, seller, partnerKey } = run;
+    const rows = async (q: string, key: string, period: string) =>
+      (await get(`/api/v1/reports/performance?${q}&traffic=all${period}&pageSize=500`, key)).data;
+    const asks: [string, string][] = [
+      ["groupBy=buyer", w.adminKey],
+      ["groupBy=partner", w.adminKey],
+      ["groupBy=tag", w.adminKey],
+      ["groupBy=subId", w.adminKey],
+      [`groupBy=subId&partnerId=${w.partnerId}`, w.adminKey],
+      [`groupBy=tag&partnerId=${w.partnerId}`, w.adminKey],
+      ["groupBy=subId", partnerKey],
+      ["groupBy=buyer", seller.key],
+    ];
+    for (const [q, key] of asks) {
+      const hourly = await rows(q, key, PERIODS[0]);
+      expect(hourly.length, q).toBeGreaterThan(0);
+      expect(await rows(q, key, PERIODS[1]), q).toEqual(hourly);
+    }
+    const subs = await rows("groupBy=subId", w.adminKey, PERIODS[1]);
+    expect(subs.map((r: { key: string; leads: number }) => [r.key, r.leads]).sort()).toEqual([
+      ["sub1:net-7", 2],
+      ["sub2:ad-1", 1],
+    ]);
   });
 });

@@ -17,16 +17,17 @@
 import { type FragmentSqlToken, sql } from "slonik";
 import { invalidArgument } from "../pipeline/errors.ts";
 import type { ReportFilter, ReportQuery } from "./params.ts";
-import { leadHours, type Rollup, saleHours, subIdHours, tagHours, unkept, whereOf } from "./sources.ts";
+import { leadHours, type Rollup, rowsOf, saleHours, subIdHours, tagHours, unkept } from "./sources.ts";
 
 /** The caller's role as the reports mask figures by it. */
 export type Viewer = "admin" | "buyer" | "partner";
 
-/** What a measures query needs: the tenant, the validated request and who asks. */
+/** What a measures query needs: the tenant, the validated request and who asks; byHour: read hourly rows only (see rowsOf). */
 export interface MeasureScope {
   tenantId: string;
   q: ReportQuery;
   viewer: Viewer;
+  byHour?: boolean;
 }
 
 /** The rollups a measures report reads: one with every measure (tag, sub-id, tenant, partner), or lead counts (none: zero) beside sales. */
@@ -68,19 +69,19 @@ function baseSums(s: MeasureScope, sources: Sources, keyOf: KeyOf): FragmentSqlT
   if ("single" in sources) {
     const key = keyOf(sources.single) ?? sql.fragment`''`;
     return sql.fragment`SELECT ${key} AS key, ${leadSums}, ${moneySums}
-      FROM ${sql.identifier([sources.single.table])} WHERE ${whereOf(sources.single, s.tenantId, s.q)} GROUP BY 1`;
+      FROM ${rowsOf(sources.single, s.tenantId, s.q, s.byHour)} GROUP BY 1`;
   }
   const saleKey = keyOf(sources.sales) ?? sql.fragment`''`;
   const leadKey = sources.leads && keyOf(sources.leads);
   const sales = sql.fragment`SELECT ${saleKey} AS key, ${zeroLeads}, ${moneySums}
-    FROM ${sql.identifier([sources.sales.table])} WHERE ${whereOf(sources.sales, s.tenantId, s.q)} GROUP BY 1`;
+    FROM ${rowsOf(sources.sales, s.tenantId, s.q, s.byHour)} GROUP BY 1`;
   if (!sources.leads || !leadKey || unkept(sources.leads, s.q.filter).length > 0) return sales;
   return sql.fragment`SELECT key, sum(leads) AS leads, sum(accepted) AS accepted, sum(rejected) AS rejected,
       sum(duplicates) AS duplicates, sum(sold) AS sold, sum(unsold) AS unsold, sum(sales) AS sales, sum(revenue) AS revenue,
       sum(payout) AS payout, sum(returns) AS returns, sum(returned_amount) AS returned_amount, sum(payout_reversed) AS payout_reversed
     FROM (
       SELECT ${leadKey} AS key, ${leadSums}, 0 AS sales, 0 AS revenue, 0 AS payout, 0 AS returns, 0 AS returned_amount, 0 AS payout_reversed
-      FROM ${sql.identifier([sources.leads.table])} WHERE ${whereOf(sources.leads, s.tenantId, s.q)} GROUP BY 1
+      FROM ${rowsOf(sources.leads, s.tenantId, s.q, s.byHour)} GROUP BY 1
       UNION ALL ${sales}
     ) u GROUP BY key`;
 }

@@ -13,9 +13,9 @@ import { type FilterField, filtersSet, type Rollup } from "./sources.ts";
 /** report_tenant_hours: lead counts and money per tenant, hour and test; admin keys only. */
 export const tenantHours: Rollup = { table: "report_tenant_hours", filters: [] };
 /** report_partner_hours: the same per partner. */
-export const partnerHours: Rollup = { table: "report_partner_hours", filters: ["partnerId"] };
+export const partnerHours: Rollup = { table: "report_partner_hours", filters: ["partnerId"], days: "report_partner_days" };
 /** report_buyer_hours: sales, money and returns per buyer (no lead counts: they have no buyer). */
-export const buyerHours: Rollup = { table: "report_buyer_hours", filters: ["buyerId"] };
+export const buyerHours: Rollup = { table: "report_buyer_hours", filters: ["buyerId"], days: "report_buyer_days" };
 
 /**
  * The narrowest sources for a measures report (group: the performance

@@ -40,7 +40,7 @@ export type SeriesPoint = MeasureRow & { start: Date };
 export async function timeSeries(tx: Tx, s: MeasureScope, sources: Sources, interval: Interval, timeZone: string): Promise<SeriesPoint[]> {
   const bucket = bucketOf(interval, timeZone);
   const rows = (await tx.any(sql.unsafe`
-    SELECT m.key AS start, ${measuresAsText} FROM (${measuresSql(s, sources, () => bucket)}) m`)) as unknown as SeriesPoint[];
+    SELECT m.key AS start, ${measuresAsText} FROM (${measuresSql({ ...s, byHour: true }, sources, () => bucket)}) m`)) as unknown as SeriesPoint[];
   const byStart = new Map(rows.map((r) => [r.start.getTime(), r]));
   const starts = await bucketStarts(tx, s, interval, timeZone);
   return starts.map((start) => byStart.get(start.getTime()) ?? { ...zeroRow, start });

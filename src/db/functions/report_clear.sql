@@ -17,7 +17,8 @@ BEGIN
   END IF;
   FOREACH t IN ARRAY ARRAY['report_lead_hours', 'report_sale_hours', 'report_tag_hours', 'report_subid_hours',
                            'report_rejection_hours', 'report_return_hours', 'report_ping_hours', 'report_delivery_hours',
-                           'report_tenant_hours', 'report_partner_hours', 'report_buyer_hours', 'report_applied_events'] LOOP
+                           'report_tenant_hours', 'report_partner_hours', 'report_buyer_hours', 'report_partner_days',
+                           'report_buyer_days', 'report_tag_days', 'report_subid_days', 'report_applied_events'] LOOP
     EXECUTE format('DELETE FROM %I WHERE $1 IS NULL OR tenant_id = $1', t) USING p_tenant;
     GET DIAGNOSTICS n = ROW_COUNT;
     IF t <> 'report_applied_events' THEN total := total + n; END IF;

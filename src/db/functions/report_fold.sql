@@ -1,7 +1,8 @@
 -- The report projection's one statement per tenant per batch (src/reports/projection.ts): folds committed
 -- events ({id, tenantId, type, timestamp, data} as the consumers see them) into the hourly rollups of
--- migrations 0026 and 0028 (the narrow ones: per tenant, partner, buyer) and returns how many events it
--- folded. An event already in report_applied_events is skipped, so a redelivered batch changes nothing.
+-- migrations 0026 and 0028 (the narrow ones: per tenant, partner, buyer), and the daily rollups of 0029
+-- (per partner, buyer, tag, sub-id: sums of the same hourly rows), and returns how many events it folded.
+-- An event already in report_applied_events is skipped, so a redelivered batch changes nothing.
 -- It reads the rows an event is about by id (the lead, its sales, the return, the ping and its bids, the
 -- delivery attempts, the partner's earnings) as the tenant's admin, so a rebuild from the outbox folds
 -- the same figures. Per event type:
@@ -228,13 +229,20 @@ BEGIN
       SELECT hour, partner_id, test, tags, subs, 0, 0, 0, 0, 0, 0, sales, revenue, payout, returns, returned_amount, payout_reversed
       FROM money_facts
     ),
-    w_tags AS (
-      INSERT INTO report_tag_hours AS t (tenant_id, hour, partner_id, tag, test, received, accepted, rejected, duplicates, sold, unsold,
-                                         sales, revenue, payout, returns, returned_amount, payout_reversed)
-      SELECT v_tenant, m.hour, m.partner_id, g.tag, m.test, sum(received), sum(accepted), sum(rejected), sum(duplicates), sum(sold),
-             sum(unsold), sum(sales), sum(revenue), sum(payout), sum(returns), sum(returned_amount), sum(payout_reversed)
+    tag_sums AS (
+      SELECT m.hour, m.partner_id, g.tag, m.test,
+             sum(received) AS received, sum(accepted) AS accepted, sum(rejected) AS rejected, sum(duplicates) AS duplicates, sum(sold) AS sold,
+             sum(unsold) AS unsold, sum(sales) AS sales, sum(revenue) AS revenue, sum(payout) AS payout, sum(returns) AS returns,
+             sum(returned_amount) AS returned_amount, sum(payout_reversed) AS payout_reversed
       FROM multi m CROSS JOIN LATERAL (SELECT DISTINCT unnest(m.tags) AS tag) g
-      GROUP BY m.hour, m.partner_id, g.tag, m.test ORDER BY m.hour, m.partner_id, g.tag, m.test
+      GROUP BY m.hour, m.partner_id, g.tag, m.test
+    ),
+    w_tags AS (
+      INSERT INTO report_tag_hours AS t (tenant_id, hour, partner_id, tag, test, received, accepted, rejected,
+        duplicates, sold, unsold, sales, revenue, payout, returns, returned_amount, payout_reversed)
+      SELECT v_tenant, hour, partner_id, tag, test, received, accepted, rejected, duplicates, sold, unsold, sales,
+             revenue, payout, returns, returned_amount, payout_reversed
+      FROM tag_sums ORDER BY hour, partner_id, tag, test
       ON CONFLICT (tenant_id, hour, partner_id, tag, test) DO UPDATE SET
         received = t.received + excluded.received, accepted = t.accepted + excluded.accepted, rejected = t.rejected + excluded.rejected,
         duplicates = t.duplicates + excluded.duplicates, sold = t.sold + excluded.sold, unsold = t.unsold + excluded.unsold,
@@ -242,15 +250,50 @@ BEGIN
         returns = t.returns + excluded.returns, returned_amount = t.returned_amount + excluded.returned_amount,
         payout_reversed = t.payout_reversed + excluded.payout_reversed
     ),
-    w_subids AS (
-      INSERT INTO report_subid_hours AS t (tenant_id, hour, partner_id, sub_key, sub_value, test, received, accepted, rejected, duplicates,
-                                           sold, unsold, sales, revenue, payout, returns, returned_amount, payout_reversed)
-      SELECT v_tenant, m.hour, m.partner_id, k.sub_key, k.sub_value, m.test, sum(received), sum(accepted), sum(rejected), sum(duplicates),
-             sum(sold), sum(unsold), sum(sales), sum(revenue), sum(payout), sum(returns), sum(returned_amount), sum(payout_reversed)
+    w_tag_days AS (
+      INSERT INTO report_tag_days AS t (tenant_id, partner_id, day, tag, test, received, accepted, rejected,
+        duplicates, sold, unsold, sales, revenue, payout, returns, returned_amount, payout_reversed)
+      SELECT v_tenant, partner_id, date_trunc('day', hour, 'UTC') AS day, tag, test,
+             sum(received), sum(accepted), sum(rejected), sum(duplicates), sum(sold), sum(unsold), sum(sales), sum(revenue),
+             sum(payout), sum(returns), sum(returned_amount), sum(payout_reversed)
+      FROM tag_sums GROUP BY partner_id, day, tag, test ORDER BY partner_id, day, tag, test
+      ON CONFLICT (tenant_id, partner_id, day, tag, test) DO UPDATE SET
+        received = t.received + excluded.received, accepted = t.accepted + excluded.accepted, rejected = t.rejected + excluded.rejected,
+        duplicates = t.duplicates + excluded.duplicates, sold = t.sold + excluded.sold, unsold = t.unsold + excluded.unsold,
+        sales = t.sales + excluded.sales, revenue = t.revenue + excluded.revenue, payout = t.payout + excluded.payout,
+        returns = t.returns + excluded.returns, returned_amount = t.returned_amount + excluded.returned_amount,
+        payout_reversed = t.payout_reversed + excluded.payout_reversed
+    ),
+    subid_sums AS (
+      SELECT m.hour, m.partner_id, k.sub_key, k.sub_value, m.test,
+             sum(received) AS received, sum(accepted) AS accepted, sum(rejected) AS rejected, sum(duplicates) AS duplicates, sum(sold) AS sold,
+             sum(unsold) AS unsold, sum(sales) AS sales, sum(revenue) AS revenue, sum(payout) AS payout, sum(returns) AS returns,
+             sum(returned_amount) AS returned_amount, sum(payout_reversed) AS payout_reversed
       FROM multi m CROSS JOIN LATERAL unnest(ARRAY['sub1', 'sub2', 'sub3', 'sub4', 'sub5'], m.subs) AS k(sub_key, sub_value)
       WHERE k.sub_value <> ''
-      GROUP BY m.hour, m.partner_id, k.sub_key, k.sub_value, m.test ORDER BY m.hour, m.partner_id, k.sub_key, k.sub_value, m.test
+      GROUP BY m.hour, m.partner_id, k.sub_key, k.sub_value, m.test
+    ),
+    w_subids AS (
+      INSERT INTO report_subid_hours AS t (tenant_id, hour, partner_id, sub_key, sub_value, test, received, accepted, rejected,
+        duplicates, sold, unsold, sales, revenue, payout, returns, returned_amount, payout_reversed)
+      SELECT v_tenant, hour, partner_id, sub_key, sub_value, test, received, accepted, rejected, duplicates, sold, unsold, sales,
+             revenue, payout, returns, returned_amount, payout_reversed
+      FROM subid_sums ORDER BY hour, partner_id, sub_key, sub_value, test
       ON CONFLICT (tenant_id, hour, partner_id, sub_key, sub_value, test) DO UPDATE SET
+        received = t.received + excluded.received, accepted = t.accepted + excluded.accepted, rejected = t.rejected + excluded.rejected,
+        duplicates = t.duplicates + excluded.duplicates, sold = t.sold + excluded.sold, unsold = t.unsold + excluded.unsold,
+        sales = t.sales + excluded.sales, revenue = t.revenue + excluded.revenue, payout = t.payout + excluded.payout,
+        returns = t.returns + excluded.returns, returned_amount = t.returned_amount + excluded.returned_amount,
+        payout_reversed = t.payout_reversed + excluded.payout_reversed
+    ),
+    w_subid_days AS (
+      INSERT INTO report_subid_days AS t (tenant_id, partner_id, day, sub_key, sub_value, test, received, accepted, rejected,
+        duplicates, sold, unsold, sales, revenue, payout, returns, returned_amount, payout_reversed)
+      SELECT v_tenant, partner_id, date_trunc('day', hour, 'UTC') AS day, sub_key, sub_value, test,
+             sum(received), sum(accepted), sum(rejected), sum(duplicates), sum(sold), sum(unsold), sum(sales), sum(revenue),
+             sum(payout), sum(returns), sum(returned_amount), sum(payout_reversed)
+      FROM subid_sums GROUP BY partner_id, day, sub_key, sub_value, test ORDER BY partner_id, day, sub_key, sub_value, test
+      ON CONFLICT (tenant_id, partner_id, day, sub_key, sub_value, test) DO UPDATE SET
         received = t.received + excluded.received, accepted = t.accepted + excluded.accepted, rejected = t.rejected + excluded.rejected,
         duplicates = t.duplicates + excluded.duplicates, sold = t.sold + excluded.sold, unsold = t.unsold + excluded.unsold,
         sales = t.sales + excluded.sales, revenue = t.revenue + excluded.revenue, payout = t.payout + excluded.payout,
@@ -279,12 +322,19 @@ BEGIN
         returns = t.returns + excluded.returns, returned_amount = t.returned_amount + excluded.returned_amount,
         payout_reversed = t.payout_reversed + excluded.payout_reversed
     ),
+    partner_sums AS (
+      SELECT hour, partner_id, test,
+             sum(received) AS received, sum(accepted) AS accepted, sum(rejected) AS rejected, sum(duplicates) AS duplicates, sum(sold) AS sold,
+             sum(unsold) AS unsold, sum(sales) AS sales, sum(revenue) AS revenue, sum(payout) AS payout, sum(returns) AS returns,
+             sum(returned_amount) AS returned_amount, sum(payout_reversed) AS payout_reversed
+      FROM narrow GROUP BY hour, partner_id, test
+    ),
     w_partner AS (
-      INSERT INTO report_partner_hours AS t (tenant_id, hour, partner_id, test, received, accepted, rejected, duplicates, sold, unsold,
-                                             sales, revenue, payout, returns, returned_amount, payout_reversed)
-      SELECT v_tenant, hour, partner_id, test, sum(received), sum(accepted), sum(rejected), sum(duplicates), sum(sold), sum(unsold),
-             sum(sales), sum(revenue), sum(payout), sum(returns), sum(returned_amount), sum(payout_reversed)
-      FROM narrow GROUP BY hour, partner_id, test ORDER BY hour, partner_id, test
+      INSERT INTO report_partner_hours AS t (tenant_id, hour, partner_id, test, received, accepted, rejected,
+        duplicates, sold, unsold, sales, revenue, payout, returns, returned_amount, payout_reversed)
+      SELECT v_tenant, hour, partner_id, test, received, accepted, rejected, duplicates, sold, unsold, sales,
+             revenue, payout, returns, returned_amount, payout_reversed
+      FROM partner_sums ORDER BY hour, partner_id, test
       ON CONFLICT (tenant_id, hour, partner_id, test) DO UPDATE SET
         received = t.received + excluded.received, accepted = t.accepted + excluded.accepted, rejected = t.rejected + excluded.rejected,
         duplicates = t.duplicates + excluded.duplicates, sold = t.sold + excluded.sold, unsold = t.unsold + excluded.unsold,
@@ -292,11 +342,40 @@ BEGIN
         returns = t.returns + excluded.returns, returned_amount = t.returned_amount + excluded.returned_amount,
         payout_reversed = t.payout_reversed + excluded.payout_reversed
     ),
+    w_partner_days AS (
+      INSERT INTO report_partner_days AS t (tenant_id, day, partner_id, test, received, accepted, rejected,
+        duplicates, sold, unsold, sales, revenue, payout, returns, returned_amount, payout_reversed)
+      SELECT v_tenant, date_trunc('day', hour, 'UTC') AS day, partner_id, test,
+             sum(received), sum(accepted), sum(rejected), sum(duplicates), sum(sold), sum(unsold), sum(sales), sum(revenue),
+             sum(payout), sum(returns), sum(returned_amount), sum(payout_reversed)
+      FROM partner_sums GROUP BY day, partner_id, test ORDER BY day, partner_id, test
+      ON CONFLICT (tenant_id, day, partner_id, test) DO UPDATE SET
+        received = t.received + excluded.received, accepted = t.accepted + excluded.accepted, rejected = t.rejected + excluded.rejected,
+        duplicates = t.duplicates + excluded.duplicates, sold = t.sold + excluded.sold, unsold = t.unsold + excluded.unsold,
+        sales = t.sales + excluded.sales, revenue = t.revenue + excluded.revenue, payout = t.payout + excluded.payout,
+        returns = t.returns + excluded.returns, returned_amount = t.returned_amount + excluded.returned_amount,
+        payout_reversed = t.payout_reversed + excluded.payout_reversed
+    ),
+    buyer_sums AS (
+      SELECT hour, buyer_id, test, sum(sales) AS sales, sum(revenue) AS revenue, sum(payout) AS payout, sum(returns) AS returns,
+             sum(returned_amount) AS returned_amount, sum(payout_reversed) AS payout_reversed
+      FROM money_facts GROUP BY hour, buyer_id, test
+    ),
     w_buyer AS (
       INSERT INTO report_buyer_hours AS t (tenant_id, hour, buyer_id, test, sales, revenue, payout, returns, returned_amount, payout_reversed)
-      SELECT v_tenant, hour, buyer_id, test, sum(sales), sum(revenue), sum(payout), sum(returns), sum(returned_amount), sum(payout_reversed)
-      FROM money_facts GROUP BY hour, buyer_id, test ORDER BY hour, buyer_id, test
+      SELECT v_tenant, hour, buyer_id, test, sales, revenue, payout, returns, returned_amount, payout_reversed
+      FROM buyer_sums ORDER BY hour, buyer_id, test
       ON CONFLICT (tenant_id, hour, buyer_id, test) DO UPDATE SET
+        sales = t.sales + excluded.sales, revenue = t.revenue + excluded.revenue, payout = t.payout + excluded.payout,
+        returns = t.returns + excluded.returns, returned_amount = t.returned_amount + excluded.returned_amount,
+        payout_reversed = t.payout_reversed + excluded.payout_reversed
+    ),
+    w_buyer_days AS (
+      INSERT INTO report_buyer_days AS t (tenant_id, day, buyer_id, test, sales, revenue, payout, returns, returned_amount, payout_reversed)
+      SELECT v_tenant, date_trunc('day', hour, 'UTC') AS day, buyer_id, test, sum(sales), sum(revenue), sum(payout), sum(returns),
+             sum(returned_amount), sum(payout_reversed)
+      FROM buyer_sums GROUP BY day, buyer_id, test ORDER BY day, buyer_id, test
+      ON CONFLICT (tenant_id, day, buyer_id, test) DO UPDATE SET
         sales = t.sales + excluded.sales, revenue = t.revenue + excluded.revenue, payout = t.payout + excluded.payout,
         returns = t.returns + excluded.returns, returned_amount = t.returned_amount + excluded.returned_amount,
         payout_reversed = t.payout_reversed + excluded.payout_reversed
