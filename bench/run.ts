@@ -58,6 +58,7 @@ if (only.has("events")) {
   process.stdout.write(table("Events: event lag and submit throughput with the workers on and off", events.rows, events.notes));
 }
 // BENCH_ONLY=reports: a tenant of BENCH_LEADS leads (bench/reports.ts); only when asked, it writes millions of rows.
+// BENCH_REPORTS_REUSE=on asks the report questions again of the tenant an earlier run left in the database.
 if (only.has("reports")) {
   const reports = await benchReports({
     leads: Number(process.env.BENCH_LEADS ?? 1_000_000),
@@ -65,6 +66,7 @@ if (only.has("reports")) {
     foldBatch: Number(process.env.BENCH_FOLD_BATCH ?? 5000),
     concurrency: eventConcurrency,
     seconds,
+    reuse: process.env.BENCH_REPORTS_REUSE === "on",
   });
   process.stdout.write(
     table(

@@ -1,6 +1,6 @@
 /** Rendering delivery bodies from templates and reading buyers' answers: the pure half of delivery. */
 import { describe, expect, it } from "vitest";
-import { excerpt } from "./deliver.ts";
+import { excerpt, keptReason, reasonChars } from "./deliver.ts";
 import { placeholdersOf, renderTemplate, templateProblem, valueAt } from "./field-templates.ts";
 import { encodeBody, renderRequest } from "./request-body.ts";
 import { parseBuyerResponse, priceOf } from "./buyer-response.ts";
@@ -94,5 +94,11 @@ describe("answers", () => {
     expect([priceOf(3), priceOf("$1,200.5"), priceOf("free"), priceOf(undefined)]).toEqual(["3.00", "1200.50", "", ""]);
     expect(Buffer.byteLength(excerpt("é".repeat(3000)))).toBeLessThanOrEqual(2048);
     expect(excerpt("short")).toBe("short");
+  });
+  it("what is kept of an answer holds no NUL (Postgres text refuses it) and a reason stops at 256 characters", () => {
+    expect(excerpt("\u0089PNG\u0000\u0000x")).toBe("\u0089PNG\uFFFD\uFFFDx");
+    expect(keptReason("no\u0000")).toBe("no\uFFFD");
+    expect(Array.from(keptReason("é".repeat(10_000)))).toHaveLength(reasonChars);
+    expect(keptReason("duplicate")).toBe("duplicate");
   });
 });

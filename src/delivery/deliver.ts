@@ -6,7 +6,7 @@
  */
 import type { JsonObject } from "@bufbuild/protobuf";
 import { type DestinationGuard, ForbiddenDestination } from "./destination-guard.ts";
-import { exchange, NoAnswerInTime } from "./http-exchange.ts";
+import { connectionFailure, exchange, maxAnswerBytes, NoAnswerInTime } from "./http-exchange.ts";
 import { renderRequest } from "./request-body.ts";
 import { parseBuyerResponse } from "./buyer-response.ts";
 import { type Secrets, UnreadableSecret } from "./secrets.ts";
@@ -15,22 +15,49 @@ import type { DeliveryAuth, DeliveryResult, DeliveryTarget } from "./types.ts";
 /** Excerpts keep results and logs small. */
 export const excerptBytes = 2048;
 
-/** The start of s, at most `excerptBytes` UTF-8 bytes. */
+/** A buyer's reason is kept to this many characters: it lands in the distribution the partner reads. */
+export const reasonChars = 256;
+
+// Postgres text cannot hold NUL: a buyer's answer must not be able to make the lead's writes fail.
+const storable = (s: string) => s.replaceAll("\u0000", "\uFFFD");
+
+/** The start of s, at most `excerptBytes` UTF-8 bytes, with no NUL. */
 export function excerpt(s: string): string {
   const bytes = Buffer.from(s);
-  if (bytes.length <= excerptBytes) return s;
-  return bytes
-    .subarray(0, excerptBytes)
-    .toString("utf8")
-    .replace(/\uFFFD+$/, "");
+  if (bytes.length <= excerptBytes) return storable(s);
+  return storable(
+    bytes
+      .subarray(0, excerptBytes)
+      .toString("utf8")
+      .replace(/\uFFFD+$/, ""),
+  );
 }
+
+/** A reason as kept: at most `reasonChars` characters (whole code points), with no NUL. */
+export function keptReason(s: string): string {
+  const points = Array.from(s);
+  return storable(points.length <= reasonChars ? s : `${points.slice(0, reasonChars - 1).join("")}…`);
+}
+
+const connectionReasons = {
+  refused: "could not reach the destination",
+  unreachable: "could not reach the destination",
+  reset: "the connection was reset before an answer",
+  closed: "the connection closed before an answer",
+} as const;
 
 function failure(e: unknown, timeoutMs: number): string {
   if (e instanceof NoAnswerInTime) return `no answer within ${timeoutMs} ms`;
   if (e instanceof ForbiddenDestination) return e.message;
   const err = e as Error & { code?: string };
-  return `could not reach the destination: ${err.code ?? err.message}`;
+  return `${connectionReasons[connectionFailure(e)]}: ${err.code ?? err.message}`;
 }
+
+const tooLarge = {
+  outcome: "error",
+  price: "",
+  reason: `the answer is larger than ${maxAnswerBytes} bytes, so acceptPath cannot be read`,
+} as const;
 
 /** What sending to a tenant's URL needs of the server's settings: its destination rules and its secrets key. */
 export interface DeliverySettings {
@@ -63,8 +90,14 @@ export async function deliver(settings: DeliverySettings, target: DeliveryTarget
       target.timeoutMs,
     );
     const text = res.body.toString("utf8");
-    const parsed = parseBuyerResponse(target, res.status, res.contentType, text);
-    return { ...base, ...parsed, httpStatus: res.status, latencyMs: elapsed(), responseExcerpt: excerpt(text) };
+    // A JSON answer cut at the cap is not the buyer's answer, even when its start happens to parse (5xx and 3xx stay what they are).
+    const bodyRead = res.status >= 200 && res.status < 500 && (res.status < 300 || res.status >= 400);
+    const parsed =
+      res.truncated && bodyRead && target.acceptPath && !target.acceptRegex
+        ? tooLarge
+        : parseBuyerResponse(target, res.status, res.contentType, text);
+    const reason = keptReason(parsed.reason);
+    return { ...base, ...parsed, reason, httpStatus: res.status, latencyMs: elapsed(), responseExcerpt: excerpt(text) };
   } catch (e) {
     return failed(base, failure(e, target.timeoutMs), elapsed());
   }

@@ -27,7 +27,12 @@ function answer(path: string, res: ServerResponse): void {
     res.writeHead(200, { "content-type": "text/plain" }).write("x".repeat(80 * 1024));
     endlessClosed = once(res, "close");
   } else if (path === "/stalled") res.writeHead(200, { "content-type": "text/plain" }).write("partial");
-  else res.writeHead(404).end();
+  else if (path === "/reset") res.socket?.resetAndDestroy();
+  else if (path === "/hangup") res.socket?.end();
+  else if (path === "/padded") {
+    // An acceptance, then 80 KiB of JSON whitespace: its start parses, but it is not the whole answer.
+    res.writeHead(200, { "content-type": "application/json" }).end(`{"status":"accepted"}${" ".repeat(80 * 1024)}`);
+  } else res.writeHead(404).end();
 }
 
 // The stub listens on loopback.
@@ -76,7 +81,7 @@ describe("delivery exchanges", () => {
 
   it("an answer is read up to 64 KiB and the rest is dropped with its connection", async () => {
     const got = await exchange(guard, `${base}/endless`, { method: "POST", headers: {}, body: "" }, 2000);
-    expect(got).toMatchObject({ status: 200, contentType: "text/plain" });
+    expect(got).toMatchObject({ status: 200, contentType: "text/plain", truncated: true });
     expect(got.body.length).toBe(maxAnswerBytes);
     await endlessClosed;
   });
@@ -85,6 +90,23 @@ describe("delivery exchanges", () => {
     const r = await deliver(target("/stalled", 200), { a: 1 });
     expect(r).toMatchObject({ outcome: "error", httpStatus: 0, reason: "no answer within 200 ms" });
     expect(r.latencyMs).toBeLessThan(1000);
+  });
+
+  it("a connection reset or closed before an answer says so, with the error code", async () => {
+    const reset = await deliver(target("/reset"), { a: 1 });
+    expect(reset).toMatchObject({ outcome: "error", httpStatus: 0, reason: "the connection was reset before an answer: ECONNRESET" });
+    const closed = await deliver(target("/hangup"), { a: 1 });
+    expect(closed).toMatchObject({ outcome: "error", httpStatus: 0, reason: "the connection closed before an answer: UND_ERR_SOCKET" });
+  });
+
+  it("a JSON answer longer than the cap is an error that says so, even when its start parses", async () => {
+    const r = await deliver({ ...target("/padded"), acceptPath: "status", acceptValues: ["accepted"] }, { a: 1 });
+    expect(r).toMatchObject({
+      outcome: "error",
+      httpStatus: 200,
+      reason: `the answer is larger than ${maxAnswerBytes} bytes, so acceptPath cannot be read`,
+    });
+    expect(Buffer.byteLength(r.responseExcerpt)).toBeLessThanOrEqual(2048);
   });
 
   it("an unreachable host is named by its error code; fetch's bad ports stay refused", async () => {

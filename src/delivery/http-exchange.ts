@@ -23,6 +23,8 @@ export interface ExchangeAnswer {
   contentType: string;
   /** The first `maxAnswerBytes` of the body; the rest was never read. */
   body: Buffer;
+  /** The body went on past `maxAnswerBytes`: what was read is not the whole answer. */
+  truncated: boolean;
 }
 
 /** Why an exchange failed when it outlasted its timeout (any other failure is the network's). */
@@ -32,6 +34,19 @@ export class NoAnswerInTime extends Error {
 
 /** Answers are read up to this much; a buyer's endpoint is not a file server. */
 export const maxAnswerBytes = 64 * 1024;
+
+/** How a connection failed without an answer, from the network error's code. */
+export type ConnectionFailure = "refused" | "reset" | "closed" | "unreachable";
+
+/** What the network's error says about the connection: refused, reset (RST), closed (FIN) before an answer, or not reached. */
+export function connectionFailure(e: unknown): ConnectionFailure {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (code === "ECONNREFUSED") return "refused";
+  if (code === "ECONNRESET" || code === "EPIPE") return "reset";
+  // undici's SocketError: the other side closed the connection before the answer was complete.
+  if (code === "UND_ERR_SOCKET") return "closed";
+  return "unreachable";
+}
 
 // The Fetch standard's "bad ports" (SMTP, IRC and the like): fetch refused them, so a
 // tenant's URL could not aim a request at those services, and still cannot.
@@ -80,19 +95,20 @@ function withUserAgent(headers: Record<string, string>): Record<string, string> 
 
 async function send(dispatcher: Dispatcher, url: URL, req: ExchangeRequest, signal: AbortSignal): Promise<ExchangeAnswer> {
   const res = await request(url, { ...req, headers: withUserAgent(req.headers), signal, dispatcher });
-  const body = await readBounded(res.body);
+  const { body, truncated } = await readBounded(res.body);
   const contentType = res.headers["content-type"];
-  return { status: res.statusCode, contentType: Array.isArray(contentType) ? contentType.join(", ") : (contentType ?? ""), body };
+  const type = Array.isArray(contentType) ? contentType.join(", ") : (contentType ?? "");
+  return { status: res.statusCode, contentType: type, body, truncated };
 }
 
-async function readBounded(body: Readable): Promise<Buffer> {
+async function readBounded(body: Readable): Promise<{ body: Buffer; truncated: boolean }> {
   const chunks: Buffer[] = [];
   let total = 0;
   for await (const chunk of body as AsyncIterable<Buffer>) {
     chunks.push(chunk);
     total += chunk.length;
     // Leaving the loop destroys the body, which closes the connection on the unread rest.
-    if (total >= maxAnswerBytes) break;
+    if (total > maxAnswerBytes) break;
   }
-  return Buffer.concat(chunks, total).subarray(0, maxAnswerBytes);
+  return { body: Buffer.concat(chunks, total).subarray(0, maxAnswerBytes), truncated: total > maxAnswerBytes };
 }

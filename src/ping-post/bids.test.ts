@@ -49,7 +49,7 @@ describe("askBuyers", () => {
       { kind: "bid", amount: "4.50" },
       { kind: "bid", amount: "3.00" },
       { kind: "declined", reason: "no_bid" },
-      { kind: "failed", reason: "unreadable_answer" },
+      { kind: "failed", reason: "answer_too_large" },
       { kind: "failed", reason: "network_error" },
       { kind: "failed", reason: "http_500" },
       { kind: "late", reason: "ping_timeout" },

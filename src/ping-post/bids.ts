@@ -6,7 +6,7 @@
  */
 import type { JsonValue } from "@bufbuild/protobuf";
 import type { DestinationGuard } from "../delivery/destination-guard.ts";
-import { exchange, NoAnswerInTime } from "../delivery/http-exchange.ts";
+import { connectionFailure, exchange, NoAnswerInTime } from "../delivery/http-exchange.ts";
 import { isMoney, normaliseMoney, toCents } from "../standard/money.ts";
 
 /** One ping to send: where, and the redacted lead as JSON. */
@@ -51,16 +51,26 @@ async function askOne(guard: DestinationGuard, ask: PingAsk, budgetMs: number): 
     if (redirects.has(res.status)) return { kind: "failed", reason: "network_error" };
     if (res.status < 200 || res.status > 299) return { kind: "failed", reason: `http_${res.status}` };
     const text = utf8.decode(res.body);
-    if (text.length > maxAnswerChars) return { kind: "failed", reason: "unreadable_answer" };
+    if (res.truncated || text.length > maxAnswerChars) return { kind: "failed", reason: "answer_too_large" };
     try {
       return parseBid(JSON.parse(text) as JsonValue);
     } catch {
       return { kind: "failed", reason: "unreadable_answer" };
     }
   } catch (e) {
-    return e instanceof NoAnswerInTime ? { kind: "late", reason: "ping_timeout" } : { kind: "failed", reason: "network_error" };
+    return e instanceof NoAnswerInTime
+      ? { kind: "late", reason: "ping_timeout" }
+      : { kind: "failed", reason: networkReasons[connectionFailure(e)] };
   }
 }
+
+/** Why no answer came, as a bid's machine-readable reason. */
+const networkReasons = {
+  refused: "connection_refused",
+  reset: "connection_reset",
+  closed: "connection_closed",
+  unreachable: "network_error",
+} as const;
 
 /** Pings every endpoint in parallel and answers, in order, within budgetMs (late answers are ignored). */
 export async function askBuyers(guard: DestinationGuard, asks: readonly PingAsk[], budgetMs: number): Promise<PingAnswer[]> {

@@ -22,7 +22,8 @@ import { type BidRow, bidsOf, linkLead, pingByToken, redeemPing, setBidOutcome }
 import { postIntake, refuseClosed } from "./post-intake.ts";
 import { distributionOfBid, type PostTally, recordWinningBid, type Settled } from "./post-sale.ts";
 import { admitLead } from "../routing/rules.ts";
-import { sellTo, unsoldEvent } from "../routing/sale.ts";
+import { isRoutingEnded } from "../routing/routing-ended.ts";
+import { type SaleContext, type SaleOutcome, sellTo, unsoldEvent } from "../routing/sale.ts";
 import { insertDistribution } from "../leads/store.ts";
 import type { Deps } from "../deps.ts";
 import { LeadCreatedDataSchema, LeadRejectedDataSchema } from "../../gen/es/leadrouter/v1/event_data_pb.js";
@@ -97,7 +98,12 @@ export async function postLead(db: Deps, req: PostLeadRequest, p: Principal): Pr
       settled.push({ bid, outcome: "outbid", reason: "outbid" });
       continue;
     }
-    const recordSale = recordWinningBid({ id: leadId, test: lead.test, campaign: lead.campaign, pingId: ping.id }, bid, tally);
+    const recordWin = recordWinningBid({ id: leadId, test: lead.test, campaign: lead.campaign, pingId: ping.id }, bid, tally);
+    const recordSale: SaleContext["recordSale"] = async (tx, w, ...sale) => {
+      await recordWin(tx, w, ...sale);
+      // The sale that sells the offer out ends the routing in its own write, so a sweeper cannot end a sold lead unsold.
+      if (tally.sold + 1 >= plan.maxSales) w.final = { status: "sold", payout: formatCents(tally.payout + tally.lastEarning) };
+    };
     const ctx = {
       db,
       tenantId,
@@ -109,7 +115,14 @@ export async function postLead(db: Deps, req: PostLeadRequest, p: Principal): Pr
       timeZoneOf: (b: string) => plan.zones.get(b) ?? "UTC",
       recordSale,
     };
-    const result = await sellTo(ctx, contract, bid.amount ?? "0.00", lead.values as JsonObject);
+    let result: SaleOutcome;
+    try {
+      result = await sellTo(ctx, contract, bid.amount ?? "0.00", lead.values as JsonObject);
+    } catch (e) {
+      // The sweeper took the post for dead (it outlasted the sweep age) and ended the lead: nothing more is written.
+      if (isRoutingEnded(e)) return leadId;
+      throw e;
+    }
     if (result.outcome === "sold") {
       tally.sold++;
       tally.payout += tally.lastEarning;

@@ -8,6 +8,7 @@ import { createRegistry, toJson, type Message } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { BadRequestSchema, ErrorInfoSchema, RetryInfoSchema } from "../../gen/es/google/rpc/error_details_pb.js";
+import { isDatabaseUnavailable } from "./errors-unavailable.ts";
 
 /** One bad field: its JSON path and what is wrong with it. */
 export interface FieldViolation {
@@ -100,8 +101,23 @@ export function errorEnvelope(err: ConnectError): { status: number; body: { erro
   return { status, body: { error: { code, message: err.rawMessage, details } } };
 }
 
-/** Wraps anything thrown into a ConnectError; unknown failures become internal, cause kept for logs. */
+/** How long a client should wait before retrying when the database is unavailable. */
+const UNAVAILABLE_RETRY_MS = 1_000;
+
+/**
+ * Wraps anything thrown into a ConnectError, cause kept for logs: the
+ * database being unreachable becomes unavailable (503, retry in a second),
+ * any other unknown failure internal.
+ */
 export function asConnectError(e: unknown): ConnectError {
   if (e instanceof ConnectError) return e;
+  if (isDatabaseUnavailable(e))
+    return new ConnectError(
+      "the database is unavailable; retry shortly",
+      Code.Unavailable,
+      { "retry-after": String(UNAVAILABLE_RETRY_MS / 1000) },
+      [{ desc: RetryInfoSchema, value: { retryDelay: durationFromMs(UNAVAILABLE_RETRY_MS) } }],
+      e,
+    );
   return new ConnectError("internal error", Code.Internal, undefined, undefined, e);
 }

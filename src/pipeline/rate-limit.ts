@@ -6,7 +6,7 @@
  * authentications draw from a per-address bucket, to slow key guessing.
  */
 import { getOption, type DescMethod } from "@bufbuild/protobuf";
-import { ConnectError, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { RateLimit_Class, rate_class } from "../../gen/es/leadrouter/v1/options_pb.js";
 import { appError } from "./errors.ts";
 import { ANONYMOUS_PER_MINUTE, limitFor, WINDOW_SECONDS } from "./plans.ts";
@@ -49,6 +49,9 @@ export function subjectOf(p: Principal): string {
   return p.keyId ?? "superadmin";
 }
 
+/** Authentication's refusals of a key: what a per-address bucket counts. */
+const REFUSALS = new Set([Code.Unauthenticated, Code.PermissionDenied]);
+
 /**
  * Authentication and rate limiting together, so that an unauthenticated
  * failure can still be counted (per client address) and carry headers.
@@ -68,6 +71,8 @@ export function authAndRateLimitInterceptor(
     try {
       principal = await authenticateCall(req.header.get("authorization"));
     } catch (e) {
+      // Only a refused key is a guess to slow down; a lookup that failed (the database unreachable) is not the caller's doing.
+      if (!(e instanceof ConnectError) || !REFUSALS.has(e.code)) throw e;
       const ip = req.contextValues.get(requestInfoKey).clientIp || "unknown";
       const q = await limiter.consume("anonymous", ip, ANONYMOUS_PER_MINUTE);
       const headers = rateHeaders(q);

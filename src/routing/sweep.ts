@@ -4,8 +4,9 @@
  * (lr.engine_claim); a process that crashes mid-way leaves the lead routing,
  * with cap capacity, reserved funds and delivery turns held. The sweeper
  * finds leads routing for longer than any live process would take, gives
- * their claims back and ends them unsold (reason `routing_interrupted`), with
- * an `error` distribution row for each contract it held. The lead row decides
+ * their claims back and ends them unsold (reason `routing_interrupted`; sold
+ * when a post had already settled a sale), with an `error` distribution row
+ * for each contract it held. The lead row decides
  * a race with a process that was only slow: whichever writes second finds
  * the lead no longer routing and changes nothing (lr.engine_write).
  *
@@ -36,12 +37,38 @@ export async function sweepInterruptedLeads(db: Db, afterSeconds: number, tenant
   const leads = (await db.pool.any(sql.unsafe`
     SELECT * FROM lr.interrupted_leads(make_interval(secs => ${afterSeconds}), ${tenantId})`)) as readonly Interrupted[];
   let ended = 0;
-  for (const lead of leads) {
+  for (const found of leads) {
+    try {
+      if (await endInterrupted(db, found)) ended++;
+    } catch (e) {
+      // Its process finished it meanwhile (or another sweeper did).
+      if (!isRoutingEnded(e)) throw e;
+    }
+  }
+  return ended;
+}
+
+/**
+ * Ends one interrupted lead, its row locked first: the claims it still holds
+ * are given back (a post's sale settling meanwhile is either counted here or
+ * refused after, LRGON), and what it already sold stays sold (a post settles
+ * its sales one by one), so the lead ends sold when it made a sale. False
+ * when it was no longer routing.
+ */
+async function endInterrupted(db: Db, found: Interrupted): Promise<boolean> {
+  return withEngine(db, found.tenant_id, async (tx) => {
+    const lead = (await tx.maybeOne(sql.unsafe`
+      SELECT claims FROM leads WHERE id = ${found.id} AND status = 'routing' FOR UPDATE`)) as Pick<Interrupted, "claims"> | null;
+    if (!lead) return false;
+    const sold = (await tx.one(sql.unsafe`
+      SELECT (SELECT count(*)::int FROM lead_sales WHERE lead_id = ${found.id}) AS sales,
+             (SELECT coalesce(sum(amount), 0)::numeric(14, 2)::text FROM partner_ledger_entries
+              WHERE lead_id = ${found.id} AND kind = 'earning') AS earned`)) as { sales: number; earned: string };
     const w = newWrites();
     for (const { position, ...held } of lead.claims) {
       w.releases.push(held);
       w.distribution.push({
-        lead_id: lead.id,
+        lead_id: found.id,
         position,
         contract_id: held.contract_id,
         buyer_id: held.buyer_id,
@@ -50,28 +77,23 @@ export async function sweepInterruptedLeads(db: Db, afterSeconds: number, tenant
         price: held.price,
       });
     }
-    w.final = { status: "unsold", payout: "0.00", reason: "routing_interrupted" };
+    const status = sold.sales > 0 ? "sold" : "unsold";
+    w.final = { status, payout: sold.sales > 0 ? sold.earned : "0.00", reason: "routing_interrupted" };
     w.events.push({
       type: "lead.updated",
-      subjectId: lead.id,
+      subjectId: found.id,
       payload: eventData(LeadUpdatedDataSchema, {
-        leadId: lead.id,
+        leadId: found.id,
         change: LeadUpdatedData_Change.routing_ended,
-        status: "unsold",
+        status,
         reason: "routing_interrupted",
       }),
       // The buyers whose claims it held: their sales were not made.
       scope: { buyerIds: [...new Set(lead.claims.map((c) => c.buyer_id))] },
     });
-    try {
-      await flushWrites(db.pool, lead.tenant_id, lead.partner_id, lead.id, w);
-      ended++;
-    } catch (e) {
-      // Its process finished it meanwhile (or another sweeper did).
-      if (!isRoutingEnded(e)) throw e;
-    }
-  }
-  return ended;
+    await flushWrites(tx, found.tenant_id, found.partner_id, found.id, w);
+    return true;
+  });
 }
 
 interface InterruptedClaim {

@@ -95,6 +95,8 @@ export function createHttpHandler(deps: HttpDeps): Handler {
         operation = "readyz";
         deps
           .ready()
+          // A database that cannot be reached makes the process not ready (503), not broken (500).
+          .catch(() => false)
           .then((ok) => {
             const ready = ok && !deps.draining();
             res.writeHead(ready ? 200 : 503, { "content-type": "application/json" });

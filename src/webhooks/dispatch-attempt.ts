@@ -6,6 +6,7 @@
 import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
 import type { Deps } from "../deps.ts";
+import { isDatabaseUnavailable } from "../pipeline/errors-unavailable.ts";
 import type { DispatchMetrics } from "./dispatch-metrics.ts";
 import { nextDelayMs, retryAfterMs } from "./dispatch-schedule.ts";
 import { postWebhook, signedHeaders } from "./dispatch-send.ts";
@@ -23,10 +24,36 @@ export interface AttemptSettings {
   stop: AbortSignal;
   /** Resolves when the endpoint's throttle lets the attempt go. */
   pace(d: ClaimedDelivery): Promise<void>;
+  /** How long a claimed delivery's lease lasts (ms): its outcome can be written until then. */
+  leaseMs: number;
+}
+
+/** How often an outcome is written again while the database cannot be reached. */
+const RECORD_RETRY_MS = 500;
+/** Kept off the lease's end: a write that lands after it no longer counts. */
+const LEASE_SAFETY_MS = 2_000;
+
+/**
+ * Runs write, and while it fails because the database cannot be reached,
+ * again every RECORD_RETRY_MS until deadline (a Date.now() value) or stop:
+ * an outcome that was sent must not be lost to a database restart, or the
+ * receiver gets the message a second time once the lease runs out.
+ */
+export async function writeWhileReachable<T>(write: () => Promise<T>, deadline: number, stop: AbortSignal): Promise<T> {
+  for (;;) {
+    try {
+      return await write();
+    } catch (e) {
+      if (!isDatabaseUnavailable(e) || stop.aborted || Date.now() + RECORD_RETRY_MS > deadline) throw e;
+      await new Promise((r) => setTimeout(r, RECORD_RETRY_MS));
+    }
+  }
 }
 
 /** Makes the attempt and records it; resolves with its outcome (null: not sent or not recorded), never rejects (failures are logged). */
 export async function attemptDelivery(s: AttemptSettings, d: ClaimedDelivery): Promise<AttemptOutcome | null> {
+  // The lease began at the claim, just before this.
+  const leaseEnds = Date.now() + s.leaseMs - LEASE_SAFETY_MS;
   try {
     await s.pace(d);
     if (s.stop.aborted) return null;
@@ -35,7 +62,7 @@ export async function attemptDelivery(s: AttemptSettings, d: ClaimedDelivery): P
     s.metrics.attempted.inc();
     (outcome.succeeded ? s.metrics.succeeded : s.metrics.failed).inc();
     s.metrics.latency.observe(outcome.latencyMs / 1000);
-    const failingSeconds = await recordAttempt(s.deps.pool, d, outcome);
+    const failingSeconds = await writeWhileReachable(() => recordAttempt(s.deps.pool, d, outcome), leaseEnds, s.stop);
     const reason =
       outcome.statusCode === 410 ? "gone" : failingSeconds !== null && failingSeconds >= s.disableAfterSeconds ? "failing" : null;
     if (reason && (await disableWebhook(s.deps, d, reason))) {

@@ -110,6 +110,7 @@ function run(opts: DispatcherOptions, metrics: ReturnType<typeof createDispatchM
     timeoutMs,
     stop: stopping.signal,
     pace: (d) => pace(nextSlot, d, stopping.signal),
+    leaseMs: (Math.ceil(timeoutMs / 1000) + LEASE_MARGIN_SECONDS) * 1000,
   };
   const launch = (d: ClaimedDelivery) => {
     busy.set(d.webhookId, (busy.get(d.webhookId) ?? 0) + 1);
