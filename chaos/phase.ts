@@ -97,9 +97,18 @@ export async function conclude(ctx: ScenarioContext, c: Conclusion): Promise<Sce
   };
 }
 
-/** Runs fn until the deadline, sleeping between; for phases of a scenario. */
+/** Resolves after ms; for phases of a scenario. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/**
+ * Waits (bounded) until every event committed over a second ago is published:
+ * the relay's backlog after a fault that stopped it. False if it never is.
+ */
+export function backlogPublished(ctx: ScenarioContext, timeoutMs = 60_000): Promise<boolean> {
+  const q = "SELECT count(*)::int AS n FROM outbox_events WHERE published_at IS NULL AND created_at < $1";
+  return waitFor(async () => (await ctx.db().query(q, [new Date(Date.now() - 1_000)])).rows[0].n === 0, timeoutMs, 250);
 }
 
 /** p50/p99 of the 2xx answers per operation, e.g. submitP50ms. */

@@ -5,8 +5,7 @@
  * successful delivery), and the reports agree with the ledger.
  */
 import { startLoad } from "../load.ts";
-import { conclude, redelivered, reportsAgree, sleep } from "../phase.ts";
-import { waitFor } from "../proc.ts";
+import { backlogPublished, conclude, redelivered, reportsAgree, sleep } from "../phase.ts";
 import type { Scenario } from "../scenario.ts";
 
 export const scenario: Scenario = {
@@ -27,18 +26,7 @@ export const scenario: Scenario = {
     const restartedAt = load.now();
     ctx.log(`scenario 2: worker restarted at ${Math.round(restartedAt)} ms`);
     // Recovery: the outbox, which grew while the worker was dead, is published again.
-    const drained = await waitFor(
-      async () =>
-        Number(
-          (
-            await ctx
-              .db()
-              .query("SELECT count(*) FROM outbox_events WHERE published_at IS NULL AND created_at < $1", [new Date(Date.now() - 1_000)])
-          ).rows[0].count,
-        ) === 0,
-      60_000,
-      250,
-    );
+    const drained = await backlogPublished(ctx);
     const recovery = (load.now() - restartedAt) / 1000;
     await sleep(Math.max(0, seconds * 1000 - load.now()));
     const records = await load.stop();

@@ -4,8 +4,7 @@
  * published, every sold lead's lead.sold is delivered once, the reports agree.
  */
 import { startLoad } from "../load.ts";
-import { conclude, redelivered, reportsAgree, sleep } from "../phase.ts";
-import { waitFor } from "../proc.ts";
+import { backlogPublished, conclude, redelivered, reportsAgree, sleep } from "../phase.ts";
 import type { Scenario } from "../scenario.ts";
 
 export const scenario: Scenario = {
@@ -26,18 +25,7 @@ export const scenario: Scenario = {
     await c.nats.start();
     const restartedAt = load.now();
     ctx.log(`scenario 4: NATS restarted at ${Math.round(restartedAt)} ms`);
-    const drained = await waitFor(
-      async () =>
-        Number(
-          (
-            await ctx
-              .db()
-              .query("SELECT count(*) FROM outbox_events WHERE published_at IS NULL AND created_at < $1", [new Date(Date.now() - 1_000)])
-          ).rows[0].count,
-        ) === 0,
-      60_000,
-      250,
-    );
+    const drained = await backlogPublished(ctx);
     const recovery = (load.now() - restartedAt) / 1000;
     await sleep(Math.max(0, seconds * 1000 - load.now()));
     const records = await load.stop();
