@@ -203,6 +203,23 @@ describe("GET /api/v1/reports/performance", () => {
     expect(Number(totals.revenue).toFixed(2)).toBe(sum((r) => Number(r.revenue)).toFixed(2));
   });
 
+  it("gives every page the same totals and totalSize, and a period with nothing no rows, zero totals and totalSize 0", async () => {
+    const first = await get("/api/v1/reports/performance?groupBy=partner&pageSize=1");
+    expect(first.status, first.text).toBe(200);
+    expect(first.body.data).toHaveLength(1);
+    const second = await get(`/api/v1/reports/performance?groupBy=partner&pageSize=1&pageToken=${first.body.pagination.nextPageToken}`);
+    expect(second.status, second.text).toBe(200);
+    expect(second.body.data[0].key).not.toBe(first.body.data[0].key);
+    expect(second.body.totals).toEqual(first.body.totals);
+    expect(second.body.pagination.totalSize).toBe(first.body.pagination.totalSize);
+    const empty = await get("/api/v1/reports/performance?groupBy=buyer&from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z");
+    expect(empty.status, empty.text).toBe(200);
+    expect(empty.body.data).toEqual([]);
+    expect(empty.body.pagination).toMatchObject({ totalSize: 0, nextPageToken: "" });
+    const zero = { leads: 0, accepted: 0, rejected: 0, duplicates: 0, sold: 0, unsold: 0, sales: 0, returns: 0 };
+    expect(figuresOf(empty.body.totals)).toEqual({ ...zero, revenue: "0.00", payout: "0.00", margin: "0.00", returnedAmount: "0.00" });
+  });
+
   it("labels rows with names, orders by any measure, and refuses unknown orders", async () => {
     const { rows } = await allRows("groupBy=buyer&orderBy=revenue%20desc");
     expect(rows.map((r) => r.key)).toEqual([a.id, b.id]);

@@ -65,7 +65,7 @@ const moneySums = sql.fragment`sum(sales) AS sales, sum(revenue) AS revenue, sum
 const zeroLeads = sql.fragment`0 AS leads, 0 AS accepted, 0 AS rejected, 0 AS duplicates, 0 AS sold, 0 AS unsold`;
 
 /** The base sums per key (key, the six lead counts, the six money sums). */
-function baseSums(s: MeasureScope, sources: Sources, keyOf: KeyOf): FragmentSqlToken {
+export function baseSums(s: MeasureScope, sources: Sources, keyOf: KeyOf): FragmentSqlToken {
   if ("single" in sources) {
     const key = keyOf(sources.single) ?? sql.fragment`''`;
     return sql.fragment`SELECT ${key} AS key, ${leadSums}, ${moneySums}
@@ -101,7 +101,12 @@ function money(viewer: Viewer) {
  * rates as text with 4 places and earnings per lead with 2.
  */
 export function measuresSql(s: MeasureScope, sources: Sources, keyOf: KeyOf): FragmentSqlToken {
-  const m = money(s.viewer);
+  return measuresOf(s.viewer, baseSums(s, sources, keyOf));
+}
+
+/** measuresSql over base sums already written (a baseSums query, or one reading its result). */
+export function measuresOf(viewer: Viewer, base: FragmentSqlToken): FragmentSqlToken {
+  const m = money(viewer);
   return sql.fragment`SELECT key, leads::int AS leads, accepted::int AS accepted, rejected::int AS rejected,
       duplicates::int AS duplicates, sold::int AS sold, unsold::int AS unsold, sales::int AS sales,
       round(${m.revenue}, 2) AS revenue, round(${m.payout}, 2) AS payout, round(${m.margin}, 2) AS margin,
@@ -109,8 +114,24 @@ export function measuresSql(s: MeasureScope, sources: Sources, keyOf: KeyOf): Fr
       round(coalesce(sold::numeric / nullif(accepted, 0), 0), 4) AS sell_through,
       round(coalesce(returns::numeric / nullif(sales, 0), 0), 4) AS return_rate,
       round(coalesce((${m.revenue} - ${m.returned}) / nullif(leads, 0), 0), 2) AS earnings_per_lead
-    FROM (${baseSums(s, sources, keyOf)}) b`;
+    FROM (${base}) b`;
 }
+
+/** The base sums' columns after the key, in baseSums' order. */
+export const baseColumns = [
+  "leads",
+  "accepted",
+  "rejected",
+  "duplicates",
+  "sold",
+  "unsold",
+  "sales",
+  "revenue",
+  "payout",
+  "returns",
+  "returned_amount",
+  "payout_reversed",
+] as const;
 
 /** Every measure's column, in the API's order: what order_by may name. */
 export const measureColumns = [

@@ -5,7 +5,18 @@
  */
 import { type FragmentSqlToken, sql } from "slonik";
 import type { Tx } from "../db/tenant-tx.ts";
-import { type KeyOf, type MeasureRow, type MeasureScope, measuresAsText, measuresSql, type Sources, zeroRow } from "./measures.ts";
+import {
+  baseColumns,
+  baseSums,
+  type KeyOf,
+  type MeasureRow,
+  type MeasureScope,
+  measuresAsText,
+  measuresOf,
+  measuresSql,
+  type Sources,
+  zeroRow,
+} from "./measures.ts";
 import type { ReportPage } from "./page.ts";
 import { idKey, type Rollup } from "./sources.ts";
 
@@ -56,39 +67,49 @@ function labelOf(g: Grouping): { join: FragmentSqlToken; label: FragmentSqlToken
 }
 
 /** One performance row as read. */
-export type PerformanceRow = MeasureRow & { key: string; label: string; total_rows: number };
+export type PerformanceRow = MeasureRow & { key: string; label: string };
 
-/** One page of the performance report, ordered by a measure then key, with the number of rows. */
-export async function performancePage(
+/** A performance report as read: one page of rows, the number of rows and the totals over all of them. */
+export interface Performance {
+  rows: PerformanceRow[];
+  totalSize: number;
+  totals: MeasureRow;
+}
+
+/**
+ * The performance report in one statement: the base sums per key once, then
+ * the page (ordered by a measure then key) and the totals from them. The
+ * totals are the keys' base sums added up, so they equal the rows' sums (for
+ * tags and sub-ids a lead counts once per value; buyer and contract rows
+ * carry no lead counts, nor do their totals).
+ */
+export async function performanceReport(
   tx: Tx,
   s: MeasureScope,
   sources: Sources,
   g: Grouping,
   order: { column: string; desc: boolean },
   page: ReportPage,
-): Promise<PerformanceRow[]> {
+): Promise<Performance> {
   const { join, label } = labelOf(g);
   const dir = order.desc ? sql.fragment`DESC` : sql.fragment`ASC`;
   const by = order.column === "label" ? label : sql.identifier(["m", order.column]);
-  const rows = await tx.any(sql.unsafe`
-    SELECT m.key, ${label} AS label, ${measuresAsText}, count(*) OVER ()::int AS total_rows
-    FROM (${measuresSql(s, sources, groupKey(g))}) m ${join}
-    ORDER BY ${by} ${dir}, m.key ${dir} LIMIT ${page.size} OFFSET ${page.offset}`);
-  return rows as unknown as PerformanceRow[];
-}
-
-/** The number of rows of a performance report (asked only when the page is empty past its first row). */
-export async function performanceCount(tx: Tx, s: MeasureScope, sources: Sources, g: Grouping): Promise<number> {
-  const n = await tx.oneFirst(sql.unsafe`SELECT count(*)::int FROM (${measuresSql(s, sources, groupKey(g))}) m`);
-  return n as number;
-}
-
-/**
- * The totals over every row of a grouping: the same sums with one key for
- * all, so they equal the rows' sums (for tags and sub-ids a lead counts once
- * per value; buyer and contract rows carry no lead counts, nor do their totals).
- */
-export function performanceTotals(tx: Tx, s: MeasureScope, sources: Sources, g: Grouping): Promise<MeasureRow> {
-  const key = groupKey(g);
-  return summary(tx, s, sources, (r) => (key(r) === null ? null : sql.fragment`''`));
+  const sums = sql.join(
+    baseColumns.map((c) => sql.fragment`coalesce(sum(${sql.identifier([c])}), 0) AS ${sql.identifier([c])}`),
+    sql.fragment`, `,
+  );
+  const read = await tx.any(sql.unsafe`
+    WITH base AS MATERIALIZED (${baseSums(s, sources, groupKey(g))}),
+    page AS (
+      SELECT m.key, ${label} AS label, ${measuresAsText}, row_number() OVER (ORDER BY ${by} ${dir}, m.key ${dir}) AS n
+      FROM (${measuresOf(s.viewer, sql.fragment`SELECT * FROM base`)}) m ${join}
+      ORDER BY n LIMIT ${page.size} OFFSET ${page.offset})
+    SELECT 0 AS part, NULL AS key, NULL AS label, ${measuresAsText}, (SELECT count(*) FROM base)::int AS n
+    FROM (${measuresOf(s.viewer, sql.fragment`SELECT '' AS key, ${sums} FROM base`)}) m
+    UNION ALL SELECT 1, key, label, leads, accepted, rejected, duplicates, sold, unsold, sales, revenue, payout, margin,
+      returns, returned_amount, sell_through, return_rate, earnings_per_lead, n::int FROM page
+    ORDER BY part, n`);
+  const [head, ...rows] = (read as unknown as (PerformanceRow & { part: number; n: number })[]).map(({ part: _p, ...r }) => r);
+  const { key: _k, label: _l, n: totalSize, ...totals } = head;
+  return { rows: rows.map(({ n: _n, ...r }) => r), totalSize, totals };
 }

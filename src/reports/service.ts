@@ -16,7 +16,7 @@ import { orderOf, refuseUnkept } from "./order.ts";
 import { reportPage } from "./page.ts";
 import { type ReportQuery, reportQuery } from "./params.ts";
 import { pingCounts, pingLatency, quantileMs, rejectionReasons, returnReasons, salesCount } from "./queries-other.ts";
-import { type Grouping, performanceCount, performancePage, performanceTotals, summary } from "./queries-measures.ts";
+import { type Grouping, performanceReport, summary } from "./queries-measures.ts";
 import { knownTimeZone } from "../standard/time-zone.ts";
 import { type Interval, timeSeries } from "./queries-series.ts";
 import { pingHours, rejectionHours, returnHours } from "./sources.ts";
@@ -71,11 +71,10 @@ export function reportService(db: Deps): ServiceImpl<typeof ReportService> {
         const s = scopeOf(p, q);
         const sources = narrowest(wide, q.filter, g, s.viewer);
         const page = reportPage(db.settings, req, s.tenantId, [q, g, order, s.viewer]);
-        const rows = await performancePage(tx, s, sources, g, order, page);
-        const totalSize = rows[0]?.total_rows ?? (page.offset === 0 ? 0 : await performanceCount(tx, s, sources, g));
+        const { rows, totalSize, totals } = await performanceReport(tx, s, sources, g, order, page);
         return {
           data: rows.map((r) => ({ key: r.key, label: r.label, ...toMeasures(r) })),
-          totals: toMeasures(await performanceTotals(tx, s, sources, g)),
+          totals: toMeasures(totals),
           pagination: { nextPageToken: page.offset + page.size < totalSize ? page.next() : "", pageSize: page.size, totalSize },
           timeBasis: measuresBasis,
           period: periodOf(q),
