@@ -7,7 +7,9 @@
  *   process), one closed-loop run each, and their ratio;
  * - event lag at a steady rate (open loop: a lead every 1/rate s whether or
  *   not the last one was answered): from the sale's commit (the lead.sold
- *   event's timestamp) to the webhook's arrival at the receiver.
+ *   event's timestamp) to the webhook's arrival at the receiver;
+ * - webhook catch-up: a backlog queued at once to the endpoint, drained by
+ *   the dispatcher (webhook-catchup.ts), in deliveries a second.
  *
  * The servers run one at a time: every server with workers relays every
  * tenant's outbox, so one left running would work during the other's
@@ -25,6 +27,7 @@ import { percentiles, type Result } from "./load.ts";
 import { startStub, submitLeads } from "./routing.ts";
 import { randomLead, type RoutingWorld, routingWorld } from "./routing-world.ts";
 import { type BenchServer, post, startBenchServer } from "./server.ts";
+import { catchUp } from "./webhook-catchup.ts";
 
 /** A lead.sold webhook as received: the event's commit time and the arrival, in ms since the epoch. */
 interface Arrival {
@@ -172,6 +175,9 @@ async function measuredSubmit(
   return { result, cpu: cpuPerLead(before, after, Math.round(result.rps * seconds)) };
 }
 
+/** Deliveries the catch-up measurement queues at once. */
+const CATCH_UP = 3000;
+
 /** Runs the events benchmark; starts and stops its own servers. */
 export async function benchEvents(opts: { seconds: number; rate: number; concurrency: number }): Promise<{ rows: Row[]; notes: string[] }> {
   const { seconds, rate, concurrency } = opts;
@@ -194,7 +200,11 @@ export async function benchEvents(opts: { seconds: number; rate: number; concurr
     try {
       const backlog = await drained(w.tenantId, 120_000);
       // Subscribed now: the off run's sales (committed before) are relayed but not delivered, so no backlog of deliveries waits.
-      await post(`${on.url}/api/v1/webhooks`, w.adminKey, { url: receiver.url, eventTypes: ["lead.sold"], description: "bench" });
+      const hook = await post(`${on.url}/api/v1/webhooks`, w.adminKey, {
+        url: receiver.url,
+        eventTypes: ["lead.sold"],
+        description: "bench",
+      });
       await submitLeads(on, w, concurrency, Math.max(1, Math.round(seconds / 3)));
       await drained(w.tenantId, 60_000);
       const onResult = await measuredSubmit(on, w, concurrency, seconds);
@@ -206,6 +216,7 @@ export async function benchEvents(opts: { seconds: number; rate: number; concurr
       const lags = [...receiver.arrivals.values()].filter((a) => a.committedMs >= lagFrom).map((a) => a.receivedMs - a.committedMs);
       const lag = { ...percentiles(lags), rps: lags.length / seconds, errors: left.outbox + left.deliveries };
       const profile = await stages(w.tenantId, lagFrom, receiver.arrivals);
+      const backlogDrain = await catchUp(w.tenantId, hook.data.id, CATCH_UP, 120_000);
       const ratio = onResult.result.rps / offResult.result.rps;
       return {
         rows: [
@@ -225,6 +236,8 @@ export async function benchEvents(opts: { seconds: number; rate: number; concurr
           profile,
           `open-loop submissions: ${Math.round(submit.rps)} answered a second, errors ${[...submit.errorKinds].map(([k, n]) => `${n} ${k}`).join(", ") || "none"}`,
           `left pending after the lag run's 30 s drain: ${left.outbox} outbox events, ${left.deliveries} deliveries (the errors column)`,
+          `webhook catch-up: ${CATCH_UP} deliveries queued at once to the endpoint drained at ${Math.round(backlogDrain.perSecond)} a second ` +
+            `(${backlogDrain.seconds.toFixed(1)} s, ${backlogDrain.left} left at 120 s)`,
           `the on server first drained the off run's backlog (left: ${backlog.outbox} events, ${backlog.deliveries} deliveries)`,
           `NATS: ${process.env.NATS_URL ? "JetStream (NATS_URL)" : "none, consumers read the outbox"}`,
         ],

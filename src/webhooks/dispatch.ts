@@ -127,9 +127,9 @@ function run(opts: DispatcherOptions, metrics: ReturnType<typeof createDispatchM
         else busy.delete(d.webhookId);
         if ((nextSlot.get(d.webhookId) ?? 0) < Date.now() && n === 0) nextSlot.delete(d.webhookId);
         metrics.inFlight.set(tasks.size);
-        // A freed slot may let waiting deliveries through.
-        const limit = degraded.has(d.webhookId) ? degradedPerEndpoint : perEndpoint;
-        if (tasks.size === maxInFlight - 1 || n === limit - 1) poke();
+        // A freed slot may let waiting deliveries through. Pokes during a claim fold into one more claim, which
+        // takes every slot freed meanwhile: a backlog drains at the attempts' pace, not one claim per poll.
+        poke();
       });
     tasks.add(task);
     metrics.inFlight.set(tasks.size);

@@ -36,10 +36,16 @@ BEGIN
             52, 1), 53, 1), 'hex')::uuid,
           d.tenant_id, d.id, d.webhook_id, n, CASE WHEN p_succeeded THEN 'succeeded' ELSE 'failed' END, p_status_code,
           p_latency_ms, coalesce(p_excerpt, ''), p_error, p_claimed_at);
-  UPDATE webhooks w
-  SET failing_since = CASE WHEN p_succeeded THEN NULL ELSE coalesce(w.failing_since, p_claimed_at) END
-  WHERE w.id = d.webhook_id
-  RETURNING w.failing_since INTO since;
+  -- The endpoint's row is written only when failing_since changes: every attempt writing it would queue all
+  -- of an endpoint's concurrent attempts behind one row lock, each held to its commit.
+  SELECT w.failing_since INTO since FROM webhooks w WHERE w.id = d.webhook_id;
+  IF p_succeeded AND since IS NOT NULL THEN
+    UPDATE webhooks w SET failing_since = NULL WHERE w.id = d.webhook_id;
+    since := NULL;
+  ELSIF NOT p_succeeded AND since IS NULL THEN
+    UPDATE webhooks w SET failing_since = coalesce(w.failing_since, p_claimed_at) WHERE w.id = d.webhook_id
+    RETURNING w.failing_since INTO since;
+  END IF;
   attempt := n;
   failing_seconds := extract(epoch FROM now() - since);
   RETURN NEXT;
