@@ -4,7 +4,9 @@
  * when, after the warm-up (the first fifth), each Lead Router process's RSS
  * grows by less than 10 %, p99 at the end is within 1.5x of p99 at the start,
  * the outbox drains, and the application's connections never reach the
- * pools' size.
+ * pools' size. Beside RSS it samples each process's V8 heap in use (its
+ * /metrics), which tells a leak (the heap grows) from the allocator keeping
+ * pages it freed (RSS grows, the heap does not).
  */
 import { startLoad } from "../load.ts";
 import { conclude, quantile, redelivered, sleep } from "../phase.ts";
@@ -17,7 +19,18 @@ const SAMPLE_MS = 5_000;
 interface Sample {
   at: number;
   rss: number[];
+  heap: number[];
   connections: number;
+}
+
+/** The process's V8 heap in use, in KiB (prom-client's default metrics), or NaN when /metrics does not answer. */
+async function heapKiB(url: string): Promise<number> {
+  try {
+    const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(2_000) })).text();
+    return Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(text)?.[1] ?? Number.NaN) / 1024;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 export const scenario: Scenario = {
@@ -33,20 +46,32 @@ export const scenario: Scenario = {
     const samples: Sample[] = [];
     while (load.now() < seconds * 1000) {
       const { rows } = await ctx.db().query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = 'lead_router_app'");
-      samples.push({ at: load.now(), rss: apps.map((a) => a.rssKiB()), connections: rows[0].n });
+      const heap = await Promise.all(apps.map((a) => heapKiB(a.url)));
+      samples.push({ at: load.now(), rss: apps.map((a) => a.rssKiB()), heap, connections: rows[0].n });
       await sleep(Math.min(SAMPLE_MS, Math.max(0, seconds * 1000 - load.now())));
     }
     const records = await load.stop();
     const warm = seconds * 200;
     const tenth = seconds * 100;
     const inWindow = (from: number, to: number) => samples.filter((s) => s.at >= from && s.at < to);
-    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+    const mean = (xs: number[]) => {
+      const known = xs.filter((x) => Number.isFinite(x));
+      return known.reduce((a, b) => a + b, 0) / Math.max(1, known.length);
+    };
     const first = inWindow(warm, warm + tenth);
     const last = inWindow(seconds * 1000 - tenth, Number.POSITIVE_INFINITY);
     const growth = apps.map((a, i) => {
       const start = mean(first.map((s) => s.rss[i]));
       const end = mean(last.map((s) => s.rss[i]));
-      return { process: a.name, startMiB: Math.round(start / 1024), endMiB: Math.round(end / 1024), growth: start ? end / start - 1 : 0 };
+      const heapStart = mean(first.map((s) => s.heap[i]));
+      const heapEnd = mean(last.map((s) => s.heap[i]));
+      return {
+        process: a.name,
+        startMiB: Math.round(start / 1024),
+        endMiB: Math.round(end / 1024),
+        growth: start ? end / start - 1 : 0,
+        heap: `${Math.round(heapStart / 1024)}→${Math.round(heapEnd / 1024)} MiB`,
+      };
     });
     const okMs = (from: number, to: number) => records.filter((r) => r.status === 200 && r.at >= from && r.at < to).map((r) => r.ms);
     const p99Start = quantile(okMs(warm, warm + tenth), 0.99);
@@ -74,6 +99,7 @@ export const scenario: Scenario = {
         p99EndMs: p99End,
         maxConnections,
         rss: growth.map((g) => `${g.process} ${g.startMiB}→${g.endMiB} MiB (${(g.growth * 100).toFixed(1)} %)`).join("; "),
+        heapInUse: growth.map((g) => `${g.process} ${g.heap}`).join("; "),
       },
     });
   },
