@@ -162,7 +162,9 @@ async function judge(
   ).rows as { lead: string; status: string; outcome: string | null; reason: string | null; latency_ms: number | null }[];
   const waited = (r: { reason: string | null; latency_ms: number | null }) =>
     r.reason === `no answer within ${timeoutMs} ms` && (r.latency_ms ?? 0) >= timeoutMs;
-  const saysWhy = (r: (typeof rows)[number]) => r.outcome === p.direct.outcome && (p.direct.reason.test(r.reason ?? "") || waited(r));
+  // A delivery the timeout ended first (a loaded machine answers late) is an error saying so, whatever the phase.
+  const saysWhy = (r: (typeof rows)[number]) =>
+    waited(r) ? r.outcome === "error" : r.outcome === p.direct.outcome && p.direct.reason.test(r.reason ?? "");
   const wrongDirect = rows.filter((r) => r.status !== "sold" || !saysWhy(r));
   const lateDeliveries = rows.filter((r) => (r.latency_ms ?? 0) > timeoutMs + slackMs);
   const bids = (await db.query("SELECT status, reason, latency_ms FROM ping_bids WHERE contract_id = $1", [contracts.ping])).rows as {
