@@ -9,6 +9,7 @@
  */
 import { must } from "./api.ts";
 import type { Cluster } from "./cluster.ts";
+import { LEAD_FIELDS } from "../test/support/lead-fixture.ts";
 
 /** A partner's keys and campaigns. */
 export interface PartnerWorld {
@@ -42,15 +43,6 @@ export interface World {
   lateWebhookId: string;
 }
 
-const FIELDS = [
-  { key: "firstName", type: "string", required: true, pii: true },
-  { key: "lastName", type: "string", required: true, pii: true },
-  { key: "email", type: "email", required: true, pii: true },
-  { key: "phone", type: "phone", required: true, pii: true },
-  { key: "state", type: "state", required: true },
-  { key: "zip", type: "zip", required: true },
-];
-
 const LIFTED = { managementPerMinute: 1_000_000, ingestionPerMinute: 1_000_000 };
 const RETURNS = { windowHours: 72, allowedReasons: ["bad phone"], monthlyReturnCapPercent: 0 };
 
@@ -72,7 +64,7 @@ export async function createWorld(c: Cluster, dailyCap = 40): Promise<World> {
     })
   ).secret as string;
   const post = (path: string, body: unknown) => must(api, "POST", path, adminKey, body);
-  const vertical = await post("/api/v1/verticals", { name: "Chaos auto", fields: FIELDS });
+  const vertical = await post("/api/v1/verticals", { name: "Chaos auto", fields: LEAD_FIELDS });
   const offer = (name: string, extra: Record<string, unknown>) =>
     post("/api/v1/offers", {
       name,

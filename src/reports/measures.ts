@@ -64,6 +64,11 @@ const moneySums = sql.fragment`sum(sales) AS sales, sum(revenue) AS revenue, sum
   sum(returned_amount) AS returned_amount, sum(payout_reversed) AS payout_reversed`;
 const zeroLeads = sql.fragment`0 AS leads, 0 AS accepted, 0 AS rejected, 0 AS duplicates, 0 AS sold, 0 AS unsold`;
 
+/** Base sums added up (over baseSums' two halves; over every key for a report's totals): NULL each when there are no rows. */
+export const summedBase = sql.fragment`sum(leads) AS leads, sum(accepted) AS accepted, sum(rejected) AS rejected,
+  sum(duplicates) AS duplicates, sum(sold) AS sold, sum(unsold) AS unsold, sum(sales) AS sales, sum(revenue) AS revenue,
+  sum(payout) AS payout, sum(returns) AS returns, sum(returned_amount) AS returned_amount, sum(payout_reversed) AS payout_reversed`;
+
 /** The base sums per key (key, the six lead counts, the six money sums). */
 export function baseSums(s: MeasureScope, sources: Sources, keyOf: KeyOf): FragmentSqlToken {
   if ("single" in sources) {
@@ -76,9 +81,7 @@ export function baseSums(s: MeasureScope, sources: Sources, keyOf: KeyOf): Fragm
   const sales = sql.fragment`SELECT ${saleKey} AS key, ${zeroLeads}, ${moneySums}
     FROM ${rowsOf(sources.sales, s.tenantId, s.q, s.byHour)} GROUP BY 1`;
   if (!sources.leads || !leadKey || unkept(sources.leads, s.q.filter).length > 0) return sales;
-  return sql.fragment`SELECT key, sum(leads) AS leads, sum(accepted) AS accepted, sum(rejected) AS rejected,
-      sum(duplicates) AS duplicates, sum(sold) AS sold, sum(unsold) AS unsold, sum(sales) AS sales, sum(revenue) AS revenue,
-      sum(payout) AS payout, sum(returns) AS returns, sum(returned_amount) AS returned_amount, sum(payout_reversed) AS payout_reversed
+  return sql.fragment`SELECT key, ${summedBase}
     FROM (
       SELECT ${leadKey} AS key, ${leadSums}, 0 AS sales, 0 AS revenue, 0 AS payout, 0 AS returns, 0 AS returned_amount, 0 AS payout_reversed
       FROM ${rowsOf(sources.leads, s.tenantId, s.q, s.byHour)} GROUP BY 1
@@ -116,22 +119,6 @@ export function measuresOf(viewer: Viewer, base: FragmentSqlToken): FragmentSqlT
       round(coalesce((${m.revenue} - ${m.returned}) / nullif(leads, 0), 0), 2) AS earnings_per_lead
     FROM (${base}) b`;
 }
-
-/** The base sums' columns after the key, in baseSums' order. */
-export const baseColumns = [
-  "leads",
-  "accepted",
-  "rejected",
-  "duplicates",
-  "sold",
-  "unsold",
-  "sales",
-  "revenue",
-  "payout",
-  "returns",
-  "returned_amount",
-  "payout_reversed",
-] as const;
 
 /** Every measure's column, in the API's order: what order_by may name. */
 export const measureColumns = [

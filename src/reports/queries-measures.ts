@@ -6,7 +6,6 @@
 import { type FragmentSqlToken, sql } from "slonik";
 import type { Tx } from "../db/tenant-tx.ts";
 import {
-  baseColumns,
   baseSums,
   type KeyOf,
   type MeasureRow,
@@ -14,6 +13,7 @@ import {
   measuresAsText,
   measuresOf,
   measuresSql,
+  summedBase,
   type Sources,
   zeroRow,
 } from "./measures.ts";
@@ -94,22 +94,18 @@ export async function performanceReport(
   const { join, label } = labelOf(g);
   const dir = order.desc ? sql.fragment`DESC` : sql.fragment`ASC`;
   const by = order.column === "label" ? label : sql.identifier(["m", order.column]);
-  const sums = sql.join(
-    baseColumns.map((c) => sql.fragment`coalesce(sum(${sql.identifier([c])}), 0) AS ${sql.identifier([c])}`),
-    sql.fragment`, `,
-  );
   const read = await tx.any(sql.unsafe`
     WITH base AS MATERIALIZED (${baseSums(s, sources, groupKey(g))}),
     page AS (
-      SELECT m.key, ${label} AS label, ${measuresAsText}, row_number() OVER (ORDER BY ${by} ${dir}, m.key ${dir}) AS n
+      SELECT m.key, ${label} AS label, ${measuresAsText}, (row_number() OVER (ORDER BY ${by} ${dir}, m.key ${dir}))::int AS n
       FROM (${measuresOf(s.viewer, sql.fragment`SELECT * FROM base`)}) m ${join}
       ORDER BY n LIMIT ${page.size} OFFSET ${page.offset})
     SELECT 0 AS part, NULL AS key, NULL AS label, ${measuresAsText}, (SELECT count(*) FROM base)::int AS n
-    FROM (${measuresOf(s.viewer, sql.fragment`SELECT '' AS key, ${sums} FROM base`)}) m
-    UNION ALL SELECT 1, key, label, leads, accepted, rejected, duplicates, sold, unsold, sales, revenue, payout, margin,
-      returns, returned_amount, sell_through, return_rate, earnings_per_lead, n::int FROM page
+    FROM (${measuresOf(s.viewer, sql.fragment`SELECT '' AS key, ${summedBase} FROM base`)}) m
+    UNION ALL SELECT 1, page.* FROM page
     ORDER BY part, n`);
-  const [head, ...rows] = (read as unknown as (PerformanceRow & { part: number; n: number })[]).map(({ part: _p, ...r }) => r);
-  const { key: _k, label: _l, n: totalSize, ...totals } = head;
-  return { rows: rows.map(({ n: _n, ...r }) => r), totalSize, totals };
+  const [head, ...rows] = read as unknown as (PerformanceRow & { part: number; n: number })[];
+  const { part: _p, key: _k, label: _l, n: totalSize, ...totals } = head;
+  // With no key there is nothing to add up: the sums are NULL, the totals zero.
+  return { rows: rows.map(({ part: _q, n: _n, ...r }) => r), totalSize, totals: totalSize === 0 ? zeroRow : totals };
 }
