@@ -12,5 +12,6 @@ COPY src ./src
 COPY gen ./gen
 USER node
 EXPOSE 8080
-ENTRYPOINT ["node", "src/cli.ts"]
+# The V8 flags are src/runtime-flags.ts's (a fixed young generation: docs/reliability.md).
+ENTRYPOINT ["node", "--max-semi-space-size=16", "--min-semi-space-size=16", "src/cli.ts"]
 CMD ["serve"]

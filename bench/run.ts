@@ -8,6 +8,7 @@ import { benchEvents } from "./events.ts";
 import { benchPipeline } from "./pipeline.ts";
 import { benchReports } from "./reports.ts";
 import { benchRouting } from "./routing.ts";
+import { benchRuntimeFlags } from "./runtime-flags.ts";
 import { startBenchServer } from "./server.ts";
 
 // Latency figures (core, pipeline) at a client's usual handful of connections;
@@ -56,6 +57,13 @@ try {
 if (only.has("events")) {
   const events = await benchEvents({ seconds, rate: eventRate, concurrency: eventConcurrency });
   process.stdout.write(table("Events: event lag and submit throughput with the workers on and off", events.rows, events.notes));
+}
+// BENCH_ONLY=flags: Lead Router's V8 flags against V8's defaults, in turns (bench/runtime-flags.ts); only when asked.
+if (only.has("flags")) {
+  const flags = await benchRuntimeFlags(16, seconds * 3);
+  process.stdout.write(
+    table("Runtime flags: submissions on Lead Router's V8 flags and on V8's defaults, in turns", flags.rows, flags.notes),
+  );
 }
 // BENCH_ONLY=reports: a tenant of BENCH_LEADS leads (bench/reports.ts); only when asked, it writes millions of rows.
 // BENCH_REPORTS_REUSE=on asks the report questions again of the tenant an earlier run left in the database.

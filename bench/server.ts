@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:net";
+import { RUNTIME_FLAGS } from "../src/runtime-flags.ts";
 
 /** A benchmark server and a tenant with an admin key. */
 export interface BenchServer {
@@ -37,11 +38,18 @@ export async function post(url: string, key: string, body: unknown): Promise<any
   return json;
 }
 
-/** Spawns `lead-router serve` with the given extra environment and waits for /readyz. */
-export async function startBenchServer(env: Record<string, string | undefined> = {}): Promise<BenchServer> {
+/**
+ * Spawns `lead-router serve` with the given extra environment, on Lead
+ * Router's V8 flags unless told otherwise (bench/runtime-flags.ts compares),
+ * and waits for /readyz.
+ */
+export async function startBenchServer(
+  env: Record<string, string | undefined> = {},
+  v8Flags: readonly string[] = RUNTIME_FLAGS,
+): Promise<BenchServer> {
   const port = await freePort();
   const superadminKey = `sa_${randomUUID()}`;
-  const child = spawn(process.execPath, ["src/cli.ts", "serve"], {
+  const child = spawn(process.execPath, [...v8Flags, "src/cli.ts", "serve"], {
     // The buyers' endpoint is a local stub.
     env: {
       ...process.env,

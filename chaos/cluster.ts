@@ -9,6 +9,7 @@ import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { freePort } from "../src/db/free-port.ts";
+import { RUNTIME_FLAGS } from "../src/runtime-flags.ts";
 import { type Child, killOnExit, type Registry, rssKiB, spawnChild, waitFor } from "./proc.ts";
 import { type Service, startNatsServer, startPostgres, startRedisServer } from "./services.ts";
 import { type BuyerStub, startBuyerStub, startReceiver, type WebhookReceiver } from "./stubs.ts";
@@ -135,7 +136,7 @@ async function startApp(registry: Registry, name: string, command: string, env: 
   const url = `http://127.0.0.1:${port}`;
   let child: Child;
   const start = async () => {
-    child = spawnChild(registry, NODE, ["src/cli.ts", command], { ...env, PORT: String(port) }, ROOT);
+    child = spawnChild(registry, NODE, [...RUNTIME_FLAGS, "src/cli.ts", command], { ...env, PORT: String(port) }, ROOT);
     const ready = await waitFor(
       async () =>
         !child.alive() ||

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=16 --min-semi-space-size=16
 /**
  * lead-router serve | worker | migrate | demo | reports. `serve` starts the API
  * (embedded Postgres when DATABASE_URL is unset) and shuts down gracefully on
