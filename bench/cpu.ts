@@ -25,14 +25,23 @@ function processTicks(pid: string): number {
   return Number(f[11]) + Number(f[12]);
 }
 
-/** Samples the server (by pid) and every Postgres process; null without /proc. */
-export function sampleCpu(serverPid: number): CpuSample | null {
+/** The whole machine's cumulative busy and total CPU ticks (/proc/stat); null without /proc. */
+export function machineTicks(): { busy: number; total: number } | null {
   let cpu: number[];
   try {
     cpu = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
   } catch {
     return null;
   }
+  // user nice system idle iowait irq softirq steal: busy is all but idle and iowait.
+  const total = cpu.slice(0, 8).reduce((a, b) => a + b, 0);
+  return { busy: total - cpu[3] - cpu[4], total };
+}
+
+/** Samples the server (by pid) and every Postgres process; null without /proc. */
+export function sampleCpu(serverPid: number): CpuSample | null {
+  const machine = machineTicks();
+  if (!machine) return null;
   const postgres = new Map<string, number>();
   for (const pid of readdirSync("/proc")) {
     if (!/^\d+$/.test(pid)) continue;
@@ -42,13 +51,11 @@ export function sampleCpu(serverPid: number): CpuSample | null {
       // Gone between the listing and the read.
     }
   }
-  // user nice system idle iowait irq softirq steal: busy is all but idle and iowait.
-  const total = cpu.slice(0, 8).reduce((a, b) => a + b, 0);
-  return { server: processTicks(String(serverPid)), postgres, busy: total - cpu[3] - cpu[4], total };
+  return { server: processTicks(String(serverPid)), postgres, ...machine };
 }
 
 /** The whole machine's busy CPU between two samples, in ms per unit of work; null without /proc. */
-export function machineMsPer(a: CpuSample | null, b: CpuSample | null, units: number): number | null {
+export function machineMsPer(a: Pick<CpuSample, "busy"> | null, b: Pick<CpuSample, "busy"> | null, units: number): number | null {
   if (!a || !b || units === 0) return null;
   return ((b.busy - a.busy) * 1000) / TICKS_PER_SECOND / units;
 }

@@ -6,7 +6,7 @@
  * They pin the young generation at two 16 MiB semi-spaces. Left to itself,
  * V8 sizes it from its heap limit, which it takes from the machine's memory:
  * on a 24 GiB machine it grows under load up to 128 MiB and shrinks again
- * when the process idles, so a process's RSS moved by up to 100 MiB with its
+ * when the process idles, so a process's RSS moved by up to 115 MiB with its
  * recent load rather than with what it holds (docs/reliability.md, the
  * soak). Throughput and CPU a lead are the same either way
  * (bench/runtime-flags.ts).

@@ -6,8 +6,12 @@
  * the outbox drains, and the application's connections never reach the
  * pools' size. Beside RSS it samples each process's V8 heap in use (its
  * /metrics), which tells a leak (the heap grows) from the allocator keeping
- * pages it freed (RSS grows, the heap does not).
+ * pages it freed (RSS grows, the heap does not). It also reports the
+ * machine's CPU an operation over the soak, which says what rate the
+ * machine could carry.
  */
+import { availableParallelism } from "node:os";
+import { machineMsPer, machineTicks } from "../../bench/cpu.ts";
 import { startLoad } from "../load.ts";
 import { conclude, quantile, redelivered, sleep } from "../phase.ts";
 import type { Scenario } from "../scenario.ts";
@@ -44,13 +48,17 @@ export const scenario: Scenario = {
     const duplicatesBefore = redelivered(c.receiver);
     const load = startLoad(w, { rate, apis: c.apis.map((a) => a.url), mix: { return: 2, config: 1 } });
     const samples: Sample[] = [];
+    const cpuBefore = machineTicks();
     while (load.now() < seconds * 1000) {
       const { rows } = await ctx.db().query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = 'lead_router_app'");
       const heap = await Promise.all(apps.map((a) => heapKiB(a.url)));
       samples.push({ at: load.now(), rss: apps.map((a) => a.rssKiB()), heap, connections: rows[0].n });
       await sleep(Math.min(SAMPLE_MS, Math.max(0, seconds * 1000 - load.now())));
     }
+    const cpuAfter = machineTicks();
     const records = await load.stop();
+    const msPerOp = machineMsPer(cpuBefore, cpuAfter, records.length);
+    const busy = cpuBefore && cpuAfter ? (cpuAfter.busy - cpuBefore.busy) / Math.max(1, cpuAfter.total - cpuBefore.total) : null;
     const warm = seconds * 200;
     const tenth = seconds * 100;
     const inWindow = (from: number, to: number) => samples.filter((s) => s.at >= from && s.at < to);
@@ -100,6 +108,10 @@ export const scenario: Scenario = {
         maxConnections,
         rss: growth.map((g) => `${g.process} ${g.startMiB}→${g.endMiB} MiB (${(g.growth * 100).toFixed(1)} %)`).join("; "),
         heapInUse: growth.map((g) => `${g.process} ${g.heap}`).join("; "),
+        machineCpu:
+          msPerOp === null || busy === null
+            ? "not measured (no /proc)"
+            : `${Math.round(busy * 100)} % busy, ${msPerOp.toFixed(1)} ms of CPU a request: ${availableParallelism()} cores carry about ${Math.round((availableParallelism() * 1000) / msPerOp)} requests/s`,
       },
     });
   },
