@@ -7,13 +7,17 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 
-/** Cumulative CPU ticks at one instant. */
-export interface CpuSample {
+/** The whole machine's cumulative busy and total CPU ticks. */
+export interface MachineTicks {
+  busy: number;
+  total: number;
+}
+
+/** Cumulative CPU ticks at one instant: the machine's, the server's and each Postgres process's. */
+export interface CpuSample extends MachineTicks {
   server: number;
   /** Each Postgres process's ticks, by pid: a backend that exits between two samples takes its ticks with it. */
   postgres: Map<string, number>;
-  busy: number;
-  total: number;
 }
 
 const TICKS_PER_SECOND = 100;
@@ -26,7 +30,7 @@ function processTicks(pid: string): number {
 }
 
 /** The whole machine's cumulative busy and total CPU ticks (/proc/stat); null without /proc. */
-export function machineTicks(): { busy: number; total: number } | null {
+export function machineTicks(): MachineTicks | null {
   let cpu: number[];
   try {
     cpu = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
@@ -55,16 +59,21 @@ export function sampleCpu(serverPid: number): CpuSample | null {
 }
 
 /** The whole machine's busy CPU between two samples, in ms per unit of work; null without /proc. */
-export function machineMsPer(a: Pick<CpuSample, "busy"> | null, b: Pick<CpuSample, "busy"> | null, units: number): number | null {
+export function machineMsPer(a: MachineTicks | null, b: MachineTicks | null, units: number): number | null {
   if (!a || !b || units === 0) return null;
   return ((b.busy - a.busy) * 1000) / TICKS_PER_SECOND / units;
+}
+
+/** The share of the machine's CPU that was busy between two samples, in percent. */
+export function busyPercent(a: MachineTicks, b: MachineTicks): number {
+  return Math.round((100 * (b.busy - a.busy)) / Math.max(1, b.total - a.total));
 }
 
 /** "server x ms, Postgres y ms, machine z ms a lead (n % busy)" between two samples, for `leads` leads. */
 export function cpuPerLead(a: CpuSample | null, b: CpuSample | null, leads: number): string {
   if (!a || !b || leads === 0) return "CPU a lead: not measured (no /proc)";
   const ms = (ticks: number) => ((ticks * 1000) / TICKS_PER_SECOND / leads).toFixed(1);
-  const busy = Math.round((100 * (b.busy - a.busy)) / Math.max(1, b.total - a.total));
+  const busy = busyPercent(a, b);
   // What each process still running spent since the first sample (a process started since, all of it).
   let ticks = 0;
   for (const [pid, t] of b.postgres) ticks += t - (a.postgres.get(pid) ?? 0);

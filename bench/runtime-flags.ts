@@ -6,7 +6,7 @@
  * latency and CPU a lead, then each server's RSS and young generation.
  */
 import type { Row } from "./core.ts";
-import { machineMsPer, sampleCpu } from "./cpu.ts";
+import { machineMsPer, machineTicks } from "./cpu.ts";
 import type { Result } from "./load.ts";
 import { startStub, submitLeads } from "./routing.ts";
 import { routingWorld } from "./routing-world.ts";
@@ -42,13 +42,12 @@ export async function benchRuntimeFlags(concurrency: number, seconds: number, ro
     for (const [i, s] of sides.entries()) await submitLeads(s.server, worlds[i], concurrency, slice); // warm-up
     for (let r = 0; r < rounds; r++) {
       for (const [i, s] of sides.entries()) {
-        const before = sampleCpu(s.server.child.pid ?? 0);
+        const before = machineTicks();
         const result = await submitLeads(s.server, worlds[i], concurrency, slice);
-        const after = sampleCpu(s.server.child.pid ?? 0);
-        const leads = Math.round(result.rps * slice);
+        const after = machineTicks();
         s.results.push(result);
-        s.leads += leads;
-        s.busyMs += (machineMsPer(before, after, leads) ?? 0) * leads;
+        s.leads += Math.round(result.rps * slice);
+        s.busyMs += machineMsPer(before, after, 1) ?? 0;
         s.peakRss = Math.max(s.peakRss, await metricMiB(s.server, /^process_resident_memory_bytes (\S+)/m));
       }
     }

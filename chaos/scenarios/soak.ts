@@ -7,11 +7,11 @@
  * pools' size. Beside RSS it samples each process's V8 heap in use (its
  * /metrics), which tells a leak (the heap grows) from the allocator keeping
  * pages it freed (RSS grows, the heap does not). It also reports the
- * machine's CPU an operation over the soak, which says what rate the
+ * machine's CPU a request over the soak, which says what rate the
  * machine could carry.
  */
 import { availableParallelism } from "node:os";
-import { machineMsPer, machineTicks } from "../../bench/cpu.ts";
+import { busyPercent, machineMsPer, machineTicks } from "../../bench/cpu.ts";
 import { startLoad } from "../load.ts";
 import { conclude, quantile, redelivered, sleep } from "../phase.ts";
 import type { Scenario } from "../scenario.ts";
@@ -57,8 +57,7 @@ export const scenario: Scenario = {
     }
     const cpuAfter = machineTicks();
     const records = await load.stop();
-    const msPerOp = machineMsPer(cpuBefore, cpuAfter, records.length);
-    const busy = cpuBefore && cpuAfter ? (cpuAfter.busy - cpuBefore.busy) / Math.max(1, cpuAfter.total - cpuBefore.total) : null;
+    const msPerRequest = machineMsPer(cpuBefore, cpuAfter, records.length);
     const warm = seconds * 200;
     const tenth = seconds * 100;
     const inWindow = (from: number, to: number) => samples.filter((s) => s.at >= from && s.at < to);
@@ -109,9 +108,9 @@ export const scenario: Scenario = {
         rss: growth.map((g) => `${g.process} ${g.startMiB}→${g.endMiB} MiB (${(g.growth * 100).toFixed(1)} %)`).join("; "),
         heapInUse: growth.map((g) => `${g.process} ${g.heap}`).join("; "),
         machineCpu:
-          msPerOp === null || busy === null
+          msPerRequest === null || !cpuBefore || !cpuAfter
             ? "not measured (no /proc)"
-            : `${Math.round(busy * 100)} % busy, ${msPerOp.toFixed(1)} ms of CPU a request: ${availableParallelism()} cores carry about ${Math.round((availableParallelism() * 1000) / msPerOp)} requests/s`,
+            : `${busyPercent(cpuBefore, cpuAfter)} % busy, ${msPerRequest.toFixed(1)} ms of CPU a request: ${availableParallelism()} cores carry about ${Math.round((availableParallelism() * 1000) / msPerRequest)} requests/s`,
       },
     });
   },
